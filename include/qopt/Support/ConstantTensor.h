@@ -1,0 +1,41 @@
+//===- ConstantTensor.h - Reading and making constant tensors ---*- C++ -*-===//
+//
+// Weights live in DenseResourceElementsAttr blobs (one copy, no per-element
+// attributes); small constants may be DenseElementsAttr. These helpers read
+// either kind as raw bytes and make new constants as blobs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_SUPPORT_CONSTANTTENSOR_H
+#define QOPT_SUPPORT_CONSTANTTENSOR_H
+
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <optional>
+
+namespace mlir {
+class Value;
+} // namespace mlir
+
+namespace qopt {
+
+/// The constant tensor `value` is defined by (arith.constant, tosa.const or
+/// any ConstantLike op), or null.
+mlir::ElementsAttr getConstantTensor(mlir::Value value);
+
+/// Row-major element bytes of a non-splat constant whose elements are whole
+/// bytes wide; std::nullopt for splats, sub-byte elements or unloaded blobs.
+std::optional<llvm::ArrayRef<char>> getConstantBytes(mlir::ElementsAttr attr);
+
+/// The same elements under another shape of equal element count; resource
+/// blobs are shared, not copied.
+mlir::ElementsAttr reshapeConstant(mlir::ElementsAttr attr, mlir::ShapedType newType);
+
+/// The transpose of a 2-D constant as a new resource blob named after
+/// `blobName` (uniqued); splats stay splats. Null if the data is unreadable.
+mlir::ElementsAttr transposeConstant2D(mlir::ElementsAttr attr, llvm::StringRef blobName);
+
+} // namespace qopt
+
+#endif // QOPT_SUPPORT_CONSTANTTENSOR_H

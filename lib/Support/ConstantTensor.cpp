@@ -1,0 +1,82 @@
+//===- ConstantTensor.cpp - Reading and making constant tensors -----------===//
+
+#include "qopt/Support/ConstantTensor.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Value.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+ElementsAttr qopt::getConstantTensor(Value value) {
+  ElementsAttr attr;
+  if (value && matchPattern(value, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+/// Bytes per element, or 0 for sub-byte and non-scalar element types.
+static unsigned getElementBytes(ShapedType type) {
+  Type element = type.getElementType();
+  if (!element.isIntOrIndexOrFloat() || element.isIndex())
+    return 0;
+  unsigned bits = element.getIntOrFloatBitWidth();
+  return bits % 8 == 0 ? bits / 8 : 0;
+}
+
+std::optional<ArrayRef<char>> qopt::getConstantBytes(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  unsigned elementBytes = getElementBytes(type);
+  if (!elementBytes)
+    return std::nullopt;
+  ArrayRef<char> data;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (dense.isSplat())
+      return std::nullopt;
+    data = dense.getRawData();
+  } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    data = blob->getData();
+  } else {
+    return std::nullopt;
+  }
+  if (data.size() != size_t(type.getNumElements()) * elementBytes)
+    return std::nullopt;
+  return data;
+}
+
+ElementsAttr qopt::reshapeConstant(ElementsAttr attr, ShapedType newType) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.reshape(newType);
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    return DenseResourceElementsAttr::get(newType, resource.getRawHandle());
+  return {};
+}
+
+ElementsAttr qopt::transposeConstant2D(ElementsAttr attr, StringRef blobName) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (type.getRank() != 2)
+    return {};
+  auto transposedType =
+      type.clone(SmallVector<int64_t>{type.getDimSize(1), type.getDimSize(0)});
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat())
+    return dense.reshape(transposedType);
+  std::optional<ArrayRef<char>> bytes = getConstantBytes(attr);
+  if (!bytes)
+    return {};
+  const size_t elementBytes = getElementBytes(type);
+  const int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes->size(), alignof(uint64_t));
+  MutableArrayRef<char> out = blob.getMutableData();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      std::memcpy(out.data() + (c * rows + r) * elementBytes,
+                  bytes->data() + (r * cols + c) * elementBytes, elementBytes);
+  return DenseResourceElementsAttr::get(transposedType, blobName, std::move(blob));
+}

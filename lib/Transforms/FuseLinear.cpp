@@ -1,0 +1,210 @@
+//===- FuseLinear.cpp - matmul (+ bias) with constant weight -> qopt.linear ===//
+
+#include "qopt/Transforms/Passes.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/ConstantTensor.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_FUSELINEAR
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+/// True if `value` is a constant whose elements are all zero.
+bool isZeroConstant(Value value) {
+  ElementsAttr attr = getConstantTensor(value);
+  if (!attr)
+    return matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero());
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat())
+    return false;
+  Attribute splat = dense.getSplatValue<Attribute>();
+  if (auto f = dyn_cast<FloatAttr>(splat))
+    return f.getValue().isZero();
+  if (auto i = dyn_cast<IntegerAttr>(splat))
+    return i.getValue().isZero();
+  return false;
+}
+
+/// True if the tensor `init` starts as zeros: a zero constant, or a
+/// linalg.fill of zero.
+bool isZeroInitialized(Value init) {
+  if (isZeroConstant(init))
+    return true;
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && isZeroConstant(fill.getInputs()[0]);
+}
+
+/// Materializes the [N, K] weight of a linear layer from a constant that is
+/// [K, N] (`transposed` = true) or already [N, K].
+Value createWeightConstant(PatternRewriter &rewriter, Location loc, ElementsAttr weight,
+                           bool transposed) {
+  ElementsAttr nk = transposed ? transposeConstant2D(weight, "qopt_linear_weight") : weight;
+  if (!nk)
+    return {};
+  return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(nk));
+}
+
+/// tosa.matmul %x, %w with %w a constant [1, K, N] and zero zero-points.
+struct TosaMatMulToLinear : OpRewritePattern<tosa::MatMulOp> {
+  TosaMatMulToLinear(MLIRContext *context, llvm::Statistic &counter)
+      : OpRewritePattern(context), counter(counter) {}
+
+  LogicalResult matchAndRewrite(tosa::MatMulOp op, PatternRewriter &rewriter) const override {
+    ElementsAttr weight = getConstantTensor(op.getB());
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "weight is not a constant");
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    auto inputType = cast<RankedTensorType>(op.getA().getType());
+    if (!weightType.hasStaticShape() || weightType.getDimSize(0) != 1)
+      return rewriter.notifyMatchFailure(op, "weight must be a static [1, K, N] tensor");
+    if (!isa<FloatType>(weightType.getElementType()) ||
+        weightType.getElementType() != inputType.getElementType() ||
+        inputType.getElementType() != op.getType().getElementType())
+      return rewriter.notifyMatchFailure(op, "not a same-type float matmul");
+    if (!isZeroConstant(op.getAZp()) || !isZeroConstant(op.getBZp()))
+      return rewriter.notifyMatchFailure(op, "non-zero zero points");
+
+    auto kn = RankedTensorType::get(weightType.getShape().drop_front(),
+                                    weightType.getElementType());
+    Value weightNK = createWeightConstant(rewriter, op.getLoc(), reshapeConstant(weight, kn),
+                                          /*transposed=*/true);
+    if (!weightNK)
+      return rewriter.notifyMatchFailure(op, "weight data is not readable");
+    rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getA(), weightNK, Value());
+    ++counter;
+    return success();
+  }
+
+  llvm::Statistic &counter;
+};
+
+/// linalg.matmul ins(%x, %w) outs(zeros) with %w a constant [K, N], or [N, K]
+/// under transposed-B indexing maps.
+struct LinalgMatmulToLinear : OpRewritePattern<linalg::MatmulOp> {
+  LinalgMatmulToLinear(MLIRContext *context, llvm::Statistic &counter)
+      : OpRewritePattern(context), counter(counter) {}
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp op, PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op->getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "not a tensor matmul");
+    bool transposeB;
+    if (linalg::MatmulOp::isDefaultIndexingMaps(op.getIndexingMaps()))
+      transposeB = false;
+    else if (linalg::MatmulTransposeBOp::isDefaultIndexingMaps(op.getIndexingMaps()))
+      transposeB = true;
+    else
+      return rewriter.notifyMatchFailure(op, "indexing maps other than plain or transposed B");
+    Value input = op.getInputs()[0];
+    ElementsAttr weight = getConstantTensor(op.getInputs()[1]);
+    if (!weight || !cast<ShapedType>(weight.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "weight is not a static constant");
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Type element = resultType.getElementType();
+    if (!isa<FloatType>(element) || getElementTypeOrSelf(input) != element ||
+        cast<ShapedType>(weight.getType()).getElementType() != element)
+      return rewriter.notifyMatchFailure(op, "not a same-type float matmul");
+    if (!isZeroInitialized(op.getOutputs()[0]))
+      return rewriter.notifyMatchFailure(op, "accumulates into a non-zero tensor");
+
+    Value weightNK =
+        createWeightConstant(rewriter, op.getLoc(), weight, /*transposed=*/!transposeB);
+    if (!weightNK)
+      return rewriter.notifyMatchFailure(op, "weight data is not readable");
+    rewriter.replaceOpWithNewOp<LinearOp>(op, resultType, input, weightNK, Value());
+    ++counter;
+    return success();
+  }
+
+  llvm::Statistic &counter;
+};
+
+/// A constant [N] bias behind `value`: a constant whose dimensions are all 1
+/// but the last (= N), possibly through a linalg.broadcast of a [N] constant.
+Value matchBias(PatternRewriter &rewriter, Location loc, Value value, int64_t numOutputs,
+                Type elementType) {
+  if (auto broadcast = value.getDefiningOp<linalg::BroadcastOp>()) {
+    auto resultRank = cast<ShapedType>(broadcast.getInit().getType()).getRank();
+    // Broadcasting a 1-D input along every dimension but the last.
+    if (llvm::equal(broadcast.getDimensions(), llvm::seq<int64_t>(0, resultRank - 1)))
+      value = broadcast.getInput();
+  }
+  ElementsAttr attr = getConstantTensor(value);
+  if (!attr)
+    return {};
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.hasStaticShape() || type.getRank() < 1 || type.getElementType() != elementType ||
+      type.getShape().back() != numOutputs ||
+      !llvm::all_of(type.getShape().drop_back(), [](int64_t d) { return d == 1; }))
+    return {};
+  auto biasType = RankedTensorType::get({numOutputs}, elementType);
+  ElementsAttr bias = reshapeConstant(attr, biasType);
+  return bias ? arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(bias)) : Value();
+}
+
+/// add(qopt.linear without bias, constant bias) -> qopt.linear with bias,
+/// for tosa.add, arith.addf and linalg.add in either operand order.
+template <typename AddOp>
+struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
+  FoldBiasIntoLinear(MLIRContext *context, llvm::Statistic &counter)
+      : OpRewritePattern<AddOp>(context), counter(counter) {}
+
+  static std::pair<Value, Value> getAddends(AddOp op) {
+    if constexpr (std::is_same_v<AddOp, linalg::AddOp>)
+      return {op.getInputs()[0], op.getInputs()[1]};
+    else
+      return {op->getOperand(0), op->getOperand(1)};
+  }
+
+  LogicalResult matchAndRewrite(AddOp op, PatternRewriter &rewriter) const override {
+    if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()))
+      return failure();
+    auto [lhs, rhs] = getAddends(op);
+    for (auto [linearValue, other] : {std::pair{lhs, rhs}, std::pair{rhs, lhs}}) {
+      auto linear = linearValue.template getDefiningOp<LinearOp>();
+      if (!linear || linear.getBias() || !linear->hasOneUse() ||
+          linear.getType() != op->getResult(0).getType())
+        continue;
+      auto weightType = cast<ShapedType>(linear.getWeight().getType());
+      Value bias = matchBias(rewriter, op.getLoc(), other, weightType.getDimSize(0),
+                             weightType.getElementType());
+      if (!bias)
+        continue;
+      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(), linear.getInput(),
+                                            linear.getWeight(), bias);
+      ++counter;
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "not a linear plus a constant bias along N");
+  }
+
+  llvm::Statistic &counter;
+};
+
+struct FuseLinearPass : qopt::impl::FuseLinearBase<FuseLinearPass> {
+  using FuseLinearBase::FuseLinearBase;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<TosaMatMulToLinear, LinalgMatmulToLinear>(context, numLinears);
+    patterns.add<FoldBiasIntoLinear<tosa::AddOp>, FoldBiasIntoLinear<arith::AddFOp>,
+                 FoldBiasIntoLinear<linalg::AddOp>>(context, numBiases);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
