@@ -43,8 +43,8 @@ static LogicalResult verifyShape(Operation *op, StringRef what, ShapedType actua
                                  ArrayRef<int64_t> expected, StringRef why) {
   if (shapesCompatible(actual.getShape(), expected))
     return success();
-  return op->emitOpError() << what << " has shape " << formatShape(actual.getShape())
-                           << " but " << why << " needs " << formatShape(expected);
+  return op->emitOpError() << "expected " << what << " of shape " << formatShape(expected)
+                           << " for " << why << ", got " << formatShape(actual.getShape());
 }
 
 /// The shape of a linear layer's output: the input's with its last
@@ -279,7 +279,7 @@ LogicalResult QuantizeOp::verify() {
   auto codes = cast<RankedTensorType>(getCodes().getType());
   if (input.getRank() < 1)
     return emitOpError("input must have at least one dimension");
-  if (failed(verifyShape(*this, "codes", codes, input.getShape(), "the input")))
+  if (failed(verifyShape(*this, "codes", codes, input.getShape(), "the input's shape")))
     return failure();
   if (failed(verifyCodeType(*this, FormatAttr::get(getContext(), scheme.getFormat()),
                             codes.getElementType())))
@@ -324,10 +324,10 @@ LogicalResult DequantizeOp::verify() {
       return emitOpError() << "zero points need a non-microscaled integer format, not "
                            << format.str();
     if (failed(verifyShape(*this, "zeros", cast<ShapedType>(zeros.getType()),
-                           scales.getShape(), "the scales")))
+                           scales.getShape(), "the scales' shape")))
       return failure();
   }
-  return verifyShape(*this, "result", getResult().getType(), codes.getShape(), "the codes");
+  return verifyShape(*this, "result", getResult().getType(), codes.getShape(), "the codes' shape");
 }
 
 #define GET_OP_CLASSES

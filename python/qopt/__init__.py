@@ -1,0 +1,1 @@
+"""Python side of qopt: model builders and converters, evaluation helpers."""

@@ -1,0 +1,26 @@
+# lit configuration for qopt's FileCheck suites.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "qopt"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
+
+# %python is the project environment (onnx, onnxruntime, numpy), never the
+# system interpreter; %qopt_python_dir is importable as the `qopt` package.
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%qopt_python_dir", os.path.join(config.qopt_src_root, "python")))
+config.environment["PYTHONPATH"] = os.path.join(config.qopt_src_root, "python")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(
+    [ToolSubst(name, unresolved="fatal") for name in ("qopt-opt", "qopt", "FileCheck", "not", "count")],
+    tool_dirs)
