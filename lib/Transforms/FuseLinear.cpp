@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -51,7 +53,11 @@ bool isZeroInitialized(Value init) {
 /// [K, N] (`transposed` = true) or already [N, K].
 Value createWeightConstant(PatternRewriter &rewriter, Location loc, ElementsAttr weight,
                            bool transposed) {
-  ElementsAttr nk = transposed ? transposeConstant2D(weight, "qopt_linear_weight") : weight;
+  // The transposed blob is named after its source ("w1" -> "w1_nk").
+  std::string name = "linear_weight";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(weight))
+    name = resource.getRawHandle().getKey().str();
+  ElementsAttr nk = transposed ? transposeConstant2D(weight, name + "_nk") : weight;
   if (!nk)
     return {};
   return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(nk));
@@ -193,6 +199,69 @@ struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
   llvm::Statistic &counter;
 };
 
+/// The importer's broadcasting add: a linalg.generic of two inputs whose
+/// body is one addf of them, where one input is a qopt.linear result read
+/// with the identity map and the other a constant read only along the last
+/// dimension.
+struct FoldBiasGenericIntoLinear : OpRewritePattern<linalg::GenericOp> {
+  FoldBiasGenericIntoLinear(MLIRContext *context, llvm::Statistic &counter)
+      : OpRewritePattern(context), counter(counter) {}
+
+  static bool isAddOfArguments(linalg::GenericOp op) {
+    Block &body = op.getRegion().front();
+    if (body.getOperations().size() != 2)
+      return false;
+    auto add = dyn_cast<arith::AddFOp>(body.front());
+    auto yield = dyn_cast<linalg::YieldOp>(body.back());
+    if (!add || !yield || yield.getNumOperands() != 1 || yield.getOperand(0) != add)
+      return false;
+    Value a = body.getArgument(0), b = body.getArgument(1);
+    return (add.getLhs() == a && add.getRhs() == b) || (add.getLhs() == b && add.getRhs() == a);
+  }
+
+  /// The map reads only the last of `rank` dimensions (others constant 0).
+  static bool readsOnlyLastDim(AffineMap map, unsigned rank) {
+    bool sawLast = false;
+    for (AffineExpr expr : map.getResults()) {
+      if (auto constant = dyn_cast<AffineConstantExpr>(expr); constant && constant.getValue() == 0)
+        continue;
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (!dim || dim.getPosition() != rank - 1 || sawLast)
+        return false;
+      sawLast = true;
+    }
+    return sawLast;
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumResults() != 1 ||
+        op.getNumReductionLoops() != 0 || !isAddOfArguments(op))
+      return rewriter.notifyMatchFailure(op, "not an elementwise add of two inputs");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    unsigned rank = op.getNumLoops();
+    for (unsigned i = 0; i < 2; ++i) {
+      auto linear = op.getDpsInputOperand(i)->get().getDefiningOp<LinearOp>();
+      Value other = op.getDpsInputOperand(1 - i)->get();
+      if (!linear || linear.getBias() || !linear->hasOneUse() || !maps[i].isIdentity() ||
+          !maps[2].isIdentity() || linear.getType() != op.getResult(0).getType() ||
+          !readsOnlyLastDim(maps[1 - i], rank))
+        continue;
+      auto weightType = cast<ShapedType>(linear.getWeight().getType());
+      Value bias = matchBias(rewriter, op.getLoc(), other, weightType.getDimSize(0),
+                             weightType.getElementType());
+      if (!bias)
+        continue;
+      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(), linear.getInput(),
+                                            linear.getWeight(), bias);
+      ++counter;
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "not a linear plus a constant bias along N");
+  }
+
+  llvm::Statistic &counter;
+};
+
 struct FuseLinearPass : qopt::impl::FuseLinearBase<FuseLinearPass> {
   using FuseLinearBase::FuseLinearBase;
 
@@ -201,7 +270,8 @@ struct FuseLinearPass : qopt::impl::FuseLinearBase<FuseLinearPass> {
     RewritePatternSet patterns(context);
     patterns.add<TosaMatMulToLinear, LinalgMatmulToLinear>(context, numLinears);
     patterns.add<FoldBiasIntoLinear<tosa::AddOp>, FoldBiasIntoLinear<arith::AddFOp>,
-                 FoldBiasIntoLinear<linalg::AddOp>>(context, numBiases);
+                 FoldBiasIntoLinear<linalg::AddOp>, FoldBiasGenericIntoLinear>(context,
+                                                                               numBiases);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

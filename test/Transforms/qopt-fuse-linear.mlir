@@ -4,7 +4,7 @@
 // transposed to [N, K] into a resource blob, the [1, 1, N] bias reshaped to [N].
 // CHECK-LABEL: func.func @tosa_matmul_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x2xf32>)
-// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<3x2xf32>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[BLOB:.*_nk]]> : tensor<3x2xf32>
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<[5.000000e-01, 1.500000e+00, 2.500000e+00]> : tensor<3xf32>
 // CHECK: %[[Y:.*]] = qopt.linear %[[X]], %[[W]], %[[B]] : tensor<1x4x2xf32>, tensor<3x2xf32>, tensor<3xf32> -> tensor<1x4x3xf32>
 // CHECK-NOT: tosa.
@@ -39,7 +39,7 @@ func.func @tosa_matmul_dynamic_weight(%x: tensor<1x4x2xf32>, %w: tensor<1x2x3xf3
 // through linalg.broadcast + linalg.add.
 // CHECK-LABEL: func.func @linalg_matmul_broadcast_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<4x2xf32>)
-// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<3x2xf32>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[BLOB:.*_nk]]> : tensor<3x2xf32>
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
 // CHECK: %[[Y:.*]] = qopt.linear %[[X]], %[[W]], %[[B]] : tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32> -> tensor<4x3xf32>
 // CHECK-NOT: linalg.

@@ -11,6 +11,10 @@ namespace qopt {
 /// lists them and hides LLVM's own.
 llvm::cl::OptionCategory &getDriverCategory();
 
+extern llvm::cl::SubCommand compileCommand;
+/// Runs `qopt compile`; returns the process exit code.
+int runCompile();
+
 extern llvm::cl::SubCommand inspectCommand;
 /// Runs `qopt inspect`; returns the process exit code.
 int runInspect();

@@ -134,8 +134,9 @@ std::vector<std::pair<std::pair<std::string, std::string>, unsigned>>
 sortedOps(const ModelSummary &summary) {
   std::vector<std::pair<std::pair<std::string, std::string>, unsigned>> ops(
       summary.opCounts.begin(), summary.opCounts.end());
-  std::stable_sort(ops.begin(), ops.end(),
-                   [](const auto &a, const auto &b) { return a.second > b.second; });
+  std::sort(ops.begin(), ops.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   return ops;
 }
 
@@ -215,12 +216,14 @@ void printJsonSummary(const ModelSummary &summary, raw_ostream &os) {
     values("inputs", summary.inputs);
     values("outputs", summary.outputs);
     out.attributeObject("parameters", [&] {
-      for (const auto &[type, stats] : summary.parametersByType)
-        out.attributeObject(type, [&] {
+      for (const auto &entry : summary.parametersByType) {
+        const ParameterStats &stats = entry.second;
+        out.attributeObject(entry.first, [&] {
           out.attribute("elements", int64_t(stats.elements));
           out.attribute("bytes", int64_t(stats.bytes));
           out.attribute("tensors", int64_t(stats.tensors));
         });
+      }
     });
     out.attribute("external_data_tensors", int64_t(summary.externalTensors));
     out.attributeObject("ops", [&] {

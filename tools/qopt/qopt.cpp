@@ -22,15 +22,13 @@ cl::OptionCategory &qopt::getDriverCategory() {
 
 namespace {
 
-cl::SubCommand compileCommand("compile",
-                              "Compile an ONNX model into an executable, library or object");
 cl::SubCommand evalCommand("eval",
                            "Measure a quantization recipe's fidelity against the float model");
 
 /// The positional model argument of the subcommands not built yet, so that
 /// their invocation parses and reaches the plain "not built" message.
-cl::list<std::string> pendingArguments(cl::Positional, cl::sub(compileCommand),
-                                       cl::sub(evalCommand), cl::desc("<model.onnx> ..."),
+cl::list<std::string> pendingArguments(cl::Positional, cl::sub(evalCommand),
+                                       cl::desc("<model.onnx> ..."),
                                        cl::cat(qopt::getDriverCategory()));
 
 int reportNotBuilt(StringRef command, StringRef what) {
@@ -53,14 +51,16 @@ int main(int argc, char **argv) {
       argc, argv,
       "qopt: an ahead-of-time quantizing compiler for ONNX models\n\n"
       "  qopt inspect model.onnx     ops, inputs/outputs, parameters of a model\n"
-      "  qopt compile model.onnx ... (not built yet)\n"
+      "  qopt compile model.onnx -o out.mlir --emit mlir\n"
+      "                              import and recognize linear layers (code\n"
+      "                              generation is not built yet)\n"
       "  qopt eval model.onnx ...    (not built yet)\n\n"
       "  qopt <subcommand> --help    the options of one subcommand\n");
 
   if (qopt::inspectCommand)
     return qopt::runInspect();
-  if (compileCommand)
-    return reportNotBuilt("compile", "it needs the ONNX importer and the CPU code generator");
+  if (qopt::compileCommand)
+    return qopt::runCompile();
   if (evalCommand)
     return reportNotBuilt("eval", "it needs the quantization passes and the CPU code generator");
   WithColor::error(errs(), "qopt")

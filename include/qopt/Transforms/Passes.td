@@ -22,8 +22,10 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
     - `linalg.matmul` with a constant [K, N] weight, or a constant [N, K]
       weight under transposed-B indexing maps, accumulating into zeros;
     - then a following add of a constant bias that broadcasts along N
-      (`tosa.add`, `arith.addf`, or `linalg.add`, either operand order, the
-      bias optionally through `linalg.broadcast`) folds into the linear.
+      (`tosa.add`, `arith.addf`, `linalg.add`, or a `linalg.generic` whose
+      body is one addf and which reads the bias along the last dimension only;
+      either operand order, the bias optionally through `linalg.broadcast`)
+      folds into the linear.
 
     The weight is stored [N, K] (out, in); a [K, N] constant is transposed
     once into a new resource blob. Constants reshaped from resource blobs

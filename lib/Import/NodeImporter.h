@@ -1,0 +1,82 @@
+//===- NodeImporter.h - What an op importer sees of one node ----*- C++ -*-===//
+
+#ifndef QOPT_LIB_IMPORT_NODEIMPORTER_H
+#define QOPT_LIB_IMPORT_NODEIMPORTER_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+#include <string>
+
+namespace onnx {
+class AttributeProto;
+class NodeProto;
+class TensorProto;
+} // namespace onnx
+
+namespace qopt {
+
+/// The MLIR element type of an ONNX data type, or null if unsupported.
+mlir::Type convertOnnxElementType(int dataType, mlir::MLIRContext *context);
+
+/// A constant holding an ONNX tensor: small or integer tensors as
+/// DenseElementsAttr (readable by shape computations), large float tensors
+/// as resource blobs. Emits an error at `loc` and returns null when the
+/// tensor's type is unsupported or its data does not match its shape.
+mlir::Value importOnnxTensor(mlir::OpBuilder &builder, mlir::Location loc,
+                             const onnx::TensorProto &tensor, llvm::StringRef what);
+
+/// One node being imported: its inputs as MLIR values, its attributes, and
+/// where its outputs go.
+class NodeImporter {
+public:
+  NodeImporter(const onnx::NodeProto &node, llvm::StringRef domain, int64_t opset,
+               mlir::OpBuilder &builder, mlir::Location loc,
+               llvm::StringMap<mlir::Value> &values)
+      : node(node), domain(domain), opset(opset), builder(builder), loc(loc),
+        values(values) {}
+
+  const onnx::NodeProto &getNode() const { return node; }
+  int64_t getOpset() const { return opset; }
+  mlir::OpBuilder &getBuilder() { return builder; }
+  mlir::Location getLoc() const { return loc; }
+  mlir::MLIRContext *getContext() const { return builder.getContext(); }
+
+  /// Inputs; a missing optional input (empty name, or past the end) is null.
+  unsigned getNumInputs() const;
+  bool hasInput(unsigned index) const { return bool(getInput(index)); }
+  mlir::Value getInput(unsigned index) const;
+  mlir::RankedTensorType getInputType(unsigned index) const;
+  /// The values of a constant integer input (shapes, axes, pads); nullopt
+  /// if the input is absent, not constant, or not integer.
+  std::optional<llvm::SmallVector<int64_t>> getConstantInts(unsigned index) const;
+  /// The single value of a constant scalar (or one-element) float input.
+  std::optional<double> getConstantScalar(unsigned index) const;
+
+  const onnx::AttributeProto *getAttribute(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t defaultValue) const;
+  float getFloat(llvm::StringRef name, float defaultValue) const;
+  std::string getString(llvm::StringRef name, llvm::StringRef defaultValue) const;
+  std::optional<llvm::SmallVector<int64_t>> getInts(llvm::StringRef name) const;
+
+  unsigned getNumOutputs() const;
+  void setOutput(unsigned index, mlir::Value value);
+
+  /// An error that starts with the node's name, op type, domain and opset.
+  mlir::InFlightDiagnostic emitError() const;
+
+private:
+  const onnx::NodeProto &node;
+  llvm::StringRef domain;
+  int64_t opset;
+  mlir::OpBuilder &builder;
+  mlir::Location loc;
+  llvm::StringMap<mlir::Value> &values;
+};
+
+} // namespace qopt
+
+#endif // QOPT_LIB_IMPORT_NODEIMPORTER_H

@@ -1,0 +1,256 @@
+//===- ElementwiseOps.cpp - ONNX elementwise ops --------------------------===//
+//
+// Arithmetic and activations: one linalg.generic each, inputs broadcast
+// through indexing maps. Bodies follow the ONNX definitions exactly (Div is
+// a division, not a multiplication by a reciprocal; Gelu uses erf).
+//
+//===----------------------------------------------------------------------===//
+
+#include "../NodeImporter.h"
+#include "../OnnxOpRegistry.h"
+#include "../TensorBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+/// Computes one element from the elements of the inputs.
+using ScalarFn = std::function<Value(NodeImporter &, OpBuilder &, Location, ValueRange)>;
+
+Value constantLike(OpBuilder &b, Location loc, Value like, double value) {
+  return buildScalar(b, loc, like.getType(), value);
+}
+
+/// Imports a node whose `numInputs` inputs (trailing optional ones may be
+/// absent) combine elementwise. `floatFn` handles float elements; `intFn`
+/// integer ones, or null if the op is float-only.
+LogicalResult importElementwise(NodeImporter &node, unsigned numRequired, ScalarFn floatFn,
+                                ScalarFn intFn = nullptr) {
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < node.getNumInputs(); ++i) {
+    Value input = node.getInput(i);
+    if (!input) {
+      if (i < numRequired)
+        return node.emitError() << "input " << i << " is required";
+      continue;
+    }
+    inputs.push_back(input);
+  }
+  if (inputs.size() < numRequired)
+    return node.emitError() << "needs " << numRequired << " inputs, has " << inputs.size();
+  Type elementType = cast<RankedTensorType>(inputs[0].getType()).getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && (!intFn || !isa<IntegerType>(elementType)))
+    return node.emitError() << "element type " << elementType << " is not supported";
+  ScalarFn &fn = isFloat ? floatFn : intFn;
+  Value result = buildElementwise(node, inputs, elementType,
+                                  [&](OpBuilder &b, Location loc, ValueRange args) {
+                                    return fn(node, b, loc, args);
+                                  });
+  if (!result)
+    return failure();
+  node.setOutput(0, result);
+  return success();
+}
+
+template <typename FloatOp, typename IntOp = void>
+void addBinary(OnnxOpRegistry &registry, StringRef name, int since) {
+  ScalarFn floatFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    return FloatOp::create(b, loc, args[0], args[1]);
+  };
+  ScalarFn intFn;
+  if constexpr (!std::is_void_v<IntOp>)
+    intFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+      return IntOp::create(b, loc, args[0], args[1]);
+    };
+  registry.add("", name, since, [floatFn, intFn](NodeImporter &node) -> LogicalResult {
+    if (node.getInputType(0) && node.getInputType(1) &&
+        node.getInputType(0).getElementType() != node.getInputType(1).getElementType())
+      return node.emitError() << "inputs have different element types "
+                              << node.getInputType(0).getElementType() << " and "
+                              << node.getInputType(1).getElementType();
+    return importElementwise(node, 2, floatFn, intFn);
+  });
+}
+
+template <typename FloatOp>
+void addUnary(OnnxOpRegistry &registry, StringRef name, int since) {
+  registry.add("", name, since, [](NodeImporter &node) {
+    return importElementwise(node, 1,
+                             [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                               return FloatOp::create(b, loc, args[0]);
+                             });
+  });
+}
+
+void addFloatUnary(OnnxOpRegistry &registry, StringRef name, int since, ScalarFn fn) {
+  registry.add("", name, since, [fn](NodeImporter &node) { return importElementwise(node, 1, fn); });
+}
+
+Value sigmoid(OpBuilder &b, Location loc, Value x) {
+  Value one = constantLike(b, loc, x, 1.0);
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value denominator = arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
+  return arith::DivFOp::create(b, loc, one, denominator);
+}
+
+/// min(max(x, lo), hi) with NaN propagating as in ONNX.
+Value clamp(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
+  Value result = x;
+  if (lo)
+    result = arith::MaximumFOp::create(b, loc, result, lo);
+  if (hi)
+    result = arith::MinimumFOp::create(b, loc, result, hi);
+  return result;
+}
+
+Value clampInt(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
+  Value result = x;
+  if (lo)
+    result = arith::MaxSIOp::create(b, loc, result, lo);
+  if (hi)
+    result = arith::MinSIOp::create(b, loc, result, hi);
+  return result;
+}
+
+LogicalResult importPow(NodeImporter &node) {
+  RankedTensorType base = node.getInputType(0), exponent = node.getInputType(1);
+  if (!base || !exponent)
+    return node.emitError() << "needs 2 inputs";
+  return importElementwise(node, 2, [](NodeImporter &, OpBuilder &b, Location loc,
+                                       ValueRange args) -> Value {
+    Value power = args[1];
+    Type floatType = args[0].getType();
+    if (power.getType() != floatType) {
+      if (isa<IntegerType>(power.getType()))
+        power = arith::SIToFPOp::create(b, loc, floatType, power);
+      else if (cast<FloatType>(power.getType()).getWidth() < cast<FloatType>(floatType).getWidth())
+        power = arith::ExtFOp::create(b, loc, floatType, power);
+      else
+        power = arith::TruncFOp::create(b, loc, floatType, power);
+    }
+    return math::PowFOp::create(b, loc, args[0], power);
+  });
+}
+
+/// Clip-11+: bounds are optional scalar inputs.
+LogicalResult importClip(NodeImporter &node) {
+  bool hasMin = node.hasInput(1), hasMax = node.hasInput(2);
+  ScalarFn floatFn = [=](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    return clamp(b, loc, args[0], hasMin ? args[1] : Value(),
+                 hasMax ? args[hasMin ? 2 : 1] : Value());
+  };
+  ScalarFn intFn = [=](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    return clampInt(b, loc, args[0], hasMin ? args[1] : Value(),
+                    hasMax ? args[hasMin ? 2 : 1] : Value());
+  };
+  return importElementwise(node, 1, floatFn, intFn);
+}
+
+/// Clip-6: bounds are attributes.
+LogicalResult importClipWithAttributes(NodeImporter &node) {
+  float lo = node.getFloat("min", -std::numeric_limits<float>::max());
+  float hi = node.getFloat("max", std::numeric_limits<float>::max());
+  return importElementwise(node, 1, [=](NodeImporter &, OpBuilder &b, Location loc,
+                                        ValueRange args) -> Value {
+    return clamp(b, loc, args[0], constantLike(b, loc, args[0], lo),
+                 constantLike(b, loc, args[0], hi));
+  });
+}
+
+} // namespace
+
+void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
+  addBinary<arith::AddFOp, arith::AddIOp>(registry, "Add", 7);
+  addBinary<arith::SubFOp, arith::SubIOp>(registry, "Sub", 7);
+  addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", 7);
+  addBinary<arith::DivFOp, arith::DivSIOp>(registry, "Div", 7);
+  registry.add("", "Pow", 7, importPow);
+
+  addUnary<math::SqrtOp>(registry, "Sqrt", 6);
+  addUnary<arith::NegFOp>(registry, "Neg", 6);
+  addUnary<math::ExpOp>(registry, "Exp", 6);
+  addUnary<math::LogOp>(registry, "Log", 6);
+  addUnary<math::AbsFOp>(registry, "Abs", 6);
+  addUnary<math::TanhOp>(registry, "Tanh", 6);
+  addUnary<math::ErfOp>(registry, "Erf", 9);
+  addFloatUnary(registry, "Reciprocal", 6,
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  return arith::DivFOp::create(b, loc, constantLike(b, loc, args[0], 1.0), args[0]);
+                });
+  addFloatUnary(registry, "Sigmoid", 6,
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) {
+                  return sigmoid(b, loc, args[0]);
+                });
+  addFloatUnary(registry, "Relu", 6,
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  return arith::MaximumFOp::create(b, loc, args[0], constantLike(b, loc, args[0], 0.0));
+                });
+  addFloatUnary(registry, "LeakyRelu", 6,
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 0.01f));
+                  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                                         constantLike(b, loc, x, 0.0));
+                  return arith::SelectOp::create(b, loc, negative,
+                                                 arith::MulFOp::create(b, loc, alpha, x), x);
+                });
+  addFloatUnary(registry, "Elu", 6,
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 1.0f));
+                  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                                         constantLike(b, loc, x, 0.0));
+                  Value expm1 = math::ExpM1Op::create(b, loc, x);
+                  return arith::SelectOp::create(b, loc, negative,
+                                                 arith::MulFOp::create(b, loc, alpha, expm1), x);
+                });
+  addFloatUnary(registry, "HardSigmoid", 6,
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 0.2f));
+                  Value beta = constantLike(b, loc, x, node.getFloat("beta", 0.5f));
+                  Value linear = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, alpha, x), beta);
+                  return clamp(b, loc, linear, constantLike(b, loc, x, 0.0), constantLike(b, loc, x, 1.0));
+                });
+  addFloatUnary(registry, "HardSwish", 14,
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  // x * max(0, min(1, x / 6 + 0.5)), as HardSigmoid(alpha = 1/6).
+                  Value x = args[0];
+                  Value linear = arith::AddFOp::create(
+                      b, loc, arith::MulFOp::create(b, loc, constantLike(b, loc, x, 1.0 / 6.0), x),
+                      constantLike(b, loc, x, 0.5));
+                  Value gate = clamp(b, loc, linear, constantLike(b, loc, x, 0.0),
+                                     constantLike(b, loc, x, 1.0));
+                  return arith::MulFOp::create(b, loc, x, gate);
+                });
+  addFloatUnary(registry, "Gelu", 20,
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value half = constantLike(b, loc, x, 0.5), one = constantLike(b, loc, x, 1.0);
+                  Value inner;
+                  if (node.getString("approximate", "none") == "tanh") {
+                    // tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+                    Value cube = arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
+                    Value sum = arith::AddFOp::create(
+                        b, loc, x, arith::MulFOp::create(b, loc, constantLike(b, loc, x, 0.044715), cube));
+                    inner = math::TanhOp::create(
+                        b, loc,
+                        arith::MulFOp::create(b, loc, constantLike(b, loc, x, std::sqrt(2.0 / M_PI)), sum));
+                  } else {
+                    inner = math::ErfOp::create(
+                        b, loc, arith::MulFOp::create(b, loc, x, constantLike(b, loc, x, M_SQRT1_2)));
+                  }
+                  return arith::MulFOp::create(
+                      b, loc, arith::MulFOp::create(b, loc, half, x),
+                      arith::AddFOp::create(b, loc, one, inner));
+                });
+  registry.add("", "Clip", 6, importClipWithAttributes);
+  registry.add("", "Clip", 11, importClip);
+}

@@ -1,0 +1,38 @@
+//===- TensorBuilders.h - Building blocks of imported ops -------*- C++ -*-===//
+
+#ifndef QOPT_LIB_IMPORT_TENSORBUILDERS_H
+#define QOPT_LIB_IMPORT_TENSORBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace qopt {
+
+class NodeImporter;
+
+/// Multidirectional (numpy) broadcast of static shapes; std::nullopt if two
+/// dimensions differ and neither is 1.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes);
+
+using ElementwiseBody =
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A linalg.generic applying `body` to the elements of `inputs`, broadcast
+/// numpy-style (size-1 and missing leading dimensions repeat through their
+/// indexing maps; nothing is materialized). Emits an error on the node and
+/// returns null when the shapes do not broadcast.
+mlir::Value buildElementwise(NodeImporter &node, mlir::ValueRange inputs,
+                             mlir::Type resultElementType, ElementwiseBody body);
+
+/// A tensor of `type` filled with zeros (the init of a matmul).
+mlir::Value buildZeroFilled(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::RankedTensorType type);
+
+/// A scalar constant of float or integer `type`.
+mlir::Value buildScalar(mlir::OpBuilder &builder, mlir::Location loc, mlir::Type type,
+                        double value);
+
+} // namespace qopt
+
+#endif // QOPT_LIB_IMPORT_TENSORBUILDERS_H

@@ -1,0 +1,101 @@
+"""ONNX models for the importer's lit tests: `models.py <case> <output.onnx>`."""
+
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+RNG = np.random.default_rng(0)
+
+
+def tensor(name, *shape):
+    return numpy_helper.from_array(RNG.standard_normal(shape).astype(np.float32), name)
+
+
+def model(nodes, inputs, outputs, initializers=(), opset=21, check=True):
+    graph = helper.make_graph(nodes, "test", inputs, outputs, list(initializers))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 10
+    if check:
+        onnx.checker.check_model(m)
+    return m
+
+
+def value(name, shape, dtype=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def mlp():
+    """MatMul + Add + Relu + Gemm(transB) with bias: two linear layers."""
+    return model(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
+         helper.make_node("Add", ["h", "b1"], ["h2"], name="fc1.bias"),
+         helper.make_node("Relu", ["h2"], ["h3"], name="act"),
+         helper.make_node("Gemm", ["h3", "w2", "b2"], ["y"], name="fc2", transB=1)],
+        [value("x", [4, 64])], [value("y", [4, 32])],
+        [tensor("w1", 64, 128), tensor("b1", 128), tensor("w2", 32, 128), tensor("b2", 32)])
+
+
+def elementwise():
+    """Every elementwise op, broadcasting a [3] and a scalar against [2, 3]."""
+    ops = [("Sqrt", 1), ("Reciprocal", 1), ("Neg", 1), ("Exp", 1), ("Log", 1), ("Abs", 1),
+           ("Sigmoid", 1), ("Tanh", 1), ("Erf", 1), ("Relu", 1), ("LeakyRelu", 1), ("Elu", 1),
+           ("HardSigmoid", 1), ("HardSwish", 1), ("Gelu", 1), ("Add", 2), ("Sub", 2), ("Mul", 2),
+           ("Div", 2), ("Pow", 2)]
+    nodes, outputs = [], []
+    for op, arity in ops:
+        inputs = ["x"] if arity == 1 else ["x", "row"]
+        nodes.append(helper.make_node(op, inputs, [op.lower()], name=op.lower()))
+        outputs.append(value(op.lower(), [2, 3]))
+    nodes.append(helper.make_node("Clip", ["x", "lo", "hi"], ["clip"], name="clip"))
+    outputs.append(value("clip", [2, 3]))
+    return model(nodes, [value("x", [2, 3]), value("row", [3])], outputs,
+                 [numpy_helper.from_array(np.array(-1.0, np.float32), "lo"),
+                  numpy_helper.from_array(np.array(1.0, np.float32), "hi")])
+
+
+def batched_matmul():
+    """[2, 1, 4, 8] x [3, 8, 5]: batch dimensions broadcast to [2, 3]."""
+    return model([helper.make_node("MatMul", ["a", "b"], ["y"], name="bmm")],
+                 [value("a", [2, 1, 4, 8]), value("b", [3, 8, 5])], [value("y", [2, 3, 4, 5])])
+
+
+def symbolic():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="act")],
+                 [value("x", ["batch", 16])], [value("y", ["batch", 16])])
+
+
+def unsupported():
+    return model([helper.make_node("Einsum", ["x", "x"], ["y"], name="contract", equation="ij,ij->i")],
+                 [value("x", [2, 3])], [value("y", [2])])
+
+
+def missing_initializer():
+    return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
+                 [value("x", [2, 3])], [value("y", [2, 4])], check=False)
+
+
+def old_opset():
+    return model([helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")],
+                 [value("x", [2, 3])], [value("y", [2, 4])], [tensor("w", 3, 4)], opset=6,
+                 check=False)
+
+
+def bad_initializer():
+    t = tensor("w", 3, 4)
+    t.raw_data = t.raw_data[:20]  # 5 floats where 12 are needed
+    return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
+                 [value("x", [2, 3])], [value("y", [2, 4])], [t], check=False)
+
+
+def broadcast_error():
+    return model([helper.make_node("Add", ["x", "z"], ["y"], name="sum")],
+                 [value("x", [2, 3]), value("z", [4])], [value("y", [2, 3])], check=False)
+
+
+CASES = {f.__name__: f for f in [mlp, elementwise, batched_matmul, symbolic, unsupported,
+                                 missing_initializer, old_opset, bad_initializer, broadcast_error]}
+
+if __name__ == "__main__":
+    onnx.save(CASES[sys.argv[1]](), sys.argv[2])
