@@ -4,7 +4,6 @@
 
 #include "NodeImporter.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
@@ -75,16 +74,4 @@ Value qopt::buildElementwise(NodeImporter &node, ValueRange inputs, Type resultE
         linalg::YieldOp::create(b, l, result);
       });
   return generic.getResult(0);
-}
-
-Value qopt::buildZeroFilled(OpBuilder &builder, Location loc, RankedTensorType type) {
-  Value init = tensor::EmptyOp::create(builder, loc, type.getShape(), type.getElementType());
-  Value zero = buildScalar(builder, loc, type.getElementType(), 0.0);
-  return linalg::FillOp::create(builder, loc, zero, init).getResult(0);
-}
-
-Value qopt::buildScalar(OpBuilder &builder, Location loc, Type type, double value) {
-  if (auto floatType = dyn_cast<FloatType>(type))
-    return arith::ConstantOp::create(builder, loc, builder.getFloatAttr(floatType, value));
-  return arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(type, int64_t(value)));
 }

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "qopt/Support/TensorOps.h"
 
 namespace qopt {
 
@@ -24,14 +25,6 @@ using ElementwiseBody =
 /// returns null when the shapes do not broadcast.
 mlir::Value buildElementwise(NodeImporter &node, mlir::ValueRange inputs,
                              mlir::Type resultElementType, ElementwiseBody body);
-
-/// A tensor of `type` filled with zeros (the init of a matmul).
-mlir::Value buildZeroFilled(mlir::OpBuilder &builder, mlir::Location loc,
-                            mlir::RankedTensorType type);
-
-/// A scalar constant of float or integer `type`.
-mlir::Value buildScalar(mlir::OpBuilder &builder, mlir::Location loc, mlir::Type type,
-                        double value);
 
 } // namespace qopt
 

@@ -1,29 +1,41 @@
 //===- CompileCommand.cpp - qopt compile ----------------------------------===//
 //
-// qopt compile model.onnx -o out --emit mlir [--stop-after=import|graph]
+// qopt compile model.onnx -o out [--emit exe|lib|obj|llvm|mlir]
+//                                  [--stop-after=import|graph|codegen]
 //
 // Phases, in order: import (ONNX -> linalg/tensor/arith/math on tensors),
-// graph (qopt-fuse-linear, canonicalization). Code generation for
-// executables, libraries and objects is not built yet.
+// graph (qopt-fuse-linear, canonicalization), codegen (the CPU pipeline to
+// the LLVM dialect), emit (LLVM IR, object, then a link with qopt's runtime
+// into an executable or a shared library). Outputs are written under
+// temporary names and renamed at the end: a failure leaves nothing behind.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
 
+#include "qopt/Conversion/Passes.h"
 #include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
 #include "qopt/Registration/Registration.h"
+#include "qopt/Target/CpuObject.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "onnx/onnx-ml.pb.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -35,7 +47,7 @@ cl::SubCommand qopt::compileCommand("compile",
 namespace {
 
 enum class EmitKind { Mlir, Llvm, Object, Library, Executable };
-enum class Phase { Import, Graph };
+enum class Phase { Import, Graph, Codegen };
 
 cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
                                cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
@@ -45,16 +57,21 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout with 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Executable),
     cl::values(clEnumValN(EmitKind::Mlir, "mlir", "MLIR after --stop-after's phase"),
-               clEnumValN(EmitKind::Llvm, "llvm", "LLVM IR (not built yet)"),
-               clEnumValN(EmitKind::Object, "obj", "an object file (not built yet)"),
-               clEnumValN(EmitKind::Library, "lib", "a shared library and C header (not built yet)"),
-               clEnumValN(EmitKind::Executable, "exe", "a standalone executable (not built yet)")),
+               clEnumValN(EmitKind::Llvm, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Object, "obj", "an object file implementing qopt_runtime.h's ABI"),
+               clEnumValN(EmitKind::Library, "lib", "a shared library (.so) and its C header (.h)"),
+               clEnumValN(EmitKind::Executable, "exe", "a standalone executable")),
     cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
 cl::opt<Phase> stopAfter(
-    "stop-after", cl::desc("With --emit mlir: the last phase to run"), cl::init(Phase::Graph),
+    "stop-after", cl::desc("With --emit mlir: the last phase to run"), cl::init(Phase::Codegen),
     cl::values(clEnumValN(Phase::Import, "import", "ONNX -> tensor-level MLIR"),
-               clEnumValN(Phase::Graph, "graph", "linear layers recognized (qopt.linear)")),
+               clEnumValN(Phase::Graph, "graph", "linear layers recognized (qopt.linear)"),
+               clEnumValN(Phase::Codegen, "codegen", "lowered to the LLVM dialect")),
     cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
+cl::opt<std::string> targetCpu("mcpu",
+                               cl::desc("Target CPU: an LLVM CPU name, or 'native' for this one"),
+                               cl::init("x86-64-v3"), cl::sub(qopt::compileCommand),
+                               cl::cat(qopt::getDriverCategory()));
 cl::list<std::string> shapes("shape",
                              cl::desc("Static shape of an input with symbolic dimensions"),
                              cl::value_desc("name=1x128"), cl::sub(qopt::compileCommand),
@@ -67,27 +84,78 @@ std::string describeLocation(mlir::Location loc) {
   return "";
 }
 
+/// Removes the files and directories it was given unless released.
+class TemporaryFiles {
+public:
+  ~TemporaryFiles() {
+    for (auto it = paths.rbegin(); it != paths.rend(); ++it)
+      sys::fs::remove(*it);
+  }
+  void add(StringRef path) { paths.push_back(path.str()); }
+
+private:
+  std::vector<std::string> paths;
+};
+
+/// Where the runtime libraries and header are: build/lib beside build/bin,
+/// or lib/ beside bin/ in an installed tree.
+std::string getRuntimeDirectory() {
+  static int anchor;
+  std::string executable = sys::fs::getMainExecutable("qopt", &anchor);
+  SmallString<256> dir(sys::path::parent_path(sys::path::parent_path(executable)));
+  sys::path::append(dir, "lib");
+  return dir.str().str();
+}
+
+int fail(const Twine &message) {
+  WithColor::error(errs(), "qopt compile") << message << "\n";
+  return 1;
+}
+
+/// Links `object` with the runtime into `output` (an executable, or a shared
+/// library when `shared`), using the C compiler driver qopt was built with.
+int link(StringRef object, StringRef output, bool shared) {
+  std::string runtime = getRuntimeDirectory();
+  ErrorOr<std::string> driver = sys::findProgramByName(QOPT_LINK_DRIVER);
+  if (!driver)
+    return fail(Twine("cannot find the linker driver '") + QOPT_LINK_DRIVER + "'");
+  std::vector<std::string> args = {*driver, "-o", output.str(), object.str()};
+  if (shared)
+    args.push_back("-shared");
+  else
+    args.push_back(runtime + "/libqopt_main.a");
+  args.push_back(runtime + "/libqopt_runtime.a");
+  args.push_back("-lm");
+  for (const std::string &library : {runtime + "/libqopt_runtime.a"})
+    if (!sys::fs::exists(library))
+      return fail("the runtime library " + library + " is missing");
+  std::vector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int status = sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {}, 0, 0, &message);
+  if (status != 0)
+    return fail("linking " + output + " failed" + (message.empty() ? "" : ": " + message));
+  return 0;
+}
+
 } // namespace
 
 int qopt::runCompile() {
-  if (emitKind != EmitKind::Mlir) {
-    WithColor::error(errs(), "qopt compile")
-        << "--emit " << (emitKind == EmitKind::Llvm ? "llvm" : emitKind == EmitKind::Object ? "obj"
-                         : emitKind == EmitKind::Library ? "lib" : "exe")
-        << " is not built yet: the CPU code generator is missing; --emit mlir works\n";
-    return 2;
-  }
+  if (emitKind != EmitKind::Mlir && outputPath == "-")
+    return fail("-o is required for --emit llvm, obj, lib and exe");
   OnnxImportOptions options;
   for (const std::string &spec : shapes) {
     auto [name, dims] = StringRef(spec).split('=');
     SmallVector<int64_t> shape;
-    if (name.empty() || !parseShapeSpec(dims, shape)) {
-      WithColor::error(errs(), "qopt compile")
-          << "--shape '" << spec << "' is not of the form name=1x128\n";
-      return 1;
-    }
+    if (name.empty() || !parseShapeSpec(dims, shape))
+      return fail("--shape '" + spec + "' is not of the form name=1x128");
     options.inputShapes[name] = shape;
   }
+  // Fail early on a bad --mcpu, before any work.
+  CpuTargetOptions targetOptions;
+  targetOptions.cpu = targetCpu;
+  Expected<std::unique_ptr<TargetMachine>> machine = createCpuTargetMachine(targetOptions);
+  if (!machine)
+    return fail(toString(machine.takeError()));
 
   mlir::DialectRegistry registry;
   registerQoptDialects(registry);
@@ -102,30 +170,100 @@ int qopt::runCompile() {
   });
 
   Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(modelPath);
-  if (!model) {
-    WithColor::error(errs(), "qopt compile") << toString(model.takeError()) << "\n";
-    return 1;
-  }
+  if (!model)
+    return fail(toString(model.takeError()));
   mlir::OwningOpRef<mlir::ModuleOp> module = importOnnxModel(context, **model, modelPath, options);
   if (!module)
     return 1;
+  const Phase lastPhase = emitKind == EmitKind::Mlir ? stopAfter.getValue() : Phase::Codegen;
 
-  if (stopAfter >= Phase::Graph) {
+  auto function = module->lookupSymbol<mlir::func::FuncOp>(options.functionName);
+  Expected<ModelSignature> signature = getModelSignature(function);
+  if (!signature)
+    return fail(toString(signature.takeError()));
+
+  if (lastPhase >= Phase::Graph) {
     mlir::PassManager pm(&context);
     pm.addPass(createFuseLinear());
     pm.addPass(mlir::createCanonicalizerPass());
     if (failed(pm.run(*module)))
       return 1;
   }
-
-  // Written to a temporary and renamed on success: nothing half-written.
-  std::error_code error;
-  ToolOutputFile output(outputPath, error, sys::fs::OF_None);
-  if (error) {
-    WithColor::error(errs(), "qopt compile") << outputPath << ": " << error.message() << "\n";
-    return 1;
+  if (lastPhase >= Phase::Codegen) {
+    context.loadDialect<mlir::LLVM::LLVMDialect>();
+    mlir::PassManager pm(&context);
+    buildCpuLoweringPipeline(pm);
+    if (failed(pm.run(*module)))
+      return 1;
   }
-  module->print(output.os());
-  output.keep();
+
+  std::error_code error;
+  if (emitKind == EmitKind::Mlir) {
+    ToolOutputFile output(outputPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(outputPath + ": " + error.message());
+    module->print(output.os());
+    output.keep();
+    return 0;
+  }
+
+  llvm::LLVMContext llvmContext;
+  Expected<std::unique_ptr<llvm::Module>> llvmModule = translateToModelModule(
+      *module, options.functionName, *signature, llvmContext, **machine, targetOptions.optLevel);
+  if (!llvmModule)
+    return fail(toString(llvmModule.takeError()));
+  if (emitKind == EmitKind::Llvm) {
+    ToolOutputFile output(outputPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(outputPath + ": " + error.message());
+    (*llvmModule)->print(output.os(), nullptr);
+    output.keep();
+    return 0;
+  }
+
+  TemporaryFiles temporaries;
+  SmallString<256> objectPath;
+  if (emitKind == EmitKind::Object) {
+    objectPath = outputPath;
+  } else {
+    if (std::error_code ec = sys::fs::createTemporaryFile("qopt-model", "o", objectPath))
+      return fail("cannot create a temporary object file: " + ec.message());
+    temporaries.add(objectPath);
+  }
+  {
+    // ToolOutputFile deletes the file unless kept: no partial object.
+    ToolOutputFile object(objectPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(objectPath + ": " + error.message());
+    if (Error emitError = emitObjectFile(**llvmModule, **machine, object.os()))
+      return fail(toString(std::move(emitError)));
+    object.keep();
+  }
+  if (emitKind == EmitKind::Object)
+    return 0;
+
+  // Link under a temporary name beside the output, then rename.
+  SmallString<256> linked(outputPath);
+  linked += ".partial";
+  temporaries.add(linked);
+  bool shared = emitKind == EmitKind::Library;
+  if (int status = link(objectPath, linked, shared))
+    return status;
+  if (shared) {
+    SmallString<256> headerPath(outputPath);
+    sys::path::replace_extension(headerPath, "h");
+    ToolOutputFile header(headerPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(headerPath + ": " + error.message());
+    header.os() << generateModelHeader(*signature, sys::path::stem(outputPath));
+    SmallString<256> runtimeHeader(sys::path::parent_path(outputPath));
+    sys::path::append(runtimeHeader, "qopt_runtime.h");
+    if (std::error_code ec =
+            sys::fs::copy_file(getRuntimeDirectory() + "/qopt_runtime.h", runtimeHeader))
+      return fail("cannot copy qopt_runtime.h next to the library: " + ec.message());
+    header.keep();
+  }
+  if (std::error_code ec = sys::fs::rename(linked, outputPath))
+    return fail("cannot write " + outputPath + ": " + ec.message());
   return 0;
 }

@@ -13,11 +13,12 @@ class DialectRegistry;
 
 namespace qopt {
 
-/// The qopt dialect and the upstream dialects qopt's IR uses (func, arith,
-/// math, tensor, tosa, linalg).
+/// The qopt dialect, the upstream dialects qopt's IR and code generation use,
+/// and the interface models bufferization needs.
 void registerQoptDialects(mlir::DialectRegistry &registry);
 
-/// Every qopt pass (declared in qopt/Transforms/Passes.td).
+/// Every qopt pass (qopt/Transforms/Passes.td, qopt/Conversion/Passes.td)
+/// and the upstream passes.
 void registerAllQoptPasses();
 
 } // namespace qopt

@@ -12,6 +12,8 @@
 #include "../OnnxOpRegistry.h"
 #include "../TensorBuilders.h"
 
+#include "qopt/Support/TensorOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -21,52 +23,20 @@ using namespace qopt;
 
 namespace {
 
-/// Reshapes `value` to `shape` with one collapse_shape and/or expand_shape
-/// when the reshape only merges or splits adjacent dimensions (always the
-/// case here: adding or removing unit dimensions and flattening a prefix).
-Value reshapeTo(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> shape) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getShape() == shape)
-    return value;
-  auto target = RankedTensorType::get(shape, type.getElementType());
-  // Collapse everything to 1-D, then expand: simple and always valid for
-  // static shapes; canonicalization merges the pair when it can.
-  SmallVector<ReassociationIndices> toFlat(1);
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    toFlat[0].push_back(i);
-  Value flat = value;
-  if (type.getRank() != 1)
-    flat = type.getRank() == 0
-               ? tensor::ExpandShapeOp::create(
-                     b, loc, RankedTensorType::get({1}, type.getElementType()), value,
-                     ArrayRef<ReassociationIndices>{})
-                     .getResult()
-               : tensor::CollapseShapeOp::create(b, loc, value, toFlat).getResult();
-  if (target.getRank() == 1)
-    return flat;
-  if (target.getRank() == 0)
-    return tensor::CollapseShapeOp::create(b, loc, target, flat,
-                                           ArrayRef<ReassociationIndices>{});
-  SmallVector<ReassociationIndices> fromFlat(1);
-  for (int64_t i = 0; i < target.getRank(); ++i)
-    fromFlat[0].push_back(i);
-  return tensor::ExpandShapeOp::create(b, loc, target, flat, fromFlat);
-}
-
 /// [..., M, K] x [K, N]: rows flattened into one linalg.matmul.
 Value buildMatmulByMatrix(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   int64_t k = lhsType.getShape().back(), n = rhsType.getDimSize(1);
   int64_t rows = lhsType.getNumElements() / std::max<int64_t>(k, 1);
-  Value lhs2d = reshapeTo(b, loc, lhs, {rows, k});
+  Value lhs2d = buildStaticReshape(b, loc, lhs, {rows, k});
   auto resultType = RankedTensorType::get({rows, n}, lhsType.getElementType());
   Value product = linalg::MatmulOp::create(b, loc, TypeRange{resultType}, ValueRange{lhs2d, rhs},
                                            ValueRange{buildZeroFilled(b, loc, resultType)})
                       .getResult(0);
   SmallVector<int64_t> shape(lhsType.getShape());
   shape.back() = n;
-  return reshapeTo(b, loc, product, shape);
+  return buildStaticReshape(b, loc, product, shape);
 }
 
 /// [..., M, K] x [..., K, N] with broadcast batch dimensions.
@@ -132,9 +102,9 @@ LogicalResult importMatMul(NodeImporter &node) {
   // numpy.matmul: a 1-D operand gains a unit dimension that the result drops.
   bool vectorLhs = lhsType.getRank() == 1, vectorRhs = rhsType.getRank() == 1;
   if (vectorLhs)
-    lhs = reshapeTo(b, loc, lhs, {1, lhsType.getDimSize(0)});
+    lhs = buildStaticReshape(b, loc, lhs, {1, lhsType.getDimSize(0)});
   if (vectorRhs)
-    rhs = reshapeTo(b, loc, rhs, {rhsType.getDimSize(0), 1});
+    rhs = buildStaticReshape(b, loc, rhs, {rhsType.getDimSize(0), 1});
   lhsType = cast<RankedTensorType>(lhs.getType());
   rhsType = cast<RankedTensorType>(rhs.getType());
   int64_t k = lhsType.getShape().back();
@@ -150,7 +120,7 @@ LogicalResult importMatMul(NodeImporter &node) {
     shape.erase(shape.end() - 1);
   if (vectorLhs)
     shape.erase(shape.end() - (vectorRhs ? 1 : 2));
-  node.setOutput(0, reshapeTo(b, loc, result, shape));
+  node.setOutput(0, buildStaticReshape(b, loc, result, shape));
   return success();
 }
 

@@ -1,0 +1,37 @@
+//===- Passes.h - qopt lowering passes --------------------------*- C++ -*-===//
+
+#ifndef QOPT_CONVERSION_PASSES_H
+#define QOPT_CONVERSION_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class OpPassManager;
+namespace arith {
+class ArithDialect;
+} // namespace arith
+namespace linalg {
+class LinalgDialect;
+} // namespace linalg
+namespace tensor {
+class TensorDialect;
+} // namespace tensor
+} // namespace mlir
+
+namespace qopt {
+
+#define GEN_PASS_DECL
+#include "qopt/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qopt/Conversion/Passes.h.inc"
+
+/// The CPU pipeline from tensor-level IR (linalg/tensor/arith/math and qopt)
+/// to the LLVM dialect: qopt -> linalg, elementwise fusion, one-shot
+/// bufferization with results as out-parameters, loops, LLVM. The entry
+/// function takes bare pointers (static shapes): inputs, then outputs.
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+
+} // namespace qopt
+
+#endif // QOPT_CONVERSION_PASSES_H

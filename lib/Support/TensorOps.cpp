@@ -1,0 +1,45 @@
+//===- TensorOps.cpp - Small builders of tensor-level IR ------------------===//
+
+#include "qopt/Support/TensorOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+Value qopt::buildZeroFilled(OpBuilder &builder, Location loc, RankedTensorType type) {
+  Value init = tensor::EmptyOp::create(builder, loc, type.getShape(), type.getElementType());
+  Value zero = buildScalar(builder, loc, type.getElementType(), 0.0);
+  return linalg::FillOp::create(builder, loc, zero, init).getResult(0);
+}
+
+Value qopt::buildScalar(OpBuilder &builder, Location loc, Type type, double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(builder, loc, builder.getFloatAttr(floatType, value));
+  return arith::ConstantOp::create(builder, loc, builder.getIntegerAttr(type, int64_t(value)));
+}
+
+Value qopt::buildStaticReshape(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == shape)
+    return value;
+  auto target = RankedTensorType::get(shape, type.getElementType());
+  auto allDims = [](int64_t rank) {
+    SmallVector<ReassociationIndices> groups(1);
+    for (int64_t i = 0; i < rank; ++i)
+      groups[0].push_back(i);
+    return groups;
+  };
+  Value flat = value;
+  if (type.getRank() == 0)
+    flat = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, type.getElementType()),
+                                         value, ArrayRef<ReassociationIndices>{});
+  else if (type.getRank() > 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, value, allDims(type.getRank()));
+  if (target.getRank() == 1)
+    return flat;
+  if (target.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, target, flat, ArrayRef<ReassociationIndices>{});
+  return tensor::ExpandShapeOp::create(b, loc, target, flat, allDims(target.getRank()));
+}
