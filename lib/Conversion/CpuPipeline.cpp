@@ -37,6 +37,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createReassociateReductions());
 
   // Buffers: one-shot bufferization across the function boundary with
   // identity layouts, results turned into caller-provided out-parameters.

@@ -214,6 +214,10 @@ std::optional<SmallVector<int64_t>> NodeImporter::getInts(llvm::StringRef name) 
 
 unsigned NodeImporter::getNumOutputs() const { return node.output_size(); }
 
+bool NodeImporter::hasOutput(unsigned index) const {
+  return int(index) < node.output_size() && !node.output(int(index)).empty();
+}
+
 void NodeImporter::setOutput(unsigned index, Value value) {
   if (int(index) < node.output_size() && !node.output(int(index)).empty())
     values[node.output(int(index))] = value;

@@ -63,6 +63,8 @@ public:
   std::optional<llvm::SmallVector<int64_t>> getInts(llvm::StringRef name) const;
 
   unsigned getNumOutputs() const;
+  /// True if output `index` exists and is named (a value someone may use).
+  bool hasOutput(unsigned index) const;
   void setOutput(unsigned index, mlir::Value value);
 
   /// An error that starts with the node's name, op type, domain and opset.

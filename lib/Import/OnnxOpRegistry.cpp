@@ -12,6 +12,8 @@ const OnnxOpRegistry &OnnxOpRegistry::get() {
     registerElementwiseOps(r);
     registerMatMulOps(r);
     registerConstantOps(r);
+    registerReductionOps(r);
+    registerNormalizationOps(r);
     return r;
   }();
   return registry;

@@ -52,6 +52,8 @@ private:
 void registerElementwiseOps(OnnxOpRegistry &registry);
 void registerMatMulOps(OnnxOpRegistry &registry);
 void registerConstantOps(OnnxOpRegistry &registry);
+void registerReductionOps(OnnxOpRegistry &registry);
+void registerNormalizationOps(OnnxOpRegistry &registry);
 
 } // namespace qopt
 

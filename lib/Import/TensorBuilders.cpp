@@ -75,3 +75,50 @@ Value qopt::buildElementwise(NodeImporter &node, ValueRange inputs, Type resultE
       });
   return generic.getResult(0);
 }
+
+std::optional<SmallVector<int64_t>> qopt::normalizeAxes(NodeImporter &node, ArrayRef<int64_t> axes,
+                                                       int64_t rank) {
+  SmallVector<int64_t> result;
+  for (int64_t axis : axes) {
+    int64_t normalized = axis < 0 ? axis + rank : axis;
+    if (normalized < 0 || normalized >= rank) {
+      node.emitError() << "axis " << axis << " is out of range for rank " << rank;
+      return std::nullopt;
+    }
+    result.push_back(normalized);
+  }
+  llvm::sort(result);
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
+Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayRef<int64_t> axes,
+                           bool keepDims, double initial, ElementwiseBody combine) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  const int64_t rank = inputType.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> resultExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = llvm::is_contained(axes, d);
+    iterators.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    if (reduced && !keepDims)
+      continue;
+    shape.push_back(reduced ? 1 : inputType.getDimSize(d));
+    resultExprs.push_back(reduced ? builder.getAffineConstantExpr(0) : builder.getAffineDimExpr(d));
+  }
+  Type elementType = inputType.getElementType();
+  auto resultType = RankedTensorType::get(shape, elementType);
+  Value init = tensor::EmptyOp::create(builder, loc, shape, elementType);
+  Value start = buildScalar(builder, loc, elementType, initial);
+  init = linalg::FillOp::create(builder, loc, start, init).getResult(0);
+  SmallVector<AffineMap> maps = {builder.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, resultExprs, builder.getContext())};
+  return linalg::GenericOp::create(builder, loc, TypeRange{resultType}, ValueRange{input},
+                                   ValueRange{init}, maps, iterators,
+                                   [&](OpBuilder &b, Location l, ValueRange args) {
+                                     Value combined = combine(b, l, ValueRange{args[1], args[0]});
+                                     linalg::YieldOp::create(b, l, combined);
+                                   })
+      .getResult(0);
+}

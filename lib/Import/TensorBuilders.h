@@ -26,6 +26,20 @@ using ElementwiseBody =
 mlir::Value buildElementwise(NodeImporter &node, mlir::ValueRange inputs,
                              mlir::Type resultElementType, ElementwiseBody body);
 
+/// Normalizes ONNX axes (negative counts from the end) against `rank`,
+/// sorted and unique; emits an error on the node and returns std::nullopt
+/// when an axis is out of range.
+std::optional<llvm::SmallVector<int64_t>> normalizeAxes(NodeImporter &node,
+                                                        llvm::ArrayRef<int64_t> axes,
+                                                        int64_t rank);
+
+/// Combines the elements of `input` along `axes` (sorted, unique) with
+/// `combine(accumulator, element)`, starting from `initial`. The result keeps
+/// reduced dimensions as size 1 when `keepDims`, else drops them.
+mlir::Value buildReduction(mlir::OpBuilder &builder, mlir::Location loc, mlir::Value input,
+                           llvm::ArrayRef<int64_t> axes, bool keepDims, double initial,
+                           ElementwiseBody combine);
+
 } // namespace qopt
 
 #endif // QOPT_LIB_IMPORT_TENSORBUILDERS_H

@@ -17,4 +17,17 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ReassociateReductions : Pass<"qopt-reassociate-reductions"> {
+  let summary = "Allow float reductions of linalg ops to be reordered (vectorized)";
+  let description = [{
+    Marks the floating-point arithmetic in the bodies of linalg ops that have
+    reduction iterators (matmuls, reductions) with `fastmath<reassoc,contract>`,
+    so that LLVM may split the accumulation into vector lanes and fuse
+    multiply-adds. Without it a dot product is one serial chain of dependent
+    adds. The summation order becomes implementation-defined, as it is in
+    every BLAS and in ONNX Runtime; elementwise ops are left exact.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

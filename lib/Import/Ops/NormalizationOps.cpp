@@ -1,0 +1,137 @@
+//===- NormalizationOps.cpp - ONNX Softmax, LogSoftmax, LayerNormalization ===//
+//
+// Built from reductions (kept dimensions) and broadcasting elementwise
+// generics, in the numerically stable forms ONNX Runtime uses: softmax
+// subtracts the row maximum; layer norm takes the variance of x - mean.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../NodeImporter.h"
+#include "../OnnxOpRegistry.h"
+#include "../TensorBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+Value add(OpBuilder &b, Location l, ValueRange args) {
+  return arith::AddFOp::create(b, l, args[0], args[1]);
+}
+
+/// Softmax-13 / LogSoftmax-13 over one axis (default -1).
+LogicalResult importSoftmax(NodeImporter &node, bool logarithm) {
+  Value input = node.getInput(0);
+  if (!input)
+    return node.emitError() << "needs an input";
+  auto type = cast<RankedTensorType>(input.getType());
+  if (!isa<FloatType>(type.getElementType()))
+    return node.emitError() << "needs a float input";
+  std::optional<SmallVector<int64_t>> axis =
+      normalizeAxes(node, {node.getInt("axis", -1)}, type.getRank());
+  if (!axis)
+    return failure();
+  OpBuilder &b = node.getBuilder();
+  Location loc = node.getLoc();
+  Type elementType = type.getElementType();
+  Value max = buildReduction(b, loc, input, *axis, /*keepDims=*/true,
+                             -std::numeric_limits<double>::infinity(),
+                             [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                               return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                             });
+  Value shifted = buildElementwise(node, {input, max}, elementType,
+                                   [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                     return arith::SubFOp::create(nb, l, args[0], args[1]);
+                                   });
+  Value exponentials = buildElementwise(node, shifted, elementType,
+                                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                          return math::ExpOp::create(nb, l, args[0]);
+                                        });
+  Value sum = buildReduction(b, loc, exponentials, *axis, true, 0.0, add);
+  Value result =
+      logarithm
+          ? buildElementwise(node, {shifted, sum}, elementType,
+                             [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                               return arith::SubFOp::create(nb, l, args[0],
+                                                            math::LogOp::create(nb, l, args[1]));
+                             })
+          : buildElementwise(node, {exponentials, sum}, elementType,
+                             [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                               return arith::DivFOp::create(nb, l, args[0], args[1]);
+                             });
+  node.setOutput(0, result);
+  return success();
+}
+
+/// LayerNormalization-17: normalize over dimensions [axis, rank).
+LogicalResult importLayerNormalization(NodeImporter &node) {
+  Value input = node.getInput(0), scale = node.getInput(1), bias = node.getInput(2);
+  if (!input || !scale)
+    return node.emitError() << "needs X and Scale";
+  if (node.hasOutput(1) || node.hasOutput(2))
+    return node.emitError() << "the Mean and InvStdDev outputs are not supported";
+  auto type = cast<RankedTensorType>(input.getType());
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType))
+    return node.emitError() << "needs a float input";
+  std::optional<SmallVector<int64_t>> first =
+      normalizeAxes(node, {node.getInt("axis", -1)}, type.getRank());
+  if (!first)
+    return failure();
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>((*first)[0], type.getRank()));
+  int64_t count = 1;
+  for (int64_t axis : axes)
+    count *= type.getDimSize(axis);
+  double inverseCount = 1.0 / double(count);
+  double epsilon = node.getFloat("epsilon", 1e-5f);
+  OpBuilder &b = node.getBuilder();
+  Location loc = node.getLoc();
+
+  Value mean = buildElementwise(
+      node, buildReduction(b, loc, input, axes, true, 0.0, add), elementType,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, l, args[0], buildScalar(nb, l, elementType, inverseCount));
+      });
+  Value centered = buildElementwise(node, {input, mean}, elementType,
+                                    [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                      return arith::SubFOp::create(nb, l, args[0], args[1]);
+                                    });
+  Value squares = buildElementwise(node, centered, elementType,
+                                   [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                     return arith::MulFOp::create(nb, l, args[0], args[0]);
+                                   });
+  Value inverseStd = buildElementwise(
+      node, buildReduction(b, loc, squares, axes, true, 0.0, add), elementType,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value variance = arith::MulFOp::create(nb, l, args[0], buildScalar(nb, l, elementType, inverseCount));
+        Value shifted = arith::AddFOp::create(nb, l, variance, buildScalar(nb, l, elementType, epsilon));
+        return math::RsqrtOp::create(nb, l, shifted);
+      });
+  SmallVector<Value> operands = {centered, inverseStd, scale};
+  if (bias)
+    operands.push_back(bias);
+  Value result = buildElementwise(node, operands, elementType,
+                                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                    Value normalized = arith::MulFOp::create(nb, l, args[0], args[1]);
+                                    Value scaled = arith::MulFOp::create(nb, l, normalized, args[2]);
+                                    return args.size() > 3 ? arith::AddFOp::create(nb, l, scaled, args[3])
+                                                           : scaled;
+                                  });
+  if (!result)
+    return failure();
+  node.setOutput(0, result);
+  return success();
+}
+
+} // namespace
+
+void qopt::registerNormalizationOps(OnnxOpRegistry &registry) {
+  registry.add("", "Softmax", 13, [](NodeImporter &node) { return importSoftmax(node, false); });
+  registry.add("", "LogSoftmax", 13, [](NodeImporter &node) { return importSoftmax(node, true); });
+  registry.add("", "LayerNormalization", 17, importLayerNormalization);
+}
