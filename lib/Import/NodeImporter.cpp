@@ -176,6 +176,27 @@ std::optional<SmallVector<int64_t>> NodeImporter::getConstantInts(unsigned index
   return result;
 }
 
+std::optional<HostInts> NodeImporter::getHostInts(unsigned index) const {
+  auto dense = dyn_cast_or_null<DenseIntElementsAttr>(getConstantTensor(getInput(index)));
+  if (!dense || dense.getNumElements() > kMaxHostElements)
+    return std::nullopt;
+  HostInts result;
+  result.shape.assign(dense.getType().getShape().begin(), dense.getType().getShape().end());
+  bool isBool = dense.getElementType().isInteger(1);
+  for (const APInt &value : dense.getValues<APInt>())
+    result.values.push_back(isBool ? int64_t(value.getBoolValue()) : value.getSExtValue());
+  return result;
+}
+
+Value NodeImporter::createConstant(const HostInts &ints, Type elementType) {
+  auto type = RankedTensorType::get(ints.shape, elementType);
+  SmallVector<APInt> values;
+  unsigned width = elementType.getIntOrFloatBitWidth();
+  for (int64_t value : ints.values)
+    values.push_back(APInt(width, uint64_t(value), /*isSigned=*/width > 1, /*implicitTrunc=*/true));
+  return arith::ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));
+}
+
 std::optional<double> NodeImporter::getConstantScalar(unsigned index) const {
   auto dense = dyn_cast_or_null<DenseFPElementsAttr>(getConstantTensor(getInput(index)));
   if (!dense || dense.getNumElements() != 1)

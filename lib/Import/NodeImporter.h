@@ -29,6 +29,14 @@ mlir::Type convertOnnxElementType(int dataType, mlir::MLIRContext *context);
 mlir::Value importOnnxTensor(mlir::OpBuilder &builder, mlir::Location loc,
                              const onnx::TensorProto &tensor, llvm::StringRef what);
 
+/// A small constant integer (or boolean) tensor held on the host: shape
+/// computations (Shape -> Gather -> Concat -> Reshape ...) are evaluated at
+/// import time on these, so that shape subgraphs fold away.
+struct HostInts {
+  llvm::SmallVector<int64_t> shape;
+  llvm::SmallVector<int64_t> values; // row-major
+};
+
 /// One node being imported: its inputs as MLIR values, its attributes, and
 /// where its outputs go.
 class NodeImporter {
@@ -53,6 +61,12 @@ public:
   /// The values of a constant integer input (shapes, axes, pads); nullopt
   /// if the input is absent, not constant, or not integer.
   std::optional<llvm::SmallVector<int64_t>> getConstantInts(unsigned index) const;
+  /// A constant integer or boolean input of at most kMaxHostElements
+  /// elements, for import-time evaluation; std::nullopt otherwise.
+  std::optional<HostInts> getHostInts(unsigned index) const;
+  static constexpr int64_t kMaxHostElements = 4096;
+  /// A constant holding `ints` with integer element type `elementType`.
+  mlir::Value createConstant(const HostInts &ints, mlir::Type elementType);
   /// The single value of a constant scalar (or one-element) float input.
   std::optional<double> getConstantScalar(unsigned index) const;
 

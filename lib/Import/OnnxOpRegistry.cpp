@@ -14,6 +14,8 @@ const OnnxOpRegistry &OnnxOpRegistry::get() {
     registerConstantOps(r);
     registerReductionOps(r);
     registerNormalizationOps(r);
+    registerLogicalOps(r);
+    registerShapeOps(r);
     return r;
   }();
   return registry;

@@ -54,6 +54,8 @@ void registerMatMulOps(OnnxOpRegistry &registry);
 void registerConstantOps(OnnxOpRegistry &registry);
 void registerReductionOps(OnnxOpRegistry &registry);
 void registerNormalizationOps(OnnxOpRegistry &registry);
+void registerLogicalOps(OnnxOpRegistry &registry);
+void registerShapeOps(OnnxOpRegistry &registry);
 
 } // namespace qopt
 

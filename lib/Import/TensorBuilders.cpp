@@ -38,17 +38,19 @@ static std::string formatShape(ArrayRef<int64_t> shape) {
 }
 
 Value qopt::buildElementwise(NodeImporter &node, ValueRange inputs, Type resultElementType,
-                             ElementwiseBody body) {
+                             ElementwiseBody body, ArrayRef<int64_t> broadcastTo) {
   OpBuilder &builder = node.getBuilder();
   Location loc = node.getLoc();
   SmallVector<ArrayRef<int64_t>> shapes;
   for (Value input : inputs)
     shapes.push_back(cast<RankedTensorType>(input.getType()).getShape());
-  std::optional<SmallVector<int64_t>> shape = broadcastShapes(shapes);
+  SmallVector<ArrayRef<int64_t>> allShapes(shapes);
+  allShapes.push_back(broadcastTo);
+  std::optional<SmallVector<int64_t>> shape = broadcastShapes(allShapes);
   if (!shape) {
     InFlightDiagnostic diag = node.emitError();
     diag << "input shapes do not broadcast:";
-    for (ArrayRef<int64_t> s : shapes)
+    for (ArrayRef<int64_t> s : allShapes)
       diag << " " << formatShape(s);
     return {};
   }
@@ -74,6 +76,40 @@ Value qopt::buildElementwise(NodeImporter &node, ValueRange inputs, Type resultE
         linalg::YieldOp::create(b, l, result);
       });
   return generic.getResult(0);
+}
+
+std::optional<HostInts>
+qopt::evaluateElementwise(ArrayRef<HostInts> inputs,
+                          function_ref<int64_t(ArrayRef<int64_t>)> fn) {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (const HostInts &input : inputs)
+    shapes.push_back(input.shape);
+  std::optional<SmallVector<int64_t>> shape = broadcastShapes(shapes);
+  if (!shape)
+    return std::nullopt;
+  HostInts result;
+  result.shape = *shape;
+  int64_t count = 1;
+  for (int64_t dim : *shape)
+    count *= dim;
+  const size_t rank = shape->size();
+  SmallVector<int64_t> index(rank, 0), operands(inputs.size());
+  for (int64_t n = 0; n < count; ++n) {
+    for (auto [k, input] : llvm::enumerate(inputs)) {
+      int64_t offset = 0;
+      size_t skip = rank - input.shape.size();
+      for (size_t d = 0; d < input.shape.size(); ++d)
+        offset = offset * input.shape[d] + (input.shape[d] == 1 ? 0 : index[skip + d]);
+      operands[k] = input.values[offset];
+    }
+    result.values.push_back(fn(operands));
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < (*shape)[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
 }
 
 std::optional<SmallVector<int64_t>> qopt::normalizeAxes(NodeImporter &node, ArrayRef<int64_t> axes,

@@ -20,18 +20,20 @@ using namespace qopt;
 
 namespace {
 
-/// Computes one element from the elements of the inputs.
-using ScalarFn = std::function<Value(NodeImporter &, OpBuilder &, Location, ValueRange)>;
-
 Value constantLike(OpBuilder &b, Location loc, Value like, double value) {
   return buildScalar(b, loc, like.getType(), value);
 }
 
+} // namespace
+
 /// Imports a node whose `numInputs` inputs (trailing optional ones may be
 /// absent) combine elementwise. `floatFn` handles float elements; `intFn`
-/// integer ones, or null if the op is float-only.
-LogicalResult importElementwise(NodeImporter &node, unsigned numRequired, ScalarFn floatFn,
-                                ScalarFn intFn = nullptr) {
+/// integer ones, or null if the op is float-only. When every input is a
+/// small integer constant and `hostFn` is given, the result is computed at
+/// import time (shape arithmetic).
+LogicalResult qopt::importElementwise(NodeImporter &node, unsigned numRequired,
+                                      ScalarFn floatFn, ScalarFn intFn, HostFn hostFn,
+                                      Type resultElementType) {
   SmallVector<Value> inputs;
   for (unsigned i = 0; i < node.getNumInputs(); ++i) {
     Value input = node.getInput(i);
@@ -48,8 +50,23 @@ LogicalResult importElementwise(NodeImporter &node, unsigned numRequired, Scalar
   bool isFloat = isa<FloatType>(elementType);
   if (!isFloat && (!intFn || !isa<IntegerType>(elementType)))
     return node.emitError() << "element type " << elementType << " is not supported";
+  Type resultType = resultElementType ? resultElementType : elementType;
+  if (!isFloat && hostFn) {
+    SmallVector<HostInts> hostInputs;
+    for (unsigned i = 0; i < node.getNumInputs(); ++i)
+      if (node.hasInput(i))
+        if (std::optional<HostInts> ints = node.getHostInts(i))
+          hostInputs.push_back(*ints);
+    if (hostInputs.size() == inputs.size()) {
+      std::optional<HostInts> folded = evaluateElementwise(hostInputs, hostFn);
+      if (!folded)
+        return node.emitError() << "input shapes do not broadcast";
+      node.setOutput(0, node.createConstant(*folded, resultType));
+      return success();
+    }
+  }
   ScalarFn &fn = isFloat ? floatFn : intFn;
-  Value result = buildElementwise(node, inputs, elementType,
+  Value result = buildElementwise(node, inputs, resultType,
                                   [&](OpBuilder &b, Location loc, ValueRange args) {
                                     return fn(node, b, loc, args);
                                   });
@@ -59,8 +76,10 @@ LogicalResult importElementwise(NodeImporter &node, unsigned numRequired, Scalar
   return success();
 }
 
+namespace {
+
 template <typename FloatOp, typename IntOp = void>
-void addBinary(OnnxOpRegistry &registry, StringRef name, int since) {
+void addBinary(OnnxOpRegistry &registry, StringRef name, int since, HostFn hostFn = nullptr) {
   ScalarFn floatFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
     return FloatOp::create(b, loc, args[0], args[1]);
   };
@@ -69,13 +88,13 @@ void addBinary(OnnxOpRegistry &registry, StringRef name, int since) {
     intFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
       return IntOp::create(b, loc, args[0], args[1]);
     };
-  registry.add("", name, since, [floatFn, intFn](NodeImporter &node) -> LogicalResult {
+  registry.add("", name, since, [floatFn, intFn, hostFn](NodeImporter &node) -> LogicalResult {
     if (node.getInputType(0) && node.getInputType(1) &&
         node.getInputType(0).getElementType() != node.getInputType(1).getElementType())
       return node.emitError() << "inputs have different element types "
                               << node.getInputType(0).getElementType() << " and "
                               << node.getInputType(1).getElementType();
-    return importElementwise(node, 2, floatFn, intFn);
+    return importElementwise(node, 2, floatFn, intFn, hostFn);
   });
 }
 
@@ -167,10 +186,15 @@ LogicalResult importClipWithAttributes(NodeImporter &node) {
 } // namespace
 
 void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
-  addBinary<arith::AddFOp, arith::AddIOp>(registry, "Add", 7);
-  addBinary<arith::SubFOp, arith::SubIOp>(registry, "Sub", 7);
-  addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", 7);
-  addBinary<arith::DivFOp, arith::DivSIOp>(registry, "Div", 7);
+  addBinary<arith::AddFOp, arith::AddIOp>(registry, "Add", 7,
+                                          [](ArrayRef<int64_t> v) { return v[0] + v[1]; });
+  addBinary<arith::SubFOp, arith::SubIOp>(registry, "Sub", 7,
+                                          [](ArrayRef<int64_t> v) { return v[0] - v[1]; });
+  addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", 7,
+                                          [](ArrayRef<int64_t> v) { return v[0] * v[1]; });
+  // Integer Div truncates toward zero, as C (and arith.divsi) does.
+  addBinary<arith::DivFOp, arith::DivSIOp>(
+      registry, "Div", 7, [](ArrayRef<int64_t> v) { return v[1] ? v[0] / v[1] : int64_t(0); });
   registry.add("", "Pow", 7, importPow);
 
   addUnary<math::SqrtOp>(registry, "Sqrt", 6);

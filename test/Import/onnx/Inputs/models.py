@@ -94,7 +94,79 @@ def broadcast_error():
                  [value("x", [2, 3]), value("z", [4])], [value("y", [2, 3])], check=False)
 
 
-CASES = {f.__name__: f for f in [mlp, elementwise, batched_matmul, symbolic, unsupported,
+def const(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def shape_ops():
+    """Shape subgraphs (folded at import) and data movement on tensors."""
+    n = helper.make_node
+    nodes = [
+        # Shape -> Gather -> Unsqueeze -> Concat -> Reshape: x [2, 3, 4] -> [2, 12]
+        n("Shape", ["x"], ["s"], name="shape"),
+        n("Gather", ["s", "zero"], ["s0"], name="dim0", axis=0),
+        n("Unsqueeze", ["s0", "axes0"], ["s0v"], name="dim0_vec"),
+        n("Concat", ["s0v", "minus1"], ["target"], name="target", axis=0),
+        n("Reshape", ["x", "target"], ["reshaped"], name="reshape"),
+        n("Transpose", ["x"], ["transposed"], name="transpose", perm=[2, 0, 1]),
+        n("Slice", ["x", "starts", "ends", "axes12", "steps"], ["sliced"], name="slice"),
+        n("Split", ["x", "halves"], ["part0", "part1"], name="split", axis=2),
+        n("Gather", ["x", "gidx"], ["gathered"], name="gather", axis=1),
+        n("Concat", ["x", "x"], ["joined"], name="concat", axis=1),
+        n("Expand", ["column", "shape234"], ["expanded"], name="expand"),
+        n("Tile", ["x", "repeats"], ["tiled"], name="tile"),
+        n("Greater", ["x", "zerof"], ["positive"], name="greater"),
+        n("Neg", ["x"], ["negx"], name="neg"),
+        n("Where", ["positive", "x", "negx"], ["absx"], name="where"),
+        n("Cast", ["x"], ["xi"], name="to_int", to=TensorProto.INT64),
+        n("Cast", ["xi"], ["xr"], name="to_float", to=TensorProto.FLOAT),
+        n("Trilu", ["square"], ["upper"], name="triu", upper=1),
+        n("Trilu", ["square", "one"], ["lower"], name="tril", upper=0),
+        n("ConstantOfShape", ["s"], ["filled"], name="fill",
+          value=numpy_helper.from_array(np.array([0.5], np.float32))),
+        n("Add", ["x", "filled"], ["shifted"], name="shift"),
+        n("Range", ["r0", "r1", "r2"], ["steps_i"], name="range"),
+        n("Cast", ["steps_i"], ["steps_f"], name="range_float", to=TensorProto.FLOAT),
+        n("Mul", ["x", "steps_f"], ["ramp"], name="ramp"),
+        n("Less", ["x", "zerof"], ["negative"], name="less"),
+        n("Not", ["negative"], ["nonneg"], name="not"),
+        n("And", ["nonneg", "positive"], ["strict"], name="and"),
+        n("Cast", ["strict"], ["strictf"], name="bool_float", to=TensorProto.FLOAT),
+        n("Flatten", ["x"], ["flat"], name="flatten", axis=2),
+        n("Unsqueeze", ["x", "axes0"], ["x4"], name="unsqueeze"),
+        n("Squeeze", ["x4", "axes0"], ["x3"], name="squeeze"),
+        n("ReduceMean", ["x", "axes2"], ["mean"], name="mean", keepdims=0),
+        n("ReduceSum", ["x", "axes12"], ["sum"], name="sum"),
+        n("ReduceMax", ["x"], ["max"], name="max", keepdims=0),
+        n("ReduceMin", ["x", "axes0"], ["min"], name="min"),
+        n("LogSoftmax", ["x"], ["logp"], name="logsoftmax", axis=1),
+    ]
+    initializers = [
+        const("zero", np.array(0, np.int64)), const("axes0", np.array([0], np.int64)),
+        const("minus1", np.array([-1], np.int64)), const("starts", np.array([1, 0], np.int64)),
+        const("ends", np.array([3, 100], np.int64)), const("axes12", np.array([1, 2], np.int64)),
+        const("steps", np.array([1, 2], np.int64)), const("halves", np.array([1, 3], np.int64)),
+        const("gidx", np.array([[0, 2], [-1, 1]], np.int64)),
+        const("column", np.array([[1.0], [2.0], [3.0]], np.float32)),
+        const("shape234", np.array([2, 3, 4], np.int64)), const("repeats", np.array([1, 2, 1], np.int64)),
+        const("zerof", np.array(0.0, np.float32)), const("one", np.array(1, np.int64)),
+        const("r0", np.array(0, np.int64)), const("r1", np.array(4, np.int64)),
+        const("r2", np.array(1, np.int64)), const("axes2", np.array([2], np.int64)),
+    ]
+    outputs = ["reshaped", "transposed", "sliced", "part0", "part1", "gathered", "joined", "expanded",
+               "tiled", "absx", "xr", "upper", "lower", "shifted", "ramp", "strictf", "flat", "x3",
+               "mean", "sum", "max", "min", "logp"]
+    graph = helper.make_graph(nodes, "shape_ops",
+                              [value("x", [2, 3, 4]), value("square", [4, 4])],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+                              initializers)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    m.ir_version = 10
+    # Output shapes are left to inference; the checker wants them declared.
+    return onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
+
+
+CASES = {f.__name__: f for f in [shape_ops, mlp, elementwise, batched_matmul, symbolic, unsupported,
                                  missing_initializer, old_opset, bad_initializer, broadcast_error]}
 
 if __name__ == "__main__":
