@@ -24,3 +24,12 @@ tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     [ToolSubst(name, unresolved="fatal") for name in ("qopt-opt", "qopt", "FileCheck", "not", "count")],
     tool_dirs)
+
+# Models shared by the workplace (not in git): tests that need one are marked
+# REQUIRES and skipped where it is absent. QOPT_MODELS_DIR overrides.
+models_dir = os.environ.get("QOPT_MODELS_DIR",
+                            os.path.join(config.qopt_src_root, "..", "shared", "models"))
+stories = os.path.join(models_dir, "stories260K.bin")
+if os.path.exists(stories):
+    config.available_features.add("stories260k")
+    config.substitutions.append(("%stories260k", stories))

@@ -34,7 +34,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
   // broadcasts feeding them) so they run as one loop nest.
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createReassociateReductions());

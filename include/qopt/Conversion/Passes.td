@@ -17,6 +17,20 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def FuseElementwise : Pass<"qopt-fuse-elementwise"> {
+  let summary = "Fuse elementwise producers into consumers without recomputation";
+  let description = [{
+    Upstream elementwise fusion, restricted to fusions that compute each
+    producer element once: the producer must have a single use, and the
+    consumer must read it through an indexing map that uses every loop (a
+    permutation). An elementwise chain fuses into one loop nest, and so does
+    an elementwise producer into a reduction over all of it (softmax's sum of
+    exponentials); an exponential feeding a matmul stays apart, where fusing
+    would recompute it once per output column.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def ReassociateReductions : Pass<"qopt-reassociate-reductions"> {
   let summary = "Allow float reductions of linalg ops to be reordered (vectorized)";
   let description = [{
