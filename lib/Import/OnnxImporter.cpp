@@ -27,6 +27,10 @@ void qopt::registerOnnxImportDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, linalg::LinalgDialect>();
 }
 
+bool qopt::isOnnxOpSupported(llvm::StringRef domain, llvm::StringRef opType, int64_t opset) {
+  return OnnxOpRegistry::get().lookup(domain, opType, opset) != nullptr;
+}
+
 bool qopt::parseShapeSpec(llvm::StringRef text, llvm::SmallVectorImpl<int64_t> &shape) {
   shape.clear();
   if (text.empty())

@@ -8,6 +8,7 @@
 
 #include "Commands.h"
 
+#include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
 
 #include "onnx/onnx-ml.pb.h"
@@ -56,6 +57,17 @@ struct ModelSummary {
   unsigned externalTensors = 0;
   std::map<std::pair<std::string, std::string>, unsigned> opCounts; // (domain, op) -> count
   unsigned nodes = 0;
+
+  int64_t getOpset(const std::string &domain) const {
+    for (const auto &[name, version] : opsets)
+      if (name == domain)
+        return version;
+    return -1;
+  }
+  bool isSupported(const std::pair<std::string, std::string> &op) const {
+    int64_t opset = getOpset(op.first);
+    return opset >= 0 && qopt::isOnnxOpSupported(op.first, op.second, opset);
+  }
 };
 
 TensorInfo describeValue(const onnx::ValueInfoProto &value) {
@@ -184,8 +196,16 @@ void printText(const ModelSummary &summary, raw_ostream &os) {
     os << formatv("  {0,-24} {1} in {2}\n", type, stats.elements, stats.tensors);
 
   os << "ops\n";
-  for (const auto &[op, count] : sortedOps(summary))
-    os << formatv("  {0,6}  {1}\n", count, opName(op));
+  std::vector<std::string> unsupported;
+  for (const auto &[op, count] : sortedOps(summary)) {
+    bool supported = summary.isSupported(op);
+    os << formatv("  {0,6}  {1}{2}\n", count, opName(op), supported ? "" : "  (unsupported)");
+    if (!supported)
+      unsupported.push_back(opName(op));
+  }
+  os << "support     "
+     << (unsupported.empty() ? "every op imports" : "unsupported: " + join(unsupported, ", "))
+     << "\n";
 }
 
 void printJsonSummary(const ModelSummary &summary, raw_ostream &os) {
@@ -229,6 +249,11 @@ void printJsonSummary(const ModelSummary &summary, raw_ostream &os) {
     out.attributeObject("ops", [&] {
       for (const auto &[op, count] : sortedOps(summary))
         out.attribute(opName(op), int64_t(count));
+    });
+    out.attributeArray("unsupported", [&] {
+      for (const auto &[op, count] : sortedOps(summary))
+        if (!summary.isSupported(op))
+          out.value(opName(op));
     });
   });
   os << "\n";
