@@ -86,10 +86,16 @@ FailureOr<RankedTensorType> GraphImporter::getInputType(const onnx::ValueInfoPro
   const onnx::TypeProto &type = input.type();
   if (!type.has_tensor_type())
     return emitError(fileLoc) << "input '" << input.name() << "' is not a tensor";
-  Type elementType = convertOnnxElementType(type.tensor_type().elem_type(), &context);
+  int dataType = type.tensor_type().elem_type();
+  Type elementType = convertOnnxElementType(dataType, &context);
   if (!elementType)
     return emitError(fileLoc) << "input '" << input.name() << "' has unsupported data type "
-                              << type.tensor_type().elem_type();
+                              << dataType;
+  // Unsigned data would be read as signed by division, comparisons and casts.
+  if (dataType == onnx::TensorProto::UINT8 || dataType == onnx::TensorProto::UINT16 ||
+      dataType == onnx::TensorProto::UINT32 || dataType == onnx::TensorProto::UINT64)
+    return emitError(fileLoc) << "input '" << input.name()
+                              << "' is of an unsigned integer type, which is not supported yet";
   SmallVector<int64_t> shape;
   auto given = options.inputShapes.find(input.name());
   bool hasShape = type.tensor_type().has_shape();
@@ -179,21 +185,27 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   std::set<std::string> initializerNames;
   for (const onnx::TensorProto &tensor : graph.initializer())
     initializerNames.insert(tensor.name());
-  for (const auto &shape : options.inputShapes) {
-    bool known = llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &input) {
-      return input.name() == shape.getKey() && !initializerNames.count(input.name());
+  auto isModelInput = [&](llvm::StringRef name) {
+    return llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &input) {
+      return input.name() == name && !initializerNames.count(input.name());
     });
-    if (!known) {
+  };
+  for (const auto &shape : options.inputShapes)
+    if (!isModelInput(shape.getKey())) {
       emitError(fileLoc) << "--shape names '" << shape.getKey() << "', which is not a model input";
       return nullptr;
     }
-  }
+  for (const auto &bound : options.boundInputs)
+    if (!isModelInput(bound.getKey())) {
+      emitError(fileLoc) << "--bind names '" << bound.getKey() << "', which is not a model input";
+      return nullptr;
+    }
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   SmallVector<Type> inputTypes;
   SmallVector<std::string> inputNames;
   for (const onnx::ValueInfoProto &input : graph.input()) {
-    if (initializerNames.count(input.name()))
+    if (initializerNames.count(input.name()) || options.boundInputs.count(input.name()))
       continue; // before IR version 4, initializers are listed as inputs too
     FailureOr<RankedTensorType> type = getInputType(input);
     if (failed(type))
@@ -211,6 +223,22 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   builder.setInsertionPointToStart(entry);
 
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    auto bound = options.boundInputs.find(input.name());
+    if (bound == options.boundInputs.end())
+      continue;
+    if (bound->second->data_type() != input.type().tensor_type().elem_type()) {
+      emitError(fileLoc) << "--bind gives input '" << input.name() << "' data type "
+                         << bound->second->data_type() << " but the model declares "
+                         << input.type().tensor_type().elem_type();
+      return nullptr;
+    }
+    Location loc = NameLoc::get(StringAttr::get(&context, input.name()), fileLoc);
+    Value constant = importOnnxTensor(builder, loc, *bound->second, "bound input '" + input.name() + "'");
+    if (!constant)
+      return nullptr;
+    values[input.name()] = constant;
+  }
   for (const onnx::TensorProto &tensor : graph.initializer()) {
     Location loc = NameLoc::get(StringAttr::get(&context, tensor.name()), fileLoc);
     Value constant = importOnnxTensor(builder, loc, tensor, "initializer '" + tensor.name() + "'");

@@ -33,6 +33,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Target/TargetMachine.h"
@@ -72,6 +73,10 @@ cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU: an LLVM CPU name, or 'native' for this one"),
                                cl::init("x86-64-v3"), cl::sub(qopt::compileCommand),
                                cl::cat(qopt::getDriverCategory()));
+cl::list<std::string> boundInputs(
+    "bind", cl::desc("Fix an input's value at compile time, from a serialized ONNX TensorProto"),
+    cl::value_desc("name=tensor.pb"), cl::sub(qopt::compileCommand),
+    cl::cat(qopt::getDriverCategory()));
 cl::list<std::string> shapes("shape",
                              cl::desc("Static shape of an input with symbolic dimensions"),
                              cl::value_desc("name=1x128"), cl::sub(qopt::compileCommand),
@@ -149,6 +154,18 @@ int qopt::runCompile() {
     if (name.empty() || !parseShapeSpec(dims, shape))
       return fail("--shape '" + spec + "' is not of the form name=1x128");
     options.inputShapes[name] = shape;
+  }
+  std::vector<std::unique_ptr<onnx::TensorProto>> boundTensors;
+  for (const std::string &spec : boundInputs) {
+    auto [name, path] = StringRef(spec).split('=');
+    if (name.empty() || path.empty())
+      return fail("--bind '" + spec + "' is not of the form name=tensor.pb");
+    ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
+    auto tensor = std::make_unique<onnx::TensorProto>();
+    if (!buffer || !tensor->ParseFromArray((*buffer)->getBufferStart(), int((*buffer)->getBufferSize())))
+      return fail(path + ": not a readable ONNX TensorProto");
+    options.boundInputs[name] = tensor.get();
+    boundTensors.push_back(std::move(tensor));
   }
   // Fail early on a bad --mcpu, before any work.
   CpuTargetOptions targetOptions;

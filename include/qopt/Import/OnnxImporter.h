@@ -24,6 +24,7 @@
 
 namespace onnx {
 class ModelProto;
+class TensorProto;
 } // namespace onnx
 
 namespace mlir {
@@ -37,6 +38,10 @@ struct OnnxImportOptions {
   /// Full static shapes for inputs whose dimensions are symbolic or unknown
   /// (`--shape x=1x128`).
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Inputs whose values are fixed at compile time (`--bind axes=axes.pb`):
+  /// they become constants, as if the model had them as initializers, so
+  /// that shapes and axes given as inputs can be specialized. Not owned.
+  llvm::StringMap<const onnx::TensorProto *> boundInputs;
   /// The name of the function the graph becomes.
   std::string functionName = "main";
 };

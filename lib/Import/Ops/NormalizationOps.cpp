@@ -73,8 +73,6 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
   Value input = node.getInput(0), scale = node.getInput(1), bias = node.getInput(2);
   if (!input || !scale)
     return node.emitError() << "needs X and Scale";
-  if (node.hasOutput(1) || node.hasOutput(2))
-    return node.emitError() << "the Mean and InvStdDev outputs are not supported";
   auto type = cast<RankedTensorType>(input.getType());
   Type elementType = type.getElementType();
   if (!isa<FloatType>(elementType))
@@ -125,6 +123,9 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
   if (!result)
     return failure();
   node.setOutput(0, result);
+  // Mean and InvStdDev, with the normalized dimensions kept as size 1.
+  node.setOutput(1, mean);
+  node.setOutput(2, inverseStd);
   return success();
 }
 
