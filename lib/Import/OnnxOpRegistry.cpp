@@ -16,6 +16,8 @@ const OnnxOpRegistry &OnnxOpRegistry::get() {
     registerNormalizationOps(r);
     registerLogicalOps(r);
     registerShapeOps(r);
+    registerConvPoolOps(r);
+    registerPadOps(r);
     return r;
   }();
   return registry;

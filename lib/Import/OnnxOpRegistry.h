@@ -56,6 +56,8 @@ void registerReductionOps(OnnxOpRegistry &registry);
 void registerNormalizationOps(OnnxOpRegistry &registry);
 void registerLogicalOps(OnnxOpRegistry &registry);
 void registerShapeOps(OnnxOpRegistry &registry);
+void registerConvPoolOps(OnnxOpRegistry &registry);
+void registerPadOps(OnnxOpRegistry &registry);
 
 } // namespace qopt
 

@@ -19,6 +19,7 @@ import collections
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,13 +70,18 @@ def run_case(args):
     mismatch, or harness (inputs the executables cannot take, e.g. sequences)."""
     case, qopt = args
     try:
-        return run_case_checked(case, qopt)
+        name, op, outcome, detail = run_case_checked(case, qopt)
     except Exception as error:  # noqa: BLE001 - reported per test, never fatal
-        return case.name, primary_op(case), "harness", f"{type(error).__name__}: {error}"[:300]
+        name, op, outcome = case.name, primary_op(case), "harness"
+        detail = f"{type(error).__name__}: {error}"[:300]
+    # Temporary directories differ run to run; keep the reasons comparable.
+    return name, op, outcome, re.sub(r"/tmp/tmp\w+/", "", detail)
 
 
 def run_case_checked(case, qopt):
     op = primary_op(case)
+    case.data_sets[0] = tuple([np.asarray(a) if isinstance(a, np.generic) else a for a in part]
+                              for part in case.data_sets[0])
     for array in list(case.data_sets[0][0]) + list(case.data_sets[0][1]):
         if not isinstance(array, np.ndarray):
             return case.name, op, "harness", f"a {type(array).__name__} input or output (type not in numpy)"

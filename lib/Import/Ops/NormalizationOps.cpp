@@ -129,9 +129,56 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
   return success();
 }
 
+/// BatchNormalization in inference form:
+/// y = (x - mean) / sqrt(var + epsilon) * scale + B, per channel (axis 1).
+LogicalResult importBatchNormalization(NodeImporter &node) {
+  Value x = node.getInput(0);
+  if (!x || !node.hasInput(1) || !node.hasInput(2) || !node.hasInput(3) || !node.hasInput(4))
+    return node.emitError() << "needs X, scale, B, input_mean and input_var";
+  if (node.getInt("training_mode", 0) || node.hasOutput(1) || node.hasOutput(2))
+    return node.emitError() << "training mode (running statistics outputs) is not supported";
+  auto type = cast<RankedTensorType>(x.getType());
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType) || type.getRank() < 2)
+    return node.emitError() << "needs a float input of rank >= 2";
+  OpBuilder &b = node.getBuilder();
+  Location loc = node.getLoc();
+  SmallVector<int64_t> channelShape(type.getRank(), 1);
+  channelShape[1] = type.getDimSize(1);
+  SmallVector<Value> operands = {x};
+  for (unsigned i = 1; i <= 4; ++i) {
+    Value parameter = node.getInput(i);
+    if (cast<RankedTensorType>(parameter.getType()).getNumElements() != type.getDimSize(1))
+      return node.emitError() << "input " << i << " must have one value per channel";
+    operands.push_back(buildStaticReshape(b, loc, parameter, channelShape));
+  }
+  double epsilon = node.getFloat("epsilon", 1e-5f);
+  Value result = buildElementwise(node, operands, elementType,
+                                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                    auto cast = [&](Value v) -> Value {
+                                      return v.getType() == elementType
+                                                 ? v
+                                                 : arith::TruncFOp::create(nb, l, elementType, v).getResult();
+                                    };
+                                    Value variance = arith::AddFOp::create(
+                                        nb, l, cast(args[4]), buildScalar(nb, l, elementType, epsilon));
+                                    Value centered = arith::SubFOp::create(nb, l, args[0], cast(args[3]));
+                                    Value normalized = arith::DivFOp::create(
+                                        nb, l, centered, math::SqrtOp::create(nb, l, variance));
+                                    return arith::AddFOp::create(
+                                        nb, l, arith::MulFOp::create(nb, l, normalized, cast(args[1])),
+                                        cast(args[2]));
+                                  });
+  if (!result)
+    return failure();
+  node.setOutput(0, result);
+  return success();
+}
+
 } // namespace
 
 void qopt::registerNormalizationOps(OnnxOpRegistry &registry) {
+  registry.add("", "BatchNormalization", 9, importBatchNormalization);
   registry.add("", "Softmax", 13, [](NodeImporter &node) { return importSoftmax(node, false); });
   registry.add("", "LogSoftmax", 13, [](NodeImporter &node) { return importSoftmax(node, true); });
   registry.add("", "LayerNormalization", 17, importLayerNormalization);
