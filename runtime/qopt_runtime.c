@@ -23,6 +23,7 @@ size_t qopt_element_size(int32_t element_type) {
     return 8;
   case QOPT_FLOAT16:
   case QOPT_BFLOAT16:
+  case QOPT_INT16:
     return 2;
   default:
     return 0;

@@ -26,6 +26,7 @@ enum {
   QOPT_FLOAT32 = 1,
   QOPT_UINT8 = 2,
   QOPT_INT8 = 3,
+  QOPT_INT16 = 5,
   QOPT_INT32 = 6,
   QOPT_INT64 = 7,
   QOPT_BOOL = 9,

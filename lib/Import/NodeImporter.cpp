@@ -197,6 +197,10 @@ Value NodeImporter::createConstant(const HostInts &ints, Type elementType) {
   return arith::ConstantOp::create(builder, loc, DenseElementsAttr::get(type, values));
 }
 
+ElementsAttr NodeImporter::getConstantAttr(unsigned index) const {
+  return getConstantTensor(getInput(index));
+}
+
 std::optional<double> NodeImporter::getConstantScalar(unsigned index) const {
   auto dense = dyn_cast_or_null<DenseFPElementsAttr>(getConstantTensor(getInput(index)));
   if (!dense || dense.getNumElements() != 1)

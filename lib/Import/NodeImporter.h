@@ -67,6 +67,8 @@ public:
   static constexpr int64_t kMaxHostElements = 4096;
   /// A constant holding `ints` with integer element type `elementType`.
   mlir::Value createConstant(const HostInts &ints, mlir::Type elementType);
+  /// The constant attribute of input `index`, or null.
+  mlir::ElementsAttr getConstantAttr(unsigned index) const;
   /// The single value of a constant scalar (or one-element) float input.
   std::optional<double> getConstantScalar(unsigned index) const;
 

@@ -18,6 +18,7 @@ const OnnxOpRegistry &OnnxOpRegistry::get() {
     registerShapeOps(r);
     registerConvPoolOps(r);
     registerPadOps(r);
+    registerResizeOps(r);
     return r;
   }();
   return registry;

@@ -58,6 +58,7 @@ void registerLogicalOps(OnnxOpRegistry &registry);
 void registerShapeOps(OnnxOpRegistry &registry);
 void registerConvPoolOps(OnnxOpRegistry &registry);
 void registerPadOps(OnnxOpRegistry &registry);
+void registerResizeOps(OnnxOpRegistry &registry);
 
 } // namespace qopt
 

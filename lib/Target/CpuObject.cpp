@@ -40,6 +40,8 @@ static int getRuntimeElementType(mlir::Type type) {
     return 7;
   if (type.isInteger(32))
     return 6;
+  if (type.isInteger(16))
+    return 5;
   if (type.isInteger(8))
     return 3;
   if (type.isInteger(1))

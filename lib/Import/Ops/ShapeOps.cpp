@@ -254,6 +254,8 @@ LogicalResult importConcat(NodeImporter &node) {
   int64_t position = 0;
   for (Value input : inputs) {
     auto type = cast<RankedTensorType>(input.getType());
+    if (type.getNumElements() == 0)
+      continue; // nothing to insert (and its offset may be the end)
     offsets[axis] = b.getIndexAttr(position);
     SmallVector<OpFoldResult> sizes;
     for (int64_t dim : type.getShape())
@@ -277,7 +279,13 @@ Value extractSlice(NodeImporter &node, Value input, ArrayRef<int64_t> starts,
   };
   auto type = cast<RankedTensorType>(input.getType());
   auto resultType = RankedTensorType::get(sizes, type.getElementType());
-  return tensor::ExtractSliceOp::create(b, node.getLoc(), resultType, input, toAttrs(starts),
+  // An empty slice may start at the end; tensor.extract_slice wants offsets
+  // inside the source, and an empty slice reads nothing from anywhere.
+  SmallVector<int64_t> offsets(starts);
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (sizes[d] == 0)
+      offsets[d] = 0;
+  return tensor::ExtractSliceOp::create(b, node.getLoc(), resultType, input, toAttrs(offsets),
                                         toAttrs(sizes), toAttrs(steps));
 }
 
