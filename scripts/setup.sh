@@ -14,6 +14,7 @@ python_requirements=(onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6)
 
 debian_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libomp-22-dev
+  libclang-rt-22-dev
   cmake ninja-build ccache
   protobuf-compiler libprotobuf-dev
   libgtest-dev

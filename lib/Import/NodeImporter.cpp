@@ -10,6 +10,8 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cstring>
 
 using namespace mlir;
@@ -174,6 +176,19 @@ std::optional<SmallVector<int64_t>> NodeImporter::getConstantInts(unsigned index
   for (const APInt &value : dense.getValues<APInt>())
     result.push_back(value.getSExtValue());
   return result;
+}
+
+int64_t qopt::getElementCount(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    if (dim < 0 || llvm::MulOverflow(count, dim, count))
+      return -1;
+  return count;
+}
+
+bool qopt::fitsOnHost(ArrayRef<int64_t> shape) {
+  int64_t count = getElementCount(shape);
+  return count >= 0 && count <= NodeImporter::kMaxHostElements;
 }
 
 std::optional<HostInts> NodeImporter::getHostInts(unsigned index) const {

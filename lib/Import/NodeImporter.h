@@ -37,6 +37,14 @@ struct HostInts {
   llvm::SmallVector<int64_t> values; // row-major
 };
 
+/// The element count of `shape`, or -1 if it is negative or overflows.
+int64_t getElementCount(llvm::ArrayRef<int64_t> shape);
+
+/// Whether a tensor of `shape` is small enough to compute at import time
+/// (at most NodeImporter::kMaxHostElements elements). Guards every host
+/// evaluation, so that hostile shapes cannot exhaust memory.
+bool fitsOnHost(llvm::ArrayRef<int64_t> shape);
+
 /// One node being imported: its inputs as MLIR values, its attributes, and
 /// where its outputs go.
 class NodeImporter {

@@ -85,7 +85,7 @@ qopt::evaluateElementwise(ArrayRef<HostInts> inputs,
   for (const HostInts &input : inputs)
     shapes.push_back(input.shape);
   std::optional<SmallVector<int64_t>> shape = broadcastShapes(shapes);
-  if (!shape)
+  if (!shape || !fitsOnHost(*shape))
     return std::nullopt;
   HostInts result;
   result.shape = *shape;

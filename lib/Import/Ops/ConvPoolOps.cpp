@@ -287,6 +287,8 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
                      })
                      .getResult(0);
   if (kind == PoolKind::Average) {
+    if (!(getElementCount(w->output) >= 0 && getElementCount(w->output) <= (int64_t(1) << 24)))
+      return node.emitError() << "the pooled output is too large";
     SmallVector<float> divisors =
         averageDivisors(*w, type.getShape().drop_front(2), node.getInt("count_include_pad", 0), explicitEnd);
     SmallVector<int64_t> divisorShape = {1, 1};

@@ -57,13 +57,12 @@ LogicalResult qopt::importElementwise(NodeImporter &node, unsigned numRequired,
       if (node.hasInput(i))
         if (std::optional<HostInts> ints = node.getHostInts(i))
           hostInputs.push_back(*ints);
-    if (hostInputs.size() == inputs.size()) {
-      std::optional<HostInts> folded = evaluateElementwise(hostInputs, hostFn);
-      if (!folded)
-        return node.emitError() << "input shapes do not broadcast";
-      node.setOutput(0, node.createConstant(*folded, resultType));
-      return success();
-    }
+    // Folded when the result is small; otherwise computed at run time.
+    if (hostInputs.size() == inputs.size())
+      if (std::optional<HostInts> folded = evaluateElementwise(hostInputs, hostFn)) {
+        node.setOutput(0, node.createConstant(*folded, resultType));
+        return success();
+      }
   }
   ScalarFn &fn = isFloat ? floatFn : intFn;
   Value result = buildElementwise(node, inputs, resultType,

@@ -69,10 +69,10 @@ LogicalResult importWhere(NodeImporter &node) {
     if (c && a && b) {
       std::optional<HostInts> folded = evaluateElementwise(
           {*c, *a, *b}, [](ArrayRef<int64_t> v) { return v[0] ? v[1] : v[2]; });
-      if (!folded)
-        return node.emitError() << "input shapes do not broadcast";
-      node.setOutput(0, node.createConstant(*folded, elementType));
-      return success();
+      if (folded) {
+        node.setOutput(0, node.createConstant(*folded, elementType));
+        return success();
+      }
     }
   }
   Value result = buildElementwise(node, {node.getInput(0), node.getInput(1), node.getInput(2)},

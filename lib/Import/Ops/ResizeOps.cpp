@@ -278,8 +278,8 @@ LogicalResult importResize(NodeImporter &node) {
   Value result = x;
   for (int64_t axis : axes) {
     int64_t in = type.getDimSize(axis), out = sizes[axis];
-    if (out < 1)
-      return node.emitError() << "axis " << axis << " would resize to " << out;
+    if (out < 1 || out > (int64_t(1) << 24))
+      return node.emitError() << "axis " << axis << " would resize to " << out << " elements";
     if (out == in && scales[axis] == 1.0 && options.coordinates != "tf_crop_and_resize")
       continue;
     SmallVector<Taps> taps;

@@ -44,7 +44,7 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 /// a host constant, else a tensor reshape.
 LogicalResult setReshaped(NodeImporter &node, ArrayRef<int64_t> shape) {
   auto type = node.getInputType(0);
-  if (product(shape) != type.getNumElements())
+  if (getElementCount(shape) != type.getNumElements())
     return node.emitError() << "cannot reshape " << type.getNumElements() << " elements to a shape of "
                             << product(shape);
   if (std::optional<HostInts> ints = node.getHostInts(0)) {
@@ -224,6 +224,8 @@ LogicalResult importConcat(NodeImporter &node) {
   shape[axis] = 0;
   for (Value input : inputs) {
     auto type = cast<RankedTensorType>(input.getType());
+    if (type.getRank() != first.getRank() || type.getElementType() != first.getElementType())
+      return node.emitError() << "inputs differ in rank or element type";
     for (int64_t d = 0; d < first.getRank(); ++d)
       if (d != axis && type.getDimSize(d) != first.getDimSize(d))
         return node.emitError() << "inputs differ outside the concatenation axis";
@@ -235,7 +237,7 @@ LogicalResult importConcat(NodeImporter &node) {
     if (node.hasInput(i))
       if (std::optional<HostInts> ints = node.getHostInts(i))
         hostInputs.push_back(*ints);
-  if (hostInputs.size() == inputs.size()) {
+  if (hostInputs.size() == inputs.size() && fitsOnHost(shape)) {
     HostInts result{shape, {}};
     int64_t outer = product(ArrayRef<int64_t>(shape).take_front(axis));
     for (int64_t o = 0; o < outer; ++o)
@@ -407,7 +409,7 @@ LogicalResult importGather(NodeImporter &node) {
     for (int64_t index : indices->values)
       if (index < -axisSize || index >= axisSize)
         return node.emitError() << "index " << index << " is out of range for dimension " << axisSize;
-  if (std::optional<HostInts> data = node.getHostInts(0); data && indices) {
+  if (std::optional<HostInts> data = node.getHostInts(0); data && indices && fitsOnHost(shape)) {
     HostInts result{shape, {}};
     int64_t outer = product(dataType.getShape().take_front(axis));
     int64_t inner = product(dataType.getShape().drop_front(axis + 1));
@@ -515,6 +517,8 @@ LogicalResult importConstantOfShape(NodeImporter &node) {
     elementType = dense.getElementType();
     value = dense.getSplatValue<Attribute>();
   }
+  if (getElementCount(*shape) < 0)
+    return node.emitError() << "invalid shape";
   auto type = RankedTensorType::get(*shape, elementType);
   node.setOutput(0, arith::ConstantOp::create(b, node.getLoc(), DenseElementsAttr::get(type, value)));
   return success();
@@ -531,9 +535,13 @@ LogicalResult importRange(NodeImporter &node) {
     int64_t first = start->values[0], last = limit->values[0], step = delta->values[0];
     if (step == 0)
       return node.emitError() << "delta is 0";
+    // ONNX: max(ceil((limit - start) / delta), 0) elements.
+    double count = std::ceil((double(last) - double(first)) / double(step));
+    if (count > double(NodeImporter::kMaxHostElements))
+      return node.emitError() << "Range of " << count << " elements is too large to fold";
     HostInts result;
-    for (int64_t v = first; step > 0 ? v < last : v > last; v += step)
-      result.values.push_back(v);
+    for (int64_t i = 0; i < int64_t(std::max(count, 0.0)); ++i)
+      result.values.push_back(first + i * step);
     result.shape = {int64_t(result.values.size())};
     node.setOutput(0, node.createConstant(result, type.getElementType()));
     return success();
@@ -542,7 +550,10 @@ LogicalResult importRange(NodeImporter &node) {
                         fdelta = node.getConstantScalar(2);
   if (!fstart || !flimit || !fdelta || *fdelta == 0)
     return node.emitError() << "start, limit and delta must be constant scalars, delta non-zero";
-  int64_t count = std::max<int64_t>(int64_t(std::ceil((*flimit - *fstart) / *fdelta)), 0);
+  double steps = std::ceil((*flimit - *fstart) / *fdelta);
+  if (!(steps <= double(1 << 24)))
+    return node.emitError() << "Range of " << steps << " elements is too large";
+  int64_t count = std::max<int64_t>(int64_t(steps), 0);
   SmallVector<APFloat> values;
   auto floatType = cast<FloatType>(type.getElementType());
   for (int64_t i = 0; i < count; ++i) {

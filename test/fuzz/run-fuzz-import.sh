@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the ONNX importer fuzzer for a bounded time from a seed corpus of the
+# importer tests' models. Fails on any crash, sanitizer report, leak, hang or
+# out-of-memory; the failing input is left in the work directory.
+#   run-fuzz-import.sh <qopt-fuzz-import> <python> <seconds> <work dir>
+set -euo pipefail
+fuzzer="$1" python="$2" seconds="$3" work="$4"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+rm -rf "$work" && mkdir -p "$work/corpus"
+for model in mlp elementwise shape_ops batched_matmul unsupported broadcast_error \
+             missing_initializer old_opset bad_initializer symbolic; do
+  "$python" "$here/../Import/onnx/Inputs/models.py" "$model" "$work/corpus/$model.onnx"
+done
+cd "$work"
+exec "$fuzzer" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
+  -print_final_stats=1 corpus
