@@ -147,8 +147,11 @@ LogicalResult importConv(NodeImporter &node) {
   Value input = buildStaticReshape(b, loc, padded, inShape);
   Value filter = buildStaticReshape(b, loc, weight, wShape);
 
-  // Loops: n, g, f, o_1..o_r, c, k_1..k_r.
-  const unsigned loops = 4 + 2 * rank, firstOut = 3, cDim = 3 + rank, firstK = 4 + rank;
+  // Loops: n, g, f, c, k_1..k_r, o_1..o_r. The output positions are the
+  // innermost loops: consecutive iterations touch consecutive outputs and
+  // inputs (stride 1) under one weight, which vectorizes; the reductions
+  // over c and the window run outside them.
+  const unsigned loops = 4 + 2 * rank, cDim = 3, firstK = 4, firstOut = 4 + rank;
   SmallVector<AffineExpr> inExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1),
                                      b.getAffineDimExpr(cDim)};
   SmallVector<AffineExpr> wExprs = {b.getAffineDimExpr(1), b.getAffineDimExpr(2),
@@ -164,7 +167,7 @@ LogicalResult importConv(NodeImporter &node) {
                                  AffineMap::get(loops, 0, wExprs, b.getContext()),
                                  AffineMap::get(loops, 0, outExprs, b.getContext())};
   SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-  for (unsigned d = cDim; d < loops; ++d)
+  for (unsigned d = cDim; d < firstOut; ++d)
     iterators[d] = utils::IteratorType::reduction;
   auto outType = RankedTensorType::get(outShape, elementType);
   Value result = linalg::GenericOp::create(
@@ -255,8 +258,9 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
       explicitEnd.assign(pads->begin() + rank, pads->end());
   Value padded = padSpatial(b, loc, x, *w, padValue);
 
-  // Loops: n, c, o_1..o_r, k_1..k_r; the window operand gives k its bounds.
-  const unsigned loops = 2 + 2 * rank, firstOut = 2, firstK = 2 + rank;
+  // Loops: n, c, k_1..k_r, o_1..o_r (output positions innermost, as in
+  // importConv); the window operand gives k its bounds.
+  const unsigned loops = 2 + 2 * rank, firstK = 2, firstOut = 2 + rank;
   SmallVector<AffineExpr> inExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
   SmallVector<AffineExpr> windowExprs, outExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
   for (size_t i = 0; i < rank; ++i) {
@@ -268,7 +272,7 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
                                  AffineMap::get(loops, 0, windowExprs, b.getContext()),
                                  AffineMap::get(loops, 0, outExprs, b.getContext())};
   SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-  for (unsigned d = firstK; d < loops; ++d)
+  for (unsigned d = firstK; d < firstOut; ++d)
     iterators[d] = utils::IteratorType::reduction;
   SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(1)};
   shape.append(w->output.begin(), w->output.end());
@@ -420,7 +424,8 @@ LogicalResult importConvTranspose(NodeImporter &node) {
   wShape.append(kernel.begin(), kernel.end());
   Value input = buildStaticReshape(b, loc, spread, inShape);
   Value filter = buildStaticReshape(b, loc, weight, wShape);
-  const unsigned loops = 4 + 2 * rank, firstOut = 3, cDim = 3 + rank, firstK = 4 + rank;
+  // Loops as in importConv: n, g, f, c, k_1..k_r, o_1..o_r.
+  const unsigned loops = 4 + 2 * rank, cDim = 3, firstK = 4, firstOut = 4 + rank;
   SmallVector<AffineExpr> inExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(cDim)};
   SmallVector<AffineExpr> wExprs = {b.getAffineDimExpr(1), b.getAffineDimExpr(cDim), b.getAffineDimExpr(2)};
   SmallVector<AffineExpr> outExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2)};
@@ -441,7 +446,7 @@ LogicalResult importConvTranspose(NodeImporter &node) {
                                  AffineMap::get(loops, 0, windowExprs, b.getContext()),
                                  AffineMap::get(loops, 0, outExprs, b.getContext())};
   SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-  for (unsigned d = cDim; d < loops; ++d)
+  for (unsigned d = cDim; d < firstOut; ++d)
     iterators[d] = utils::IteratorType::reduction;
   auto outType = RankedTensorType::get(outShape, elementType);
   Value window = tensor::EmptyOp::create(b, loc, kernel, elementType);

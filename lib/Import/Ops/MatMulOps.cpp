@@ -52,7 +52,9 @@ Value buildBatchedMatmul(NodeImporter &node, Value lhs, Value rhs) {
     return {};
   }
   const unsigned batchRank = batch->size();
-  const unsigned m = batchRank, n = batchRank + 1, k = batchRank + 2, rank = batchRank + 3;
+  // Loops: batch..., m, k, n: the innermost loop walks a row of the result
+  // and of the right operand (unit stride), which vectorizes.
+  const unsigned m = batchRank, k = batchRank + 1, n = batchRank + 2, rank = batchRank + 3;
   auto operandMap = [&](RankedTensorType type, unsigned row, unsigned col) {
     SmallVector<AffineExpr> exprs;
     unsigned offset = batchRank - (type.getRank() - 2);
@@ -65,8 +67,10 @@ Value buildBatchedMatmul(NodeImporter &node, Value lhs, Value rhs) {
     return AffineMap::get(rank, 0, exprs, b.getContext());
   };
   SmallVector<AffineExpr> resultExprs;
-  for (unsigned i = 0; i < batchRank + 2; ++i)
+  for (unsigned i = 0; i < batchRank; ++i)
     resultExprs.push_back(b.getAffineDimExpr(i));
+  resultExprs.push_back(b.getAffineDimExpr(m));
+  resultExprs.push_back(b.getAffineDimExpr(n));
   SmallVector<AffineMap> maps = {operandMap(lhsType, m, k), operandMap(rhsType, k, n),
                                  AffineMap::get(rank, 0, resultExprs, b.getContext())};
   SmallVector<int64_t> shape(*batch);
