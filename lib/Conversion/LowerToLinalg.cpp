@@ -1,6 +1,9 @@
 //===- LowerToLinalg.cpp - qopt ops -> linalg on tensors ------------------===//
 
 #include "qopt/Conversion/Passes.h"
+#include "qopt/Conversion/QoptToLinalg.h"
+
+#include "LinearProduct.h"
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Support/TensorOps.h"
@@ -25,38 +28,10 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(LinearOp op, PatternRewriter &rewriter) const override {
-    auto inputType = op.getInput().getType();
-    auto resultType = op.getResult().getType();
-    if (!inputType.hasStaticShape() || !resultType.hasStaticShape())
+    if (!op.getInput().getType().hasStaticShape() || !op.getResult().getType().hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
-    Location loc = op.getLoc();
-    int64_t k = inputType.getShape().back();
-    int64_t n = resultType.getShape().back();
-    int64_t rows = k ? inputType.getNumElements() / k : 0;
-    Type elementType = resultType.getElementType();
-
-    Value rowsByK = buildStaticReshape(rewriter, loc, op.getInput(), {rows, k});
-    auto productType = RankedTensorType::get({rows, n}, elementType);
-    Value product = linalg::MatmulTransposeBOp::create(
-                        rewriter, loc, TypeRange{productType}, ValueRange{rowsByK, op.getWeight()},
-                        ValueRange{buildZeroFilled(rewriter, loc, productType)})
-                        .getResult(0);
-    if (Value bias = op.getBias()) {
-      MLIRContext *context = rewriter.getContext();
-      AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
-      AffineMap column = AffineMap::get(2, 0, {rewriter.getAffineDimExpr(1)}, context);
-      Value init = tensor::EmptyOp::create(rewriter, loc, productType.getShape(), elementType);
-      product = linalg::GenericOp::create(
-                    rewriter, loc, TypeRange{productType}, ValueRange{product, bias}, ValueRange{init},
-                    ArrayRef<AffineMap>{identity, column, identity},
-                    ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                                  utils::IteratorType::parallel},
-                    [](OpBuilder &b, Location l, ValueRange args) {
-                      linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, args[0], args[1])});
-                    })
-                    .getResult(0);
-    }
-    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, resultType.getShape()));
+    rewriter.replaceOp(op, buildLinearProduct(rewriter, op.getLoc(), op.getInput(), op.getWeight(),
+                                              op.getBias(), op.getResult().getType()));
     return success();
   }
 };
@@ -64,10 +39,26 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
 struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLinear>(&getContext());
+    populateLinearToLinalgPatterns(patterns);
+    populateQuantizedToLinalgPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    // What is left has no lowering: say so at the op rather than fail later
+    // in bufferization with a less helpful message.
+    WalkResult unlowered = getOperation()->walk([](Operation *op) {
+      if (!isa<LinearOp, QLinearOp, DequantizeOp, QuantizeOp, NormOp, HadamardOp, ObserveOp>(op))
+        return WalkResult::advance();
+      op->emitOpError("has no lowering to linalg yet (quantized activations, outliers, "
+                      "non-row_major layouts, norms, rotations and probes come with their passes)");
+      return WalkResult::interrupt();
+    });
+    if (unlowered.wasInterrupted())
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void qopt::populateLinearToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerLinear>(patterns.getContext());
+}

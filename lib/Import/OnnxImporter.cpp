@@ -5,6 +5,8 @@
 #include "NodeImporter.h"
 #include "OnnxOpRegistry.h"
 
+#include "qopt/Dialect/QoptDialect.h"
+
 #include "onnx/onnx-ml.pb.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,7 +26,7 @@ using namespace qopt;
 
 void qopt::registerOnnxImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect, math::MathDialect,
-                  tensor::TensorDialect, linalg::LinalgDialect>();
+                  tensor::TensorDialect, linalg::LinalgDialect, QoptDialect>();
 }
 
 bool qopt::isOnnxOpSupported(llvm::StringRef domain, llvm::StringRef opType, int64_t opset) {
@@ -177,7 +179,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, unsigned in
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
   context.loadDialect<func::FuncDialect, arith::ArithDialect, math::MathDialect,
-                      tensor::TensorDialect, linalg::LinalgDialect>();
+                      tensor::TensorDialect, linalg::LinalgDialect, QoptDialect>();
   if (failed(readOpsets()))
     return nullptr;
   const onnx::GraphProto &graph = model.graph();

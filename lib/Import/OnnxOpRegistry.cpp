@@ -19,6 +19,7 @@ const OnnxOpRegistry &OnnxOpRegistry::get() {
     registerConvPoolOps(r);
     registerPadOps(r);
     registerResizeOps(r);
+    registerQuantizedOps(r);
     return r;
   }();
   return registry;

@@ -59,6 +59,7 @@ void registerShapeOps(OnnxOpRegistry &registry);
 void registerConvPoolOps(OnnxOpRegistry &registry);
 void registerPadOps(OnnxOpRegistry &registry);
 void registerResizeOps(OnnxOpRegistry &registry);
+void registerQuantizedOps(OnnxOpRegistry &registry);
 
 } // namespace qopt
 

@@ -28,6 +28,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LLVMContext.h"
@@ -50,7 +51,8 @@ namespace {
 enum class EmitKind { Mlir, Llvm, Object, Library, Executable };
 enum class Phase { Import, Graph, Codegen };
 
-cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
+cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                               cl::desc("<model.onnx | tensor-level model.mlir>"),
                                cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout with --emit mlir)"),
                                 cl::value_desc("path"), cl::init("-"),
@@ -186,15 +188,25 @@ int qopt::runCompile() {
     return mlir::success();
   });
 
-  Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(modelPath);
-  if (!model)
-    return fail(toString(model.takeError()));
-  mlir::OwningOpRef<mlir::ModuleOp> module = importOnnxModel(context, **model, modelPath, options);
-  if (!module)
-    return 1;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(modelPath).ends_with(".mlir")) {
+    // Tensor-level IR (a func.func @main) enters at the graph phase.
+    module = mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context);
+    if (!module)
+      return 1;
+  } else {
+    Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(modelPath);
+    if (!model)
+      return fail(toString(model.takeError()));
+    module = importOnnxModel(context, **model, modelPath, options);
+    if (!module)
+      return 1;
+  }
   const Phase lastPhase = emitKind == EmitKind::Mlir ? stopAfter.getValue() : Phase::Codegen;
 
   auto function = module->lookupSymbol<mlir::func::FuncOp>(options.functionName);
+  if (!function)
+    return fail(modelPath + ": no function @" + options.functionName + " to compile");
   Expected<ModelSignature> signature = getModelSignature(function);
   if (!signature)
     return fail(toString(signature.takeError()));

@@ -1,0 +1,22 @@
+//===- QoptToLinalg.h - Patterns lowering qopt ops to linalg ----*- C++ -*-===//
+
+#ifndef QOPT_CONVERSION_QOPTTOLINALG_H
+#define QOPT_CONVERSION_QOPTTOLINALG_H
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace qopt {
+
+/// qopt.linear -> collapse, linalg.matmul (transposed B), bias, expand.
+void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// The reference lowering of quantized ops: qopt.qlinear dequantizes its
+/// packed weight into a float [N, K] tensor, then multiplies as a linear;
+/// qopt.dequantize is an elementwise generic. Fast kernels replace these.
+void populateQuantizedToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace qopt
+
+#endif // QOPT_CONVERSION_QOPTTOLINALG_H
