@@ -30,6 +30,9 @@ static const char *descr_of(int32_t element_type) {
   case QOPT_INT8: return "|i1";
   case QOPT_UINT8: return "|u1";
   case QOPT_INT16: return "<i2";
+  case QOPT_UINT16: return "<u2";
+  case QOPT_UINT32: return "<u4";
+  case QOPT_UINT64: return "<u8";
   case QOPT_INT32: return "<i4";
   case QOPT_INT64: return "<i8";
   case QOPT_BOOL: return "|b1";

@@ -13,17 +13,20 @@ size_t qopt_element_size(int32_t element_type) {
   switch (element_type) {
   case QOPT_FLOAT32:
   case QOPT_INT32:
+  case QOPT_UINT32:
     return 4;
   case QOPT_UINT8:
   case QOPT_INT8:
   case QOPT_BOOL:
     return 1;
   case QOPT_INT64:
+  case QOPT_UINT64:
   case QOPT_FLOAT64:
     return 8;
   case QOPT_FLOAT16:
   case QOPT_BFLOAT16:
   case QOPT_INT16:
+  case QOPT_UINT16:
     return 2;
   default:
     return 0;

@@ -48,6 +48,12 @@ Type qopt::convertOnnxElementType(int dataType, MLIRContext *context) {
   }
 }
 
+bool qopt::isUnsignedOnnxType(int dataType) {
+  using T = onnx::TensorProto;
+  return dataType == T::UINT8 || dataType == T::UINT16 || dataType == T::UINT32 ||
+         dataType == T::UINT64;
+}
+
 /// Tensors up to this many elements stay DenseElementsAttr so that shape
 /// computations and folders can read them; larger ones become blobs.
 static constexpr int64_t kMaxInlineElements = 64;
@@ -192,6 +198,8 @@ bool qopt::fitsOnHost(ArrayRef<int64_t> shape) {
 }
 
 std::optional<HostInts> NodeImporter::getHostInts(unsigned index) const {
+  if (isUnsigned(index))
+    return std::nullopt; // evaluated at run time, where unsigned ops exist
   auto dense = dyn_cast_or_null<DenseIntElementsAttr>(getConstantTensor(getInput(index)));
   if (!dense || dense.getNumElements() > kMaxHostElements)
     return std::nullopt;
@@ -250,6 +258,23 @@ std::optional<SmallVector<int64_t>> NodeImporter::getInts(llvm::StringRef name) 
   if (!attribute)
     return std::nullopt;
   return SmallVector<int64_t>(attribute->ints().begin(), attribute->ints().end());
+}
+
+bool NodeImporter::isUnsigned(unsigned index) const {
+  Value value = getInput(index);
+  return value && unsignedValues.contains(value);
+}
+
+void NodeImporter::setUnsigned(unsigned index, bool isUnsignedValue) {
+  if (int(index) >= node.output_size())
+    return;
+  Value value = values.lookup(node.output(int(index)));
+  if (!value)
+    return;
+  if (isUnsignedValue)
+    unsignedValues.insert(value);
+  else
+    unsignedValues.erase(value);
 }
 
 unsigned NodeImporter::getNumOutputs() const { return node.output_size(); }

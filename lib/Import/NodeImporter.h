@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <optional>
@@ -20,7 +21,11 @@ class TensorProto;
 namespace qopt {
 
 /// The MLIR element type of an ONNX data type, or null if unsupported.
+/// Unsigned integers map to signless ones (see NodeImporter::isUnsigned).
 mlir::Type convertOnnxElementType(int dataType, mlir::MLIRContext *context);
+
+/// Whether an ONNX data type is an unsigned integer type.
+bool isUnsignedOnnxType(int dataType);
 
 /// A constant holding an ONNX tensor: small or integer tensors as
 /// DenseElementsAttr (readable by shape computations), large float tensors
@@ -51,9 +56,9 @@ class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, llvm::StringRef domain, int64_t opset,
                mlir::OpBuilder &builder, mlir::Location loc,
-               llvm::StringMap<mlir::Value> &values)
+               llvm::StringMap<mlir::Value> &values, llvm::DenseSet<mlir::Value> &unsignedValues)
       : node(node), domain(domain), opset(opset), builder(builder), loc(loc),
-        values(values) {}
+        values(values), unsignedValues(unsignedValues) {}
 
   const onnx::NodeProto &getNode() const { return node; }
   int64_t getOpset() const { return opset; }
@@ -86,6 +91,15 @@ public:
   std::string getString(llvm::StringRef name, llvm::StringRef defaultValue) const;
   std::optional<llvm::SmallVector<int64_t>> getInts(llvm::StringRef name) const;
 
+  /// Whether input `index` holds unsigned integers. MLIR integers are
+  /// signless; ONNX's uint types are tracked beside them, so that division,
+  /// comparisons and casts read them as unsigned.
+  bool isUnsigned(unsigned index) const;
+  /// Marks output `index` as unsigned (ops whose result type is chosen
+  /// explicitly, like Cast); other integer outputs inherit unsignedness from
+  /// their inputs.
+  void setUnsigned(unsigned index, bool isUnsigned);
+
   unsigned getNumOutputs() const;
   /// True if output `index` exists and is named (a value someone may use).
   bool hasOutput(unsigned index) const;
@@ -101,6 +115,7 @@ private:
   mlir::OpBuilder &builder;
   mlir::Location loc;
   llvm::StringMap<mlir::Value> &values;
+  llvm::DenseSet<mlir::Value> &unsignedValues;
 };
 
 } // namespace qopt

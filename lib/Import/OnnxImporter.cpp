@@ -50,6 +50,32 @@ bool qopt::parseShapeSpec(llvm::StringRef text, llvm::SmallVectorImpl<int64_t> &
 
 namespace {
 
+/// The ONNX data type of an imported value.
+int getOnnxDataType(Value value, const llvm::DenseSet<Value> &unsignedValues) {
+  using T = onnx::TensorProto;
+  Type type = cast<RankedTensorType>(value.getType()).getElementType();
+  bool isUnsigned = unsignedValues.contains(value);
+  if (type.isF32())
+    return T::FLOAT;
+  if (type.isF64())
+    return T::DOUBLE;
+  if (type.isF16())
+    return T::FLOAT16;
+  if (type.isBF16())
+    return T::BFLOAT16;
+  if (type.isInteger(1))
+    return T::BOOL;
+  if (type.isInteger(8))
+    return isUnsigned ? T::UINT8 : T::INT8;
+  if (type.isInteger(16))
+    return isUnsigned ? T::UINT16 : T::INT16;
+  if (type.isInteger(32))
+    return isUnsigned ? T::UINT32 : T::INT32;
+  if (type.isInteger(64))
+    return isUnsigned ? T::UINT64 : T::INT64;
+  return T::UNDEFINED;
+}
+
 class GraphImporter {
 public:
   GraphImporter(MLIRContext &context, const onnx::ModelProto &model, llvm::StringRef modelPath,
@@ -72,6 +98,7 @@ private:
   OpBuilder builder;
   llvm::StringMap<int64_t> opsets; // domain ("" = ai.onnx) -> version
   llvm::StringMap<Value> values;
+  llvm::DenseSet<Value> unsignedValues;
 };
 
 LogicalResult GraphImporter::readOpsets() {
@@ -93,11 +120,6 @@ FailureOr<RankedTensorType> GraphImporter::getInputType(const onnx::ValueInfoPro
   if (!elementType)
     return emitError(fileLoc) << "input '" << input.name() << "' has unsupported data type "
                               << dataType;
-  // Unsigned data would be read as signed by division, comparisons and casts.
-  if (dataType == onnx::TensorProto::UINT8 || dataType == onnx::TensorProto::UINT16 ||
-      dataType == onnx::TensorProto::UINT32 || dataType == onnx::TensorProto::UINT64)
-    return emitError(fileLoc) << "input '" << input.name()
-                              << "' is of an unsigned integer type, which is not supported yet";
   SmallVector<int64_t> shape;
   auto given = options.inputShapes.find(input.name());
   bool hasShape = type.tensor_type().has_shape();
@@ -167,9 +189,22 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, unsigned in
                             << domainName << " opset " << opset->second << "): input '" << input
                             << "' is neither a graph input, an initializer nor an earlier "
                                "node's output";
-  NodeImporter importer(node, domainName, opset->second, builder, loc, values);
+  NodeImporter importer(node, domainName, opset->second, builder, loc, values, unsignedValues);
+  // Integer outputs of the same type as an unsigned input are unsigned
+  // (Add, Reshape, Gather...); ops that choose their result type say so.
+  Type unsignedType;
+  for (unsigned i = 0; i < importer.getNumInputs(); ++i)
+    if (importer.isUnsigned(i))
+      unsignedType = importer.getInputType(i).getElementType();
   if (failed(entry->importer(importer)))
     return failure();
+  if (unsignedType)
+    for (const std::string &output : node.output())
+      if (Value value = values.lookup(output);
+          value && !unsignedValues.contains(value) &&
+          cast<RankedTensorType>(value.getType()).getElementType() == unsignedType &&
+          node.op_type() != "Cast")
+        unsignedValues.insert(value);
   for (const std::string &output : node.output())
     if (!output.empty() && !values.count(output))
       return emitError(loc) << "node '" << node.name() << "' (" << node.op_type()
@@ -206,6 +241,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   SmallVector<Type> inputTypes;
   SmallVector<std::string> inputNames;
+  SmallVector<int> inputDataTypes;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initializerNames.count(input.name()) || options.boundInputs.count(input.name()))
       continue; // before IR version 4, initializers are listed as inputs too
@@ -214,6 +250,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       return nullptr;
     inputTypes.push_back(*type);
     inputNames.push_back(input.name());
+    inputDataTypes.push_back(input.type().tensor_type().elem_type());
   }
   builder.setInsertionPointToEnd(module->getBody());
   auto function = func::FuncOp::create(builder, fileLoc, options.functionName,
@@ -222,6 +259,10 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   for (auto [i, name] : llvm::enumerate(inputNames)) {
     values[name] = entry->getArgument(i);
     function.setArgAttr(i, "onnx.name", builder.getStringAttr(name));
+    int dataType = inputDataTypes[i];
+    function.setArgAttr(i, "onnx.element_type", builder.getI32IntegerAttr(dataType));
+    if (isUnsignedOnnxType(dataType))
+      unsignedValues.insert(entry->getArgument(i));
   }
   builder.setInsertionPointToStart(entry);
 
@@ -240,6 +281,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (!constant)
       return nullptr;
     values[input.name()] = constant;
+    if (isUnsignedOnnxType(bound->second->data_type()))
+      unsignedValues.insert(constant);
   }
   for (const onnx::TensorProto &tensor : graph.initializer()) {
     Location loc = NameLoc::get(StringAttr::get(&context, tensor.name()), fileLoc);
@@ -247,6 +290,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (!constant)
       return nullptr;
     values[tensor.name()] = constant;
+    if (isUnsignedOnnxType(tensor.data_type()))
+      unsignedValues.insert(constant);
   }
   for (auto [index, node] : llvm::enumerate(graph.node()))
     if (failed(importNode(node, index)))
@@ -263,8 +308,12 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   func::ReturnOp::create(builder, fileLoc, results);
   function.setType(builder.getFunctionType(inputTypes, ValueRange(results).getTypes()));
-  for (auto [i, output] : llvm::enumerate(graph.output()))
+  for (auto [i, output] : llvm::enumerate(graph.output())) {
     function.setResultAttr(i, "onnx.name", builder.getStringAttr(output.name()));
+    // The ONNX element type at the boundary (signedness is not in MLIR's).
+    function.setResultAttr(i, "onnx.element_type",
+                           builder.getI32IntegerAttr(getOnnxDataType(results[i], unsignedValues)));
+  }
 
   if (failed(verify(*module))) {
     emitError(fileLoc) << "internal error: the imported IR does not verify";

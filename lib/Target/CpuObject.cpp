@@ -51,13 +51,14 @@ static int getRuntimeElementType(mlir::Type type) {
 
 llvm::Expected<ModelSignature> qopt::getModelSignature(mlir::func::FuncOp function) {
   ModelSignature signature;
-  auto describe = [&](mlir::Type type, mlir::StringAttr name, std::string fallback,
-                      llvm::SmallVector<BoundaryTensor> &list) -> llvm::Error {
+  auto describe = [&](mlir::Type type, mlir::StringAttr name, mlir::IntegerAttr onnxType,
+                      std::string fallback, llvm::SmallVector<BoundaryTensor> &list) -> llvm::Error {
     auto tensor = mlir::dyn_cast<mlir::RankedTensorType>(type);
     if (!tensor || !tensor.hasStaticShape())
       return makeError("'" + fallback + "' of @" + function.getName() +
                        " is not a statically shaped tensor");
-    int elementType = getRuntimeElementType(tensor.getElementType());
+    // The importer records the ONNX type, which knows signedness.
+    int elementType = onnxType ? int(onnxType.getInt()) : getRuntimeElementType(tensor.getElementType());
     if (!elementType)
       return makeError("'" + fallback + "' has element type the runtime does not support");
     list.push_back({name ? name.str() : fallback, elementType,
@@ -68,12 +69,14 @@ llvm::Expected<ModelSignature> qopt::getModelSignature(mlir::func::FuncOp functi
     if (llvm::Error error =
             describe(function.getArgumentTypes()[i],
                      function.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name"),
+                     function.getArgAttrOfType<mlir::IntegerAttr>(i, "onnx.element_type"),
                      "in" + std::to_string(i), signature.inputs))
       return std::move(error);
   for (unsigned i = 0; i < function.getNumResults(); ++i)
     if (llvm::Error error =
             describe(function.getResultTypes()[i],
                      function.getResultAttrOfType<mlir::StringAttr>(i, "onnx.name"),
+                     function.getResultAttrOfType<mlir::IntegerAttr>(i, "onnx.element_type"),
                      "out" + std::to_string(i), signature.outputs))
       return std::move(error);
   return signature;

@@ -77,14 +77,18 @@ LogicalResult qopt::importElementwise(NodeImporter &node, unsigned numRequired,
 
 namespace {
 
-template <typename FloatOp, typename IntOp = void>
+/// A binary op; `UnsignedOp` is the integer op for unsigned inputs where it
+/// differs from `IntOp` (division).
+template <typename FloatOp, typename IntOp = void, typename UnsignedOp = IntOp>
 void addBinary(OnnxOpRegistry &registry, StringRef name, int since, HostFn hostFn = nullptr) {
   ScalarFn floatFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
     return FloatOp::create(b, loc, args[0], args[1]);
   };
   ScalarFn intFn;
   if constexpr (!std::is_void_v<IntOp>)
-    intFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    intFn = [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+      if (node.isUnsigned(0))
+        return UnsignedOp::create(b, loc, args[0], args[1]);
       return IntOp::create(b, loc, args[0], args[1]);
     };
   registry.add("", name, since, [floatFn, intFn, hostFn](NodeImporter &node) -> LogicalResult {
@@ -128,12 +132,14 @@ Value clamp(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
   return result;
 }
 
-Value clampInt(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
+Value clampInt(OpBuilder &b, Location loc, Value x, Value lo, Value hi, bool isUnsigned) {
   Value result = x;
   if (lo)
-    result = arith::MaxSIOp::create(b, loc, result, lo);
+    result = isUnsigned ? arith::MaxUIOp::create(b, loc, result, lo).getResult()
+                        : arith::MaxSIOp::create(b, loc, result, lo).getResult();
   if (hi)
-    result = arith::MinSIOp::create(b, loc, result, hi);
+    result = isUnsigned ? arith::MinUIOp::create(b, loc, result, hi).getResult()
+                        : arith::MinSIOp::create(b, loc, result, hi).getResult();
   return result;
 }
 
@@ -141,12 +147,14 @@ LogicalResult importPow(NodeImporter &node) {
   RankedTensorType base = node.getInputType(0), exponent = node.getInputType(1);
   if (!base || !exponent)
     return node.emitError() << "needs 2 inputs";
-  return importElementwise(node, 2, [](NodeImporter &, OpBuilder &b, Location loc,
+  return importElementwise(node, 2, [&](NodeImporter &, OpBuilder &b, Location loc,
                                        ValueRange args) -> Value {
     Value power = args[1];
     Type floatType = args[0].getType();
     if (power.getType() != floatType) {
-      if (isa<IntegerType>(power.getType()))
+      if (isa<IntegerType>(power.getType()) && node.isUnsigned(1))
+        power = arith::UIToFPOp::create(b, loc, floatType, power);
+      else if (isa<IntegerType>(power.getType()))
         power = arith::SIToFPOp::create(b, loc, floatType, power);
       else if (cast<FloatType>(power.getType()).getWidth() < cast<FloatType>(floatType).getWidth())
         power = arith::ExtFOp::create(b, loc, floatType, power);
@@ -164,9 +172,9 @@ LogicalResult importClip(NodeImporter &node) {
     return clamp(b, loc, args[0], hasMin ? args[1] : Value(),
                  hasMax ? args[hasMin ? 2 : 1] : Value());
   };
-  ScalarFn intFn = [=](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+  ScalarFn intFn = [=](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
     return clampInt(b, loc, args[0], hasMin ? args[1] : Value(),
-                    hasMax ? args[hasMin ? 2 : 1] : Value());
+                    hasMax ? args[hasMin ? 2 : 1] : Value(), node.isUnsigned(0));
   };
   return importElementwise(node, 1, floatFn, intFn);
 }
@@ -192,7 +200,7 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
   addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", 7,
                                           [](ArrayRef<int64_t> v) { return v[0] * v[1]; });
   // Integer Div truncates toward zero, as C (and arith.divsi) does.
-  addBinary<arith::DivFOp, arith::DivSIOp>(
+  addBinary<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>(
       registry, "Div", 7, [](ArrayRef<int64_t> v) { return v[1] ? v[0] / v[1] : int64_t(0); });
   registry.add("", "Pow", 7, importPow);
 

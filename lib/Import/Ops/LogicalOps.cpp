@@ -15,15 +15,16 @@ namespace {
 
 void addComparison(OnnxOpRegistry &registry, StringRef name, int since,
                    arith::CmpFPredicate floatPredicate, arith::CmpIPredicate intPredicate,
-                   HostFn hostFn) {
+                   arith::CmpIPredicate unsignedPredicate, HostFn hostFn) {
   registry.add("", name, since, [=](NodeImporter &node) {
     return importElementwise(
         node, 2,
         [=](NodeImporter &, OpBuilder &b, Location l, ValueRange args) -> Value {
           return arith::CmpFOp::create(b, l, floatPredicate, args[0], args[1]);
         },
-        [=](NodeImporter &, OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::CmpIOp::create(b, l, intPredicate, args[0], args[1]);
+        [=](NodeImporter &n, OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::CmpIOp::create(b, l, n.isUnsigned(0) ? unsignedPredicate : intPredicate,
+                                       args[0], args[1]);
         },
         hostFn, node.getBuilder().getI1Type());
   });
@@ -87,8 +88,10 @@ LogicalResult importWhere(NodeImporter &node) {
 }
 
 /// One element converted between float and integer types as ONNX Cast does:
-/// float -> int truncates toward zero; to bool is "!= 0".
-Value convertElement(OpBuilder &b, Location l, Value value, Type to) {
+/// float -> int truncates toward zero; to bool is "!= 0"; unsigned sources
+/// zero-extend and convert as unsigned, unsigned targets convert as unsigned.
+Value convertElement(OpBuilder &b, Location l, Value value, Type to, bool fromUnsigned,
+                     bool toUnsigned) {
   Type from = value.getType();
   if (from == to)
     return value;
@@ -103,16 +106,17 @@ Value convertElement(OpBuilder &b, Location l, Value value, Type to) {
       return fromFloat.getWidth() < toFloat.getWidth()
                  ? arith::ExtFOp::create(b, l, to, value).getResult()
                  : arith::TruncFOp::create(b, l, to, value).getResult();
-    return arith::FPToSIOp::create(b, l, to, value);
+    return toUnsigned ? arith::FPToUIOp::create(b, l, to, value).getResult()
+                      : arith::FPToSIOp::create(b, l, to, value).getResult();
   }
-  bool fromBool = from.isInteger(1);
+  bool zeroExtend = from.isInteger(1) || fromUnsigned;
   if (isa<FloatType>(to))
-    return fromBool ? arith::UIToFPOp::create(b, l, to, value).getResult()
-                    : arith::SIToFPOp::create(b, l, to, value).getResult();
+    return zeroExtend ? arith::UIToFPOp::create(b, l, to, value).getResult()
+                      : arith::SIToFPOp::create(b, l, to, value).getResult();
   unsigned fromWidth = from.getIntOrFloatBitWidth(), toWidth = to.getIntOrFloatBitWidth();
   if (fromWidth < toWidth)
-    return fromBool ? arith::ExtUIOp::create(b, l, to, value).getResult()
-                    : arith::ExtSIOp::create(b, l, to, value).getResult();
+    return zeroExtend ? arith::ExtUIOp::create(b, l, to, value).getResult()
+                      : arith::ExtSIOp::create(b, l, to, value).getResult();
   return arith::TruncIOp::create(b, l, to, value);
 }
 
@@ -124,13 +128,9 @@ LogicalResult importCast(NodeImporter &node) {
   Type target = convertOnnxElementType(int(to), node.getContext());
   if (!target)
     return node.emitError() << "cast to data type " << to << " is not supported";
-  // Unsigned ONNX types share signless MLIR types; their casts would need
-  // zero extension, which this importer does not model.
-  if (to == onnx::TensorProto::UINT8 || to == onnx::TensorProto::UINT16 ||
-      to == onnx::TensorProto::UINT32 || to == onnx::TensorProto::UINT64)
-    return node.emitError() << "casts to unsigned types are not supported";
+  bool toUnsigned = isUnsignedOnnxType(int(to)), fromUnsigned = node.isUnsigned(0);
   Type source = cast<RankedTensorType>(input.getType()).getElementType();
-  if (isa<IntegerType>(source) && isa<IntegerType>(target))
+  if (isa<IntegerType>(source) && isa<IntegerType>(target) && !toUnsigned)
     if (std::optional<HostInts> ints = node.getHostInts(0)) {
       if (target.isInteger(1))
         for (int64_t &v : ints->values)
@@ -140,25 +140,27 @@ LogicalResult importCast(NodeImporter &node) {
     }
   Value result = buildElementwise(node, input, target,
                                   [&](OpBuilder &b, Location l, ValueRange args) {
-                                    return convertElement(b, l, args[0], target);
+                                    return convertElement(b, l, args[0], target, fromUnsigned, toUnsigned);
                                   });
   node.setOutput(0, result);
+  node.setUnsigned(0, toUnsigned);
   return success();
 }
 
 } // namespace
 
 void qopt::registerLogicalOps(OnnxOpRegistry &registry) {
-  addComparison(registry, "Equal", 7, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+  using P = arith::CmpIPredicate;
+  addComparison(registry, "Equal", 7, arith::CmpFPredicate::OEQ, P::eq, P::eq,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] == v[1]); });
-  addComparison(registry, "Less", 7, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+  addComparison(registry, "Less", 7, arith::CmpFPredicate::OLT, P::slt, P::ult,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] < v[1]); });
-  addComparison(registry, "LessOrEqual", 12, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+  addComparison(registry, "LessOrEqual", 12, arith::CmpFPredicate::OLE, P::sle, P::ule,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] <= v[1]); });
-  addComparison(registry, "Greater", 7, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+  addComparison(registry, "Greater", 7, arith::CmpFPredicate::OGT, P::sgt, P::ugt,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] > v[1]); });
-  addComparison(registry, "GreaterOrEqual", 12, arith::CmpFPredicate::OGE,
-                arith::CmpIPredicate::sge, [](ArrayRef<int64_t> v) { return int64_t(v[0] >= v[1]); });
+  addComparison(registry, "GreaterOrEqual", 12, arith::CmpFPredicate::OGE, P::sge, P::uge,
+                [](ArrayRef<int64_t> v) { return int64_t(v[0] >= v[1]); });
   addLogical<arith::AndIOp>(registry, "And", [](ArrayRef<int64_t> v) { return v[0] & v[1]; });
   addLogical<arith::OrIOp>(registry, "Or", [](ArrayRef<int64_t> v) { return v[0] | v[1]; });
   addLogical<arith::XOrIOp>(registry, "Xor", [](ArrayRef<int64_t> v) { return v[0] ^ v[1]; });
