@@ -4,6 +4,7 @@
 
 #include "NodeImporter.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
@@ -130,6 +131,13 @@ std::optional<SmallVector<int64_t>> qopt::normalizeAxes(NodeImporter &node, Arra
 
 Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayRef<int64_t> axes,
                            bool keepDims, double initial, ElementwiseBody combine) {
+  Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
+  return buildReduction(builder, loc, input, axes, keepDims,
+                        builder.getFloatAttr(elementType, initial), combine);
+}
+
+Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayRef<int64_t> axes,
+                           bool keepDims, TypedAttr initial, ElementwiseBody combine) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t rank = inputType.getRank();
   SmallVector<int64_t> shape;
@@ -146,7 +154,7 @@ Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayR
   Type elementType = inputType.getElementType();
   auto resultType = RankedTensorType::get(shape, elementType);
   Value init = tensor::EmptyOp::create(builder, loc, shape, elementType);
-  Value start = buildScalar(builder, loc, elementType, initial);
+  Value start = arith::ConstantOp::create(builder, loc, initial);
   init = linalg::FillOp::create(builder, loc, start, init).getResult(0);
   SmallVector<AffineMap> maps = {builder.getMultiDimIdentityMap(rank),
                                  AffineMap::get(rank, 0, resultExprs, builder.getContext())};

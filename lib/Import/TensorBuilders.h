@@ -49,6 +49,10 @@ std::optional<llvm::SmallVector<int64_t>> normalizeAxes(NodeImporter &node,
 /// `combine(accumulator, element)`, starting from `initial`. The result keeps
 /// reduced dimensions as size 1 when `keepDims`, else drops them.
 mlir::Value buildReduction(mlir::OpBuilder &builder, mlir::Location loc, mlir::Value input,
+                           llvm::ArrayRef<int64_t> axes, bool keepDims, mlir::TypedAttr initial,
+                           ElementwiseBody combine);
+/// The same with a float start value.
+mlir::Value buildReduction(mlir::OpBuilder &builder, mlir::Location loc, mlir::Value input,
                            llvm::ArrayRef<int64_t> axes, bool keepDims, double initial,
                            ElementwiseBody combine);
 

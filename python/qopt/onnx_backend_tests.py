@@ -110,7 +110,8 @@ def run_case_checked(case, qopt):
                 # integer inputs at compile time, as an exporter would have
                 # made them initializers, and compile again.
                 for i, (value, array) in enumerate(zip(graph_inputs, inputs)):
-                    if array.dtype in (np.int64, np.int32, np.float32) and array.size <= 16:
+                    if array.dtype in (np.int64, np.int32, np.float16, np.float32, np.float64) \
+                            and array.size <= 16:
                         path = os.path.join(work, f"bound{i}.pb")
                         with open(path, "wb") as f:
                             f.write(onnx.numpy_helper.from_array(array).SerializeToString())

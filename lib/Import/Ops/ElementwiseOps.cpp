@@ -147,6 +147,34 @@ LogicalResult importPow(NodeImporter &node) {
   RankedTensorType base = node.getInputType(0), exponent = node.getInputType(1);
   if (!base || !exponent)
     return node.emitError() << "needs 2 inputs";
+  if (isa<IntegerType>(base.getElementType())) {
+    // Integer base: integer power (math.ipowi), or a float power truncated
+    // back to the base's type.
+    Type intType = base.getElementType();
+    bool unsignedBase = node.isUnsigned(0), unsignedExponent = node.isUnsigned(1);
+    Value result = buildElementwise(
+        node, {node.getInput(0), node.getInput(1)}, intType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value power = args[1];
+          if (auto floatExponent = dyn_cast<FloatType>(power.getType())) {
+            Value x = unsignedBase ? arith::UIToFPOp::create(b, loc, floatExponent, args[0]).getResult()
+                                   : arith::SIToFPOp::create(b, loc, floatExponent, args[0]).getResult();
+            Value y = math::PowFOp::create(b, loc, x, power);
+            return unsignedBase ? arith::FPToUIOp::create(b, loc, intType, y).getResult()
+                                : arith::FPToSIOp::create(b, loc, intType, y).getResult();
+          }
+          if (power.getType() != intType)
+            power = power.getType().getIntOrFloatBitWidth() < intType.getIntOrFloatBitWidth()
+                        ? (unsignedExponent ? arith::ExtUIOp::create(b, loc, intType, power).getResult()
+                                            : arith::ExtSIOp::create(b, loc, intType, power).getResult())
+                        : arith::TruncIOp::create(b, loc, intType, power).getResult();
+          return math::IPowIOp::create(b, loc, args[0], power);
+        });
+    if (!result)
+      return failure();
+    node.setOutput(0, result);
+    return success();
+  }
   return importElementwise(node, 2, [&](NodeImporter &, OpBuilder &b, Location loc,
                                        ValueRange args) -> Value {
     Value power = args[1];

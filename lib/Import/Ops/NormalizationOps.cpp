@@ -129,45 +129,83 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
   return success();
 }
 
-/// BatchNormalization in inference form:
-/// y = (x - mean) / sqrt(var + epsilon) * scale + B, per channel (axis 1).
+/// BatchNormalization: y = (x - mean) / sqrt(var + epsilon) * scale + B per
+/// channel (axis 1). In inference the statistics are inputs; in training mode
+/// (opset 14+) they are the batch's own (population variance over every
+/// axis but 1), and the running statistics outputs are
+/// input * momentum + batch * (1 - momentum).
 LogicalResult importBatchNormalization(NodeImporter &node) {
   Value x = node.getInput(0);
   if (!x || !node.hasInput(1) || !node.hasInput(2) || !node.hasInput(3) || !node.hasInput(4))
     return node.emitError() << "needs X, scale, B, input_mean and input_var";
-  if (node.getInt("training_mode", 0) || node.hasOutput(1) || node.hasOutput(2))
-    return node.emitError() << "training mode (running statistics outputs) is not supported";
+  bool training = node.getInt("training_mode", 0);
+  if (!training && (node.hasOutput(1) || node.hasOutput(2)))
+    return node.emitError() << "running statistics outputs need training_mode = 1";
   auto type = cast<RankedTensorType>(x.getType());
   Type elementType = type.getElementType();
   if (!isa<FloatType>(elementType) || type.getRank() < 2)
     return node.emitError() << "needs a float input of rank >= 2";
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
+  const int64_t channels = type.getDimSize(1);
   SmallVector<int64_t> channelShape(type.getRank(), 1);
-  channelShape[1] = type.getDimSize(1);
-  SmallVector<Value> operands = {x};
+  channelShape[1] = channels;
+  SmallVector<Value> parameters;
   for (unsigned i = 1; i <= 4; ++i) {
     Value parameter = node.getInput(i);
-    if (cast<RankedTensorType>(parameter.getType()).getNumElements() != type.getDimSize(1))
+    if (cast<RankedTensorType>(parameter.getType()).getNumElements() != channels)
       return node.emitError() << "input " << i << " must have one value per channel";
-    operands.push_back(buildStaticReshape(b, loc, parameter, channelShape));
+    parameters.push_back(buildStaticReshape(b, loc, parameter, channelShape));
+  }
+  auto cast = [&](OpBuilder &nb, Location l, Value v) -> Value {
+    return v.getType() == elementType ? v : arith::TruncFOp::create(nb, l, elementType, v).getResult();
+  };
+  Value mean = parameters[2], variance = parameters[3];
+  if (training) {
+    SmallVector<int64_t> axes = {0};
+    for (int64_t d = 2; d < type.getRank(); ++d)
+      axes.push_back(d);
+    double inverseCount = double(channels) / double(type.getNumElements());
+    auto average = [&](Value v) {
+      return buildElementwise(node, buildReduction(b, loc, v, axes, true, 0.0, add), elementType,
+                              [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                return arith::MulFOp::create(nb, l, args[0],
+                                                             buildScalar(nb, l, elementType, inverseCount));
+                              });
+    };
+    mean = average(x);
+    Value squares = buildElementwise(node, {x, mean}, elementType,
+                                     [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                       Value d = arith::SubFOp::create(nb, l, args[0], args[1]);
+                                       return arith::MulFOp::create(nb, l, d, d);
+                                     });
+    variance = average(squares);
+    double momentum = node.getFloat("momentum", 0.9f);
+    auto running = [&](Value input, Value batch) {
+      Value mixed = buildElementwise(node, {input, batch}, elementType,
+                                     [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                       Value kept = arith::MulFOp::create(
+                                           nb, l, cast(nb, l, args[0]), buildScalar(nb, l, elementType, momentum));
+                                       Value added = arith::MulFOp::create(
+                                           nb, l, args[1], buildScalar(nb, l, elementType, 1.0 - momentum));
+                                       return arith::AddFOp::create(nb, l, kept, added);
+                                     });
+      return buildStaticReshape(b, loc, mixed, {channels});
+    };
+    node.setOutput(1, running(parameters[2], mean));
+    node.setOutput(2, running(parameters[3], variance));
   }
   double epsilon = node.getFloat("epsilon", 1e-5f);
-  Value result = buildElementwise(node, operands, elementType,
+  Value result = buildElementwise(node, {x, parameters[0], parameters[1], mean, variance}, elementType,
                                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                                    auto cast = [&](Value v) -> Value {
-                                      return v.getType() == elementType
-                                                 ? v
-                                                 : arith::TruncFOp::create(nb, l, elementType, v).getResult();
-                                    };
-                                    Value variance = arith::AddFOp::create(
-                                        nb, l, cast(args[4]), buildScalar(nb, l, elementType, epsilon));
-                                    Value centered = arith::SubFOp::create(nb, l, args[0], cast(args[3]));
+                                    Value shifted = arith::AddFOp::create(
+                                        nb, l, cast(nb, l, args[4]), buildScalar(nb, l, elementType, epsilon));
+                                    Value centered = arith::SubFOp::create(nb, l, args[0], cast(nb, l, args[3]));
                                     Value normalized = arith::DivFOp::create(
-                                        nb, l, centered, math::SqrtOp::create(nb, l, variance));
+                                        nb, l, centered, math::SqrtOp::create(nb, l, shifted));
                                     return arith::AddFOp::create(
-                                        nb, l, arith::MulFOp::create(nb, l, normalized, cast(args[1])),
-                                        cast(args[2]));
+                                        nb, l, arith::MulFOp::create(nb, l, normalized, cast(nb, l, args[1])),
+                                        cast(nb, l, args[2]));
                                   });
   if (!result)
     return failure();

@@ -22,8 +22,10 @@ LogicalResult importReduce(NodeImporter &node, ReduceKind kind, bool axesFromInp
   if (!input)
     return node.emitError() << "needs an input";
   auto type = cast<RankedTensorType>(input.getType());
-  if (!isa<FloatType>(type.getElementType()))
-    return node.emitError() << "element type " << type.getElementType() << " is not supported";
+  Type elementType = type.getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && (!isa<IntegerType>(elementType) || kind == ReduceKind::Mean))
+    return node.emitError() << "element type " << elementType << " is not supported";
   std::optional<SmallVector<int64_t>> axes;
   if (axesFromInput) {
     if (node.hasInput(1)) {
@@ -48,20 +50,44 @@ LogicalResult importReduce(NodeImporter &node, ReduceKind kind, bool axesFromInp
   bool keepDims = node.getInt("keepdims", 1);
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
-  double initial = kind == ReduceKind::Max   ? -std::numeric_limits<double>::infinity()
-                   : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
-                                             : 0.0;
-  Value result = buildReduction(b, loc, input, *normalized, keepDims, initial,
-                                [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                                  switch (kind) {
-                                  case ReduceKind::Max:
-                                    return arith::MaximumFOp::create(nb, l, args[0], args[1]);
-                                  case ReduceKind::Min:
-                                    return arith::MinimumFOp::create(nb, l, args[0], args[1]);
-                                  default:
-                                    return arith::AddFOp::create(nb, l, args[0], args[1]);
-                                  }
-                                });
+  Value result;
+  if (isFloat) {
+    double initial = kind == ReduceKind::Max   ? -std::numeric_limits<double>::infinity()
+                     : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
+                                               : 0.0;
+    result = buildReduction(b, loc, input, *normalized, keepDims, initial,
+                            [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                              switch (kind) {
+                              case ReduceKind::Max:
+                                return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                              case ReduceKind::Min:
+                                return arith::MinimumFOp::create(nb, l, args[0], args[1]);
+                              default:
+                                return arith::AddFOp::create(nb, l, args[0], args[1]);
+                              }
+                            });
+  } else {
+    // Integers (and bools: max is "or", min is "and") start from the
+    // identity of the combination: the type's lowest or highest value.
+    unsigned width = elementType.getIntOrFloatBitWidth();
+    bool isUnsigned = node.isUnsigned(0) || width == 1;
+    APInt initial = kind == ReduceKind::Max ? (isUnsigned ? APInt::getMinValue(width) : APInt::getSignedMinValue(width))
+                    : kind == ReduceKind::Min ? (isUnsigned ? APInt::getMaxValue(width) : APInt::getSignedMaxValue(width))
+                                              : APInt::getZero(width);
+    result = buildReduction(b, loc, input, *normalized, keepDims, b.getIntegerAttr(elementType, initial),
+                            [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                              switch (kind) {
+                              case ReduceKind::Max:
+                                return isUnsigned ? arith::MaxUIOp::create(nb, l, args[0], args[1]).getResult()
+                                                  : arith::MaxSIOp::create(nb, l, args[0], args[1]).getResult();
+                              case ReduceKind::Min:
+                                return isUnsigned ? arith::MinUIOp::create(nb, l, args[0], args[1]).getResult()
+                                                  : arith::MinSIOp::create(nb, l, args[0], args[1]).getResult();
+                              default:
+                                return arith::AddIOp::create(nb, l, args[0], args[1]);
+                              }
+                            });
+  }
   if (kind == ReduceKind::Mean) {
     int64_t count = 1;
     for (int64_t axis : *normalized)

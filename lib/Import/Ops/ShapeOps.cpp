@@ -56,11 +56,18 @@ LogicalResult setReshaped(NodeImporter &node, ArrayRef<int64_t> shape) {
   return success();
 }
 
-/// Axes from input `index` (newer opsets) or the `axes` attribute.
-std::optional<SmallVector<int64_t>> getAxes(NodeImporter &node, bool fromInput, unsigned index) {
-  if (fromInput)
-    return node.hasInput(index) ? node.getConstantInts(index) : std::optional<SmallVector<int64_t>>();
-  return node.getInts("axes");
+/// Axes from input `index` (newer opsets) or the `axes` attribute:
+/// std::nullopt when absent, failure when given but not constant.
+FailureOr<std::optional<SmallVector<int64_t>>> getAxes(NodeImporter &node, bool fromInput,
+                                                       unsigned index) {
+  if (!fromInput)
+    return node.getInts("axes");
+  if (!node.hasInput(index))
+    return std::optional<SmallVector<int64_t>>();
+  std::optional<SmallVector<int64_t>> axes = node.getConstantInts(index);
+  if (!axes)
+    return node.emitError() << "axes must be a constant";
+  return axes;
 }
 
 LogicalResult importShape(NodeImporter &node) {
@@ -128,7 +135,10 @@ LogicalResult importSqueeze(NodeImporter &node, bool axesFromInput) {
   auto type = node.getInputType(0);
   if (!type)
     return node.emitError() << "needs an input";
-  std::optional<SmallVector<int64_t>> axes = getAxes(node, axesFromInput, 1);
+  FailureOr<std::optional<SmallVector<int64_t>>> given = getAxes(node, axesFromInput, 1);
+  if (failed(given))
+    return failure();
+  std::optional<SmallVector<int64_t>> axes = *given;
   SmallVector<int64_t> shape;
   if (!axes || axes->empty()) {
     for (int64_t dim : type.getShape())
@@ -151,7 +161,10 @@ LogicalResult importSqueeze(NodeImporter &node, bool axesFromInput) {
 
 LogicalResult importUnsqueeze(NodeImporter &node, bool axesFromInput) {
   auto type = node.getInputType(0);
-  std::optional<SmallVector<int64_t>> axes = getAxes(node, axesFromInput, 1);
+  FailureOr<std::optional<SmallVector<int64_t>>> given = getAxes(node, axesFromInput, 1);
+  if (failed(given))
+    return failure();
+  std::optional<SmallVector<int64_t>> axes = *given;
   if (!type || !axes)
     return node.emitError() << "needs an input and constant axes";
   int64_t rank = type.getRank() + int64_t(axes->size());
@@ -314,32 +327,44 @@ LogicalResult importSlice(NodeImporter &node) {
   if (axes.size() != starts->size() || steps.size() != starts->size())
     return node.emitError() << "starts, ends, axes and steps differ in length";
   int64_t rank = type.getRank();
-  SmallVector<int64_t> offsets(rank, 0), sizes(type.getShape()), strides(rank, 1);
+  SmallVector<int64_t> offsets(rank, 0), sizes(type.getShape()), strides(rank, 1), reversed;
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
     if (axis < 0 || axis >= rank)
       return node.emitError() << "axis " << axes[i] << " is out of range";
     int64_t dim = type.getDimSize(axis), step = steps[i];
-    if (step <= 0)
-      return node.emitError() << "steps <= 0 are not supported";
-    // ONNX: negative indices count from the end; then clamp to [0, dim].
+    if (step == 0)
+      return node.emitError() << "steps must not be 0";
+    // ONNX: negative indices count from the end; then clamp to [0, dim]
+    // for positive steps, [-1, dim - 1] for negative ones.
     auto clampIndex = [&](int64_t v) {
       if (v < 0)
         v += dim;
-      return std::clamp<int64_t>(v, 0, dim);
+      return step > 0 ? std::clamp<int64_t>(v, 0, dim) : std::clamp<int64_t>(v, -1, dim - 1);
     };
     int64_t start = clampIndex((*starts)[i]), end = clampIndex((*ends)[i]);
-    offsets[axis] = start;
-    sizes[axis] = end > start ? (end - start + step - 1) / step : 0;
-    strides[axis] = step;
+    if (step > 0) {
+      offsets[axis] = start;
+      sizes[axis] = end > start ? (end - start + step - 1) / step : 0;
+      strides[axis] = step;
+    } else {
+      // Reversed: read forward from the last selected element, then flip.
+      int64_t count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
+      offsets[axis] = count ? start - (count - 1) * (-step) : 0;
+      sizes[axis] = count;
+      strides[axis] = -step;
+      reversed.push_back(axis);
+    }
   }
   if (std::optional<HostInts> ints = node.getHostInts(0)) {
     HostInts result{sizes, {}};
     SmallVector<int64_t> inStrides = stridesOf(type.getShape()), index(rank, 0);
     for (int64_t n = 0; n < product(sizes); ++n) {
       int64_t offset = 0;
-      for (int64_t d = 0; d < rank; ++d)
-        offset += (offsets[d] + index[d] * strides[d]) * inStrides[d];
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t i = llvm::is_contained(reversed, d) ? sizes[d] - 1 - index[d] : index[d];
+        offset += (offsets[d] + i * strides[d]) * inStrides[d];
+      }
       result.values.push_back(ints->values[offset]);
       for (int64_t d = rank; d-- > 0;) {
         if (++index[d] < sizes[d])
@@ -350,7 +375,24 @@ LogicalResult importSlice(NodeImporter &node) {
     node.setOutput(0, node.createConstant(result, type.getElementType()));
     return success();
   }
-  node.setOutput(0, extractSlice(node, node.getInput(0), offsets, sizes, strides));
+  Value slice = extractSlice(node, node.getInput(0), offsets, sizes, strides);
+  if (!reversed.empty()) {
+    // Flip the reversed axes: a generic reading (size - 1 - i) along them.
+    OpBuilder &b = node.getBuilder();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(llvm::is_contained(reversed, d) ? sizes[d] - 1 - b.getAffineDimExpr(d)
+                                                      : b.getAffineDimExpr(d));
+    Value init = tensor::EmptyOp::create(b, node.getLoc(), sizes, type.getElementType());
+    slice = linalg::GenericOp::create(
+                b, node.getLoc(), TypeRange{init.getType()}, ValueRange{slice}, ValueRange{init},
+                ArrayRef<AffineMap>{AffineMap::get(rank, 0, exprs, b.getContext()),
+                                    b.getMultiDimIdentityMap(rank)},
+                SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                [](OpBuilder &nb, Location l, ValueRange args) { linalg::YieldOp::create(nb, l, args[0]); })
+                .getResult(0);
+  }
+  node.setOutput(0, slice);
   return success();
 }
 
