@@ -80,7 +80,7 @@ FailureOr<Window> getWindow(NodeImporter &node, ArrayRef<int64_t> spatial,
 }
 
 /// `input` padded on its trailing spatial dimensions with `value`.
-Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, double value) {
+Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, TypedAttr value) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t lead = type.getRank() - int64_t(w.kernel.size());
   if (llvm::all_of(w.padBegin, [](int64_t p) { return p == 0; }) &&
@@ -92,7 +92,7 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, doubl
     high.push_back(w.padEnd[i]);
     shape[lead + i] += w.padBegin[i] + w.padEnd[i];
   }
-  Value padValue = buildScalar(b, loc, type.getElementType(), value);
+  Value padValue = arith::ConstantOp::create(b, loc, value);
   auto toFold = [&](ArrayRef<int64_t> values) {
     SmallVector<OpFoldResult> result;
     for (int64_t v : values)
@@ -136,7 +136,7 @@ LogicalResult importConv(NodeImporter &node) {
   int64_t cg = c / groups, mg = m / groups;
 
   // [N, G, C/G, spatial...] input and [G, M/G, C/G, k...] weights.
-  Value padded = padSpatial(b, loc, x, *w, 0.0);
+  Value padded = padSpatial(b, loc, x, *w, b.getFloatAttr(elementType, 0.0));
   auto paddedType = cast<RankedTensorType>(padded.getType());
   SmallVector<int64_t> inShape = {n, groups, cg};
   inShape.append(paddedType.getShape().begin() + 2, paddedType.getShape().end());
@@ -234,12 +234,11 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
   Value x = node.getInput(0);
   if (!x)
     return node.emitError() << "needs an input";
-  if (node.hasOutput(1))
-    return node.emitError() << "the Indices output is not supported";
   auto type = cast<RankedTensorType>(x.getType());
   Type elementType = type.getElementType();
-  if (!isa<FloatType>(elementType) || type.getRank() < 3)
-    return node.emitError() << "needs a float input of rank >= 3";
+  bool isFloat = isa<FloatType>(elementType);
+  if (type.getRank() < 3 || !(isFloat || (kind == PoolKind::Max && isa<IntegerType>(elementType))))
+    return node.emitError() << "needs an input of rank >= 3, float (or integer for MaxPool)";
   std::optional<SmallVector<int64_t>> kernel = node.getInts("kernel_shape");
   if (!kernel)
     return node.emitError() << "needs kernel_shape";
@@ -250,7 +249,14 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
   const size_t rank = kernel->size();
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
-  double padValue = kind == PoolKind::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+  // Max pools pad with the lowest value of the type, average pools with 0.
+  bool isUnsigned = node.isUnsigned(0);
+  TypedAttr padValue;
+  if (isFloat)
+    padValue = b.getFloatAttr(elementType, kind == PoolKind::Max ? -std::numeric_limits<double>::infinity() : 0.0);
+  else
+    padValue = b.getIntegerAttr(elementType, isUnsigned ? APInt::getMinValue(elementType.getIntOrFloatBitWidth())
+                                                        : APInt::getSignedMinValue(elementType.getIntOrFloatBitWidth()));
   // Explicit end pads, before getWindow extended them for ceil_mode.
   SmallVector<int64_t> explicitEnd = w->padEnd;
   if (node.getString("auto_pad", "NOTSET") == "NOTSET")
@@ -268,9 +274,9 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
     windowExprs.push_back(b.getAffineDimExpr(firstK + i));
     outExprs.push_back(b.getAffineDimExpr(firstOut + i));
   }
+  AffineMap outMap = AffineMap::get(loops, 0, outExprs, b.getContext());
   SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, b.getContext()),
-                                 AffineMap::get(loops, 0, windowExprs, b.getContext()),
-                                 AffineMap::get(loops, 0, outExprs, b.getContext())};
+                                 AffineMap::get(loops, 0, windowExprs, b.getContext()), outMap};
   SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
   for (unsigned d = firstK; d < firstOut; ++d)
     iterators[d] = utils::IteratorType::reduction;
@@ -278,18 +284,70 @@ LogicalResult importPool(NodeImporter &node, PoolKind kind) {
   shape.append(w->output.begin(), w->output.end());
   auto outType = RankedTensorType::get(shape, elementType);
   Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
-  init = linalg::FillOp::create(b, loc, buildScalar(b, loc, elementType, padValue), init).getResult(0);
+  init = linalg::FillOp::create(b, loc, arith::ConstantOp::create(b, loc, padValue).getResult(), init)
+             .getResult(0);
   Value window = tensor::EmptyOp::create(b, loc, *kernel, elementType);
-  Value result = linalg::GenericOp::create(
-                     b, loc, TypeRange{outType}, ValueRange{padded, window}, ValueRange{init}, maps,
-                     iterators,
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       Value combined = kind == PoolKind::Max
-                                            ? arith::MaximumFOp::create(nb, l, args[2], args[0]).getResult()
-                                            : arith::AddFOp::create(nb, l, args[2], args[0]).getResult();
-                       linalg::YieldOp::create(nb, l, combined);
-                     })
-                     .getResult(0);
+  SmallVector<Value> inits = {init};
+  SmallVector<Type> resultTypes = {outType};
+  bool withIndices = kind == PoolKind::Max && node.hasOutput(1);
+  if (withIndices) {
+    // Indices: the flat position of each maximum in the unpadded input,
+    // row major (storage_order 0) or with the spatial part column major.
+    auto indexType = RankedTensorType::get(shape, b.getI64Type());
+    inits.push_back(buildZeroFilled(b, loc, indexType));
+    resultTypes.push_back(indexType);
+    maps.push_back(outMap);
+  }
+  bool columnMajor = node.getInt("storage_order", 0);
+  SmallVector<int64_t> spatial(type.getShape().drop_front(2));
+  auto combine = [&](OpBuilder &nb, Location l, Value accumulator, Value element) -> Value {
+    if (kind == PoolKind::Average)
+      return arith::AddFOp::create(nb, l, accumulator, element);
+    if (isFloat)
+      return arith::MaximumFOp::create(nb, l, accumulator, element);
+    return isUnsigned ? arith::MaxUIOp::create(nb, l, accumulator, element).getResult()
+                      : arith::MaxSIOp::create(nb, l, accumulator, element).getResult();
+  };
+  auto pooled = linalg::GenericOp::create(
+      b, loc, resultTypes, ValueRange{padded, window}, inits, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value combined = combine(nb, l, args[2], args[0]);
+        if (!withIndices) {
+          linalg::YieldOp::create(nb, l, combined);
+          return;
+        }
+        Value greater = isFloat ? arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, args[0], args[2]).getResult()
+                                : arith::CmpIOp::create(nb, l, isUnsigned ? arith::CmpIPredicate::ugt
+                                                                          : arith::CmpIPredicate::sgt,
+                                                        args[0], args[2])
+                                      .getResult();
+        // Flat index: ((n * C + c) * D1 + p1) * D2 + p2 ..., p = o*s + k*d - pad.
+        auto indexOf = [&](int64_t dim) -> Value {
+          return arith::IndexCastOp::create(nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, dim));
+        };
+        auto constant = [&](int64_t v) -> Value {
+          return arith::ConstantIntOp::create(nb, l, nb.getI64Type(), v);
+        };
+        SmallVector<Value> positions;
+        for (size_t i = 0; i < rank; ++i) {
+          Value p = arith::AddIOp::create(
+              nb, l, arith::MulIOp::create(nb, l, indexOf(firstOut + i), constant(w->strides[i])),
+              arith::MulIOp::create(nb, l, indexOf(firstK + i), constant(w->dilations[i])));
+          positions.push_back(arith::SubIOp::create(nb, l, p, constant(w->padBegin[i])));
+        }
+        Value flat = arith::AddIOp::create(
+            nb, l, arith::MulIOp::create(nb, l, indexOf(0), constant(type.getDimSize(1))), indexOf(1));
+        for (size_t j = 0; j < rank; ++j) {
+          size_t i = columnMajor ? rank - 1 - j : j;
+          flat = arith::AddIOp::create(nb, l, arith::MulIOp::create(nb, l, flat, constant(spatial[i])),
+                                       positions[i]);
+        }
+        Value index = arith::SelectOp::create(nb, l, greater, flat, args[3]);
+        linalg::YieldOp::create(nb, l, ValueRange{combined, index});
+      });
+  Value result = pooled.getResult(0);
+  if (withIndices)
+    node.setOutput(1, pooled.getResult(1));
   if (kind == PoolKind::Average) {
     if (!(getElementCount(w->output) >= 0 && getElementCount(w->output) <= (int64_t(1) << 24)))
       return node.emitError() << "the pooled output is too large";
