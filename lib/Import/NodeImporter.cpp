@@ -2,6 +2,8 @@
 
 #include "NodeImporter.h"
 
+#include "ExternalData.h"
+
 #include "qopt/Support/ConstantTensor.h"
 
 #include "onnx/onnx-ml.pb.h"
@@ -11,6 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cstring>
 
@@ -59,54 +62,56 @@ bool qopt::isUnsignedOnnxType(int dataType) {
 static constexpr int64_t kMaxInlineElements = 64;
 
 /// Row-major little-endian bytes of `tensor` for an element type of
-/// `elementBytes` bytes, from raw_data or the typed repeated fields.
-static std::optional<std::vector<char>> getTensorBytes(const onnx::TensorProto &tensor,
-                                                       size_t elementBytes,
-                                                       int64_t numElements) {
+/// `elementBytes` bytes: raw_data as it is (no copy), or the typed repeated
+/// fields converted into `storage`.
+static std::optional<ArrayRef<char>> getTensorBytes(const onnx::TensorProto &tensor,
+                                                    size_t elementBytes, int64_t numElements,
+                                                    std::vector<char> &storage) {
   using T = onnx::TensorProto;
   const size_t size = elementBytes * size_t(numElements);
-  std::vector<char> bytes(size);
   if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != size)
       return std::nullopt;
-    std::memcpy(bytes.data(), tensor.raw_data().data(), size);
-    return bytes;
+    return ArrayRef<char>(tensor.raw_data().data(), size);
   }
+  storage.resize(size);
   auto copyNarrowed = [&](const auto &field) -> bool {
     if (int64_t(field.size()) != numElements)
       return false;
     for (int64_t i = 0; i < numElements; ++i) {
       uint64_t value = uint64_t(field.Get(int(i)));
-      std::memcpy(bytes.data() + i * elementBytes, &value, elementBytes); // little endian
+      std::memcpy(storage.data() + i * elementBytes, &value, elementBytes); // little endian
     }
     return true;
   };
+  bool ok;
   switch (tensor.data_type()) {
   case T::FLOAT:
-    if (int64_t(tensor.float_data_size()) != numElements)
-      return std::nullopt;
-    std::memcpy(bytes.data(), tensor.float_data().data(), size);
-    return bytes;
+    ok = int64_t(tensor.float_data_size()) == numElements;
+    if (ok)
+      std::memcpy(storage.data(), tensor.float_data().data(), size);
+    break;
   case T::DOUBLE:
-    if (int64_t(tensor.double_data_size()) != numElements)
-      return std::nullopt;
-    std::memcpy(bytes.data(), tensor.double_data().data(), size);
-    return bytes;
+    ok = int64_t(tensor.double_data_size()) == numElements;
+    if (ok)
+      std::memcpy(storage.data(), tensor.double_data().data(), size);
+    break;
   case T::INT64:
-    if (int64_t(tensor.int64_data_size()) != numElements)
-      return std::nullopt;
-    std::memcpy(bytes.data(), tensor.int64_data().data(), size);
-    return bytes;
+    ok = int64_t(tensor.int64_data_size()) == numElements;
+    if (ok)
+      std::memcpy(storage.data(), tensor.int64_data().data(), size);
+    break;
   case T::UINT32:
   case T::UINT64:
-    if (!copyNarrowed(tensor.uint64_data()))
-      return std::nullopt;
-    return bytes;
+    ok = copyNarrowed(tensor.uint64_data());
+    break;
   default: // int32_data carries int32/16/8, uint16/8, bool, float16/bfloat16 bits
-    if (!copyNarrowed(tensor.int32_data()))
-      return std::nullopt;
-    return bytes;
+    ok = copyNarrowed(tensor.int32_data());
+    break;
   }
+  if (!ok)
+    return std::nullopt;
+  return ArrayRef<char>(storage);
 }
 
 static std::string sanitizeBlobName(llvm::StringRef name) {
@@ -120,14 +125,15 @@ static std::string sanitizeBlobName(llvm::StringRef name) {
 }
 
 Value qopt::importOnnxTensor(OpBuilder &builder, Location loc, const onnx::TensorProto &tensor,
-                             llvm::StringRef what) {
+                             llvm::StringRef what, ExternalDataFiles *external) {
   Type elementType = convertOnnxElementType(tensor.data_type(), builder.getContext());
   if (!elementType) {
     emitError(loc) << what << ": data type " << tensor.data_type() << " is not supported";
     return {};
   }
-  if (tensor.has_data_location() && tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    emitError(loc) << what << ": external data is not supported yet";
+  bool isExternal = tensor.has_data_location() && tensor.data_location() == onnx::TensorProto::EXTERNAL;
+  if (isExternal && !external) {
+    emitError(loc) << what << ": external data is not supported here";
     return {};
   }
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
@@ -137,11 +143,27 @@ Value qopt::importOnnxTensor(OpBuilder &builder, Location loc, const onnx::Tenso
       emitError(loc) << what << ": negative dimension " << dim;
       return {};
     }
-    numElements *= dim;
+      if (llvm::MulOverflow(numElements, dim, numElements)) {
+      emitError(loc) << what << ": its element count overflows";
+      return {};
+    }
   }
   auto type = RankedTensorType::get(shape, elementType);
   size_t elementBytes = elementType.isInteger(1) ? 1 : elementType.getIntOrFloatBitWidth() / 8;
-  std::optional<std::vector<char>> bytes = getTensorBytes(tensor, elementBytes, numElements);
+  std::vector<char> storage;
+  std::optional<ArrayRef<char>> bytes;
+  std::shared_ptr<llvm::MemoryBuffer> file;
+  if (isExternal) {
+    llvm::Expected<ExternalData> data = external->read(tensor, elementBytes * uint64_t(numElements));
+    if (!data) {
+      emitError(loc) << what << ": " << llvm::toString(data.takeError());
+      return {};
+    }
+    bytes = data->bytes;
+    file = data->file;
+  } else {
+    bytes = getTensorBytes(tensor, elementBytes, numElements, storage);
+  }
   if (!bytes) {
     emitError(loc) << what << ": its data does not hold the " << numElements
                    << " elements its shape needs";
@@ -153,7 +175,15 @@ Value qopt::importOnnxTensor(OpBuilder &builder, Location loc, const onnx::Tenso
     attr = DenseElementsAttr::get(type, ArrayRef<bool>(bools));
   } else if (numElements <= kMaxInlineElements || isa<IntegerType>(elementType)) {
     attr = DenseElementsAttr::getFromRawBuffer(type, *bytes);
+  } else if (file && reinterpret_cast<uintptr_t>(bytes->data()) % alignof(uint64_t) == 0) {
+    // Mapped external data, aligned: the blob refers to the file's pages
+    // and keeps the mapping alive; no copy at all.
+    AsmResourceBlob blob(*bytes, alignof(uint64_t),
+                         [file](void *, size_t, size_t) mutable { file.reset(); },
+                         /*dataIsMutable=*/false);
+    attr = DenseResourceElementsAttr::get(type, sanitizeBlobName(tensor.name()), std::move(blob));
   } else {
+    // The one copy: from the parsed model (or a misaligned mapping) into the blob.
     attr = DenseResourceElementsAttr::get(
         type, sanitizeBlobName(tensor.name()),
         HeapAsmResourceBlob::allocateAndCopyWithAlign(*bytes, alignof(uint64_t)));

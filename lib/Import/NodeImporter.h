@@ -27,12 +27,17 @@ mlir::Type convertOnnxElementType(int dataType, mlir::MLIRContext *context);
 /// Whether an ONNX data type is an unsigned integer type.
 bool isUnsignedOnnxType(int dataType);
 
+class ExternalDataFiles;
+
 /// A constant holding an ONNX tensor: small or integer tensors as
 /// DenseElementsAttr (readable by shape computations), large float tensors
-/// as resource blobs. Emits an error at `loc` and returns null when the
-/// tensor's type is unsupported or its data does not match its shape.
+/// as resource blobs. Data stored outside the model (external data) is read
+/// through `external`, mapped once per file; aligned tensors are used in
+/// place. Emits an error at `loc` and returns null when the tensor's type is
+/// unsupported or its data does not match its shape.
 mlir::Value importOnnxTensor(mlir::OpBuilder &builder, mlir::Location loc,
-                             const onnx::TensorProto &tensor, llvm::StringRef what);
+                             const onnx::TensorProto &tensor, llvm::StringRef what,
+                             ExternalDataFiles *external = nullptr);
 
 /// A small constant integer (or boolean) tensor held on the host: shape
 /// computations (Shape -> Gather -> Concat -> Reshape ...) are evaluated at

@@ -2,6 +2,7 @@
 
 #include "qopt/Import/OnnxImporter.h"
 
+#include "ExternalData.h"
 #include "NodeImporter.h"
 #include "OnnxOpRegistry.h"
 
@@ -18,6 +19,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/Path.h"
 
 #include <set>
 
@@ -81,7 +83,8 @@ public:
   GraphImporter(MLIRContext &context, const onnx::ModelProto &model, llvm::StringRef modelPath,
                 const OnnxImportOptions &options)
       : context(context), model(model), options(options),
-        fileLoc(FileLineColLoc::get(&context, modelPath, 0, 0)), builder(&context) {}
+        fileLoc(FileLineColLoc::get(&context, modelPath, 0, 0)), builder(&context),
+        externalData(llvm::sys::path::parent_path(modelPath)) {}
 
   OwningOpRef<ModuleOp> run();
 
@@ -99,6 +102,7 @@ private:
   llvm::StringMap<int64_t> opsets; // domain ("" = ai.onnx) -> version
   llvm::StringMap<Value> values;
   llvm::DenseSet<Value> unsignedValues;
+  ExternalDataFiles externalData;
 };
 
 LogicalResult GraphImporter::readOpsets() {
@@ -286,7 +290,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   for (const onnx::TensorProto &tensor : graph.initializer()) {
     Location loc = NameLoc::get(StringAttr::get(&context, tensor.name()), fileLoc);
-    Value constant = importOnnxTensor(builder, loc, tensor, "initializer '" + tensor.name() + "'");
+    Value constant =
+        importOnnxTensor(builder, loc, tensor, "initializer '" + tensor.name() + "'", &externalData);
     if (!constant)
       return nullptr;
     values[tensor.name()] = constant;
