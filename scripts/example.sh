@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's main job on the bundled example: set up, build, make the
-# example model, compile it with qopt into a standalone executable, run it,
-# and print its agreement with ONNX Runtime and both latencies.
+# The README's main job on the bundled example, stories260K (a llama2.c
+# checkpoint in ../shared/models; QOPT_EXAMPLE_CHECKPOINT overrides): set up,
+# build, convert it to ONNX, compile it with qopt into a standalone
+# executable, run it, and print its agreement with ONNX Runtime and with a
+# numpy implementation of the checkpoint, then both latencies.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QOPT_BUILD_DIR:-$root/build}"
@@ -9,15 +11,25 @@ python="$root/.venv/bin/python"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 mkdir -p "$build/examples"
-model="$build/examples/tiny_mlp.onnx"
-executable="$build/examples/tiny_mlp"
 export PYTHONPATH="$root/python"
 
-"$python" -m qopt.example_models tiny_mlp -o "$model" --check
-"$build/bin/qopt" inspect "$model"
+checkpoint="${QOPT_EXAMPLE_CHECKPOINT:-$root/../shared/models/stories260K.bin}"
+if [ ! -f "$checkpoint" ]; then
+  echo "example: $checkpoint not found; using a synthetic checkpoint of the same architecture" >&2
+  checkpoint="$build/examples/synthetic260K.bin"
+  "$python" -m qopt.llama2c synthetic -o "$checkpoint" --dim 64 --hidden-dim 172 --layers 5 \
+    --heads 8 --kv-heads 4 --vocab 512 --seq-len 512
+fi
+model="$build/examples/stories260K.onnx"
+executable="$build/examples/stories260K"
+
+echo "== convert $checkpoint (llama2.c) to ONNX, 32 tokens"
+"$python" -m qopt.llama2c to-onnx "$checkpoint" -o "$model" --seq-len 32
+"$build/bin/qopt" inspect "$model" | head -12
 echo "== compile"
-"$build/bin/qopt" compile "$model" --shape x=1x8x64 -o "$executable"
-echo "== fidelity against ONNX Runtime (max abs error / output scale)"
-"$python" -m qopt.check_against_ort "$model" "$executable" --shape x=1x8x64
-echo "== latency, 1 thread"
-"$python" "$root/bench/float_latency.py" "$model" "$executable" --shape x=1x8x64
+"$build/bin/qopt" compile "$model" -o "$executable"
+echo "== fidelity: max abs error / logit scale"
+"$python" -m qopt.check_against_ort "$model" "$executable"
+"$python" -m qopt.llama2c check "$model" "$checkpoint" --executable "$executable"
+echo "== latency, 1 thread, 32-token prefill"
+"$python" "$root/bench/float_latency.py" "$model" "$executable" --runs 100
