@@ -51,6 +51,19 @@ std::optional<ArrayRef<char>> qopt::getConstantBytes(ElementsAttr attr) {
   return data;
 }
 
+std::optional<std::vector<char>> qopt::copyConstantBytes(ElementsAttr attr) {
+  if (std::optional<ArrayRef<char>> bytes = getConstantBytes(attr))
+    return std::vector<char>(bytes->begin(), bytes->end());
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  unsigned elementBytes = getElementBytes(cast<ShapedType>(attr.getType()));
+  if (!dense || !dense.isSplat() || !elementBytes || dense.getRawData().size() < elementBytes)
+    return std::nullopt;
+  std::vector<char> bytes(size_t(dense.getNumElements()) * elementBytes);
+  for (size_t i = 0; i < bytes.size(); i += elementBytes)
+    std::memcpy(bytes.data() + i, dense.getRawData().data(), elementBytes);
+  return bytes;
+}
+
 ElementsAttr qopt::reshapeConstant(ElementsAttr attr, ShapedType newType) {
   if (auto dense = dyn_cast<DenseElementsAttr>(attr))
     return dense.reshape(newType);

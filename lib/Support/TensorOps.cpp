@@ -2,6 +2,8 @@
 
 #include "qopt/Support/TensorOps.h"
 
+#include "qopt/Support/ConstantTensor.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -25,6 +27,11 @@ Value qopt::buildStaticReshape(OpBuilder &b, Location loc, Value value, ArrayRef
   if (type.getShape() == shape)
     return value;
   auto target = RankedTensorType::get(shape, type.getElementType());
+  // Constants are reshaped in place (blobs shared), so that passes looking
+  // for constant weights, scales and biases see them.
+  if (ElementsAttr constant = getConstantTensor(value))
+    if (ElementsAttr reshaped = reshapeConstant(constant, target))
+      return arith::ConstantOp::create(b, loc, cast<TypedAttr>(reshaped));
   auto allDims = [](int64_t rank) {
     SmallVector<ReassociationIndices> groups(1);
     for (int64_t i = 0; i < rank; ++i)

@@ -2,6 +2,8 @@
 
 #include "qopt/Transforms/Passes.h"
 
+#include "DequantizedLinear.h"
+
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Support/ConstantTensor.h"
 
@@ -269,6 +271,7 @@ struct FuseLinearPass : qopt::impl::FuseLinearBase<FuseLinearPass> {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<TosaMatMulToLinear, LinalgMatmulToLinear>(context, numLinears);
+    populateDequantizedLinearPatterns(patterns, numQLinears);
     patterns.add<FoldBiasIntoLinear<tosa::AddOp>, FoldBiasIntoLinear<arith::AddFOp>,
                  FoldBiasIntoLinear<linalg::AddOp>, FoldBiasGenericIntoLinear>(context,
                                                                                numBiases);

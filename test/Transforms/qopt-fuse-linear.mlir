@@ -102,3 +102,28 @@ func.func @not_linear(%x: tensor<2x2xf32>, %acc: tensor<2x3xf32>) -> (tensor<2x3
   %2 = arith.addf %1, %rows : tensor<2x3xf32>
   return %0, %2 : tensor<2x3xf32>, tensor<2x3xf32>
 }
+
+// -----
+
+// A matmul of dequantized constant codes [K, N] = [4, 2] with per-channel
+// scales and zero points becomes qopt.qlinear: codes transposed to [N, K]
+// and packed, scales and zeros laid out [N, 1] (group = K).
+// CHECK-LABEL: func.func @dequantized_matmul
+// CHECK-DAG: %[[CODES:.*]] = arith.constant dense_resource<[[CODEBLOB:.*]]> : tensor<2x4xi8>
+// CHECK-DAG: %[[SCALES:.*]] = arith.constant dense_resource<{{.*}}> : tensor<2x1xf32>
+// CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<2x1xi8>
+// CHECK: qopt.qlinear %arg0, %[[CODES]], %[[SCALES]] zeros(%[[ZEROS]]) {format = #qopt.format<int8>, group = 4 : i64}
+// CHECK-NOT: linalg.matmul
+func.func @dequantized_matmul(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %codes = arith.constant dense<[[1, 2], [3, 4], [5, 6], [7, 8]]> : tensor<4x2xi8>
+  %scales = arith.constant dense<[[0.5, 0.25]]> : tensor<1x2xf32>
+  %zeros = arith.constant dense<[[1, -1]]> : tensor<1x2xi8>
+  %w = qopt.dequantize %codes, %scales zeros(%zeros : tensor<1x2xi8>) {format = #qopt.format<int8>} : tensor<4x2xi8>, tensor<1x2xf32> -> tensor<4x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x2xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<3x4xf32>, tensor<4x2xf32>) outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+// Codes [N, K] = [[1, 3, 5, 7], [2, 4, 6, 8]] after the alignment word.
+// CHECK: [[CODEBLOB]]: "0x0800000001030507020406

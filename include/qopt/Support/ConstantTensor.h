@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <optional>
+#include <vector>
 
 namespace mlir {
 class Value;
@@ -27,6 +28,10 @@ mlir::ElementsAttr getConstantTensor(mlir::Value value);
 /// Row-major element bytes of a non-splat constant whose elements are whole
 /// bytes wide; std::nullopt for splats, sub-byte elements or unloaded blobs.
 std::optional<llvm::ArrayRef<char>> getConstantBytes(mlir::ElementsAttr attr);
+
+/// Row-major element bytes of any constant with whole-byte elements,
+/// splats expanded; std::nullopt if unreadable.
+std::optional<std::vector<char>> copyConstantBytes(mlir::ElementsAttr attr);
 
 /// The same elements under another shape of equal element count; resource
 /// blobs are shared, not copied.

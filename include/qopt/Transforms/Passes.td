@@ -27,6 +27,12 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
       either operand order, the bias optionally through `linalg.broadcast`)
       folds into the linear.
 
+    - `linalg.matmul` whose weight is `qopt.dequantize` of constant integer
+      codes [K, N] (ONNX DequantizeLinear of an initializer) becomes
+      `qopt.qlinear`: codes transposed to [N, K] and packed row_major,
+      scales and zero points (per tensor, per output channel or per block
+      along K) laid out [N, K / group].
+
     The weight is stored [N, K] (out, in); a [K, N] constant is transposed
     once into a new resource blob. Constants reshaped from resource blobs
     share their data. Matmuls whose weight is not constant are left alone.
@@ -34,6 +40,7 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numLinears", "linears", "Number of matmuls rewritten into qopt.linear">,
+    Statistic<"numQLinears", "qlinears", "Number of matmuls of dequantized weights rewritten into qopt.qlinear">,
     Statistic<"numBiases", "biases", "Number of bias adds folded into qopt.linear">,
   ];
 }

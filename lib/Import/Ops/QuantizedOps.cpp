@@ -200,6 +200,25 @@ LogicalResult importDequantizeLinear(NodeImporter &node) {
   if (failed(axis))
     return failure();
   bool isUnsigned = node.isUnsigned(0);
+  // Quantized weights (constant 8-bit codes whose scales cover whole
+  // blocks) become qopt.dequantize, which qopt-fuse-linear turns into
+  // qopt.qlinear with the matmul that consumes it.
+  bool wholeBlocks = llvm::all_of(llvm::zip_equal(xType.getShape(), axis->scaleShape), [](auto dims) {
+    auto [dim, scaleDim] = dims;
+    return scaleDim == 1 || dim % scaleDim == 0;
+  });
+  if (node.getConstantAttr(0) && xType.getElementType().isInteger(8) && wholeBlocks) {
+    OpBuilder &b = node.getBuilder();
+    Location loc = node.getLoc();
+    NumberFormat format = *NumberFormat::get(
+        isUnsigned ? FormatKind::UnsignedInt : FormatKind::SignedInt, 8, 0);
+    Value scales = buildStaticReshape(b, loc, scale, axis->scaleShape);
+    Value zeros = zero ? buildStaticReshape(b, loc, zero, axis->scaleShape) : Value();
+    auto result = DequantizeOp::create(b, loc, RankedTensorType::get(xType.getShape(), floatType), x,
+                                       scales, zeros, FormatAttr::get(b.getContext(), format));
+    node.setOutput(0, result.getResult());
+    return success();
+  }
   node.setOutput(0, buildQuantizationGeneric(
                         node, x, scale, zero, *axis, floatType,
                         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
