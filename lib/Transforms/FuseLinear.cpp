@@ -162,6 +162,39 @@ Value matchBias(PatternRewriter &rewriter, Location loc, Value value, int64_t nu
   return bias ? arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(bias)) : Value();
 }
 
+/// Replaces `add` (an add of `linearValue` and `other`) by the linear (or
+/// quantized linear) that defines `linearValue` with `other` as its bias,
+/// if `other` is a constant [N] bias and the linear has none yet.
+LogicalResult foldBias(PatternRewriter &rewriter, Operation *add, Value linearValue, Value other) {
+  Operation *producer = linearValue.getDefiningOp();
+  if (!isa_and_nonnull<LinearOp, QLinearOp>(producer) || !producer->hasOneUse() ||
+      producer->getResult(0).getType() != add->getResult(0).getType())
+    return failure();
+  auto resultType = cast<ShapedType>(linearValue.getType());
+  int64_t numOutputs = resultType.getShape().back();
+  if (auto linear = dyn_cast<LinearOp>(producer)) {
+    if (linear.getBias())
+      return failure();
+    Value bias = matchBias(rewriter, add->getLoc(), other, numOutputs, resultType.getElementType());
+    if (!bias)
+      return failure();
+    rewriter.replaceOpWithNewOp<LinearOp>(add, linear.getType(), linear.getInput(), linear.getWeight(), bias);
+    return success();
+  }
+  auto qlinear = cast<QLinearOp>(producer);
+  if (qlinear.getBias())
+    return failure();
+  // The bias constant must come before the qlinear that now uses it.
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(qlinear);
+  Value bias = matchBias(rewriter, add->getLoc(), other, numOutputs, resultType.getElementType());
+  if (!bias)
+    return failure();
+  rewriter.modifyOpInPlace(qlinear, [&] { qlinear.getBiasMutable().assign(bias); });
+  rewriter.replaceOp(add, qlinear.getResult());
+  return success();
+}
+
 /// add(qopt.linear without bias, constant bias) -> qopt.linear with bias,
 /// for tosa.add, arith.addf and linalg.add in either operand order.
 template <typename AddOp>
@@ -180,21 +213,11 @@ struct FoldBiasIntoLinear : OpRewritePattern<AddOp> {
     if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()))
       return failure();
     auto [lhs, rhs] = getAddends(op);
-    for (auto [linearValue, other] : {std::pair{lhs, rhs}, std::pair{rhs, lhs}}) {
-      auto linear = linearValue.template getDefiningOp<LinearOp>();
-      if (!linear || linear.getBias() || !linear->hasOneUse() ||
-          linear.getType() != op->getResult(0).getType())
-        continue;
-      auto weightType = cast<ShapedType>(linear.getWeight().getType());
-      Value bias = matchBias(rewriter, op.getLoc(), other, weightType.getDimSize(0),
-                             weightType.getElementType());
-      if (!bias)
-        continue;
-      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(), linear.getInput(),
-                                            linear.getWeight(), bias);
-      ++counter;
-      return success();
-    }
+    for (auto [linearValue, other] : {std::pair{lhs, rhs}, std::pair{rhs, lhs}})
+      if (succeeded(foldBias(rewriter, op, linearValue, other))) {
+        ++counter;
+        return success();
+      }
     return rewriter.notifyMatchFailure(op, "not a linear plus a constant bias along N");
   }
 
@@ -242,21 +265,13 @@ struct FoldBiasGenericIntoLinear : OpRewritePattern<linalg::GenericOp> {
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     unsigned rank = op.getNumLoops();
     for (unsigned i = 0; i < 2; ++i) {
-      auto linear = op.getDpsInputOperand(i)->get().getDefiningOp<LinearOp>();
-      Value other = op.getDpsInputOperand(1 - i)->get();
-      if (!linear || linear.getBias() || !linear->hasOneUse() || !maps[i].isIdentity() ||
-          !maps[2].isIdentity() || linear.getType() != op.getResult(0).getType() ||
-          !readsOnlyLastDim(maps[1 - i], rank))
+      if (!maps[i].isIdentity() || !maps[2].isIdentity() || !readsOnlyLastDim(maps[1 - i], rank))
         continue;
-      auto weightType = cast<ShapedType>(linear.getWeight().getType());
-      Value bias = matchBias(rewriter, op.getLoc(), other, weightType.getDimSize(0),
-                             weightType.getElementType());
-      if (!bias)
-        continue;
-      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(), linear.getInput(),
-                                            linear.getWeight(), bias);
-      ++counter;
-      return success();
+      if (succeeded(foldBias(rewriter, op, op.getDpsInputOperand(i)->get(),
+                             op.getDpsInputOperand(1 - i)->get()))) {
+        ++counter;
+        return success();
+      }
     }
     return rewriter.notifyMatchFailure(op, "not a linear plus a constant bias along N");
   }

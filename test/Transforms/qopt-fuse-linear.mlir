@@ -127,3 +127,18 @@ func.func @dequantized_matmul(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
 }
 // Codes [N, K] = [[1, 3, 5, 7], [2, 4, 6, 8]] after the alignment word.
 // CHECK: [[CODEBLOB]]: "0x0800000001030507020406
+
+// -----
+
+// A bias add after a qopt.qlinear folds into it too.
+// CHECK-LABEL: func.func @qlinear_bias
+// CHECK: %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = qopt.qlinear %arg0, %arg1, %arg2 bias(%[[B]]) {format = #qopt.format<int8>, group = 4 : i64}
+// CHECK-NEXT: return %[[Y]]
+func.func @qlinear_bias(%x: tensor<1x4xf32>, %codes: tensor<2x4xi8>, %scales: tensor<2x1xf32>) -> tensor<1x2xf32> {
+  %y = qopt.qlinear %x, %codes, %scales {format = #qopt.format<int8>, group = 4 : i64}
+      : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  %b = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  %z = arith.addf %y, %b : tensor<1x2xf32>
+  return %z : tensor<1x2xf32>
+}

@@ -103,6 +103,25 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, Typed
                                toFold(low), toFold(high), padValue);
 }
 
+/// Sets output 0 to `result` [N, M, spatial...] plus `bias` [M] (if given)
+/// broadcast along the channels.
+LogicalResult setWithChannelBias(NodeImporter &node, Value result, Value bias) {
+  if (bias) {
+    auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<int64_t> biasShape(type.getRank(), 1);
+    biasShape[1] = type.getDimSize(1);
+    result = buildElementwise(node, {result, buildStaticReshape(node.getBuilder(), node.getLoc(), bias, biasShape)},
+                              type.getElementType(),
+                              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                return arith::AddFOp::create(nb, l, args[0], args[1]);
+                              });
+    if (!result)
+      return failure();
+  }
+  node.setOutput(0, result);
+  return success();
+}
+
 /// The expression `out * stride + k * dilation` of spatial dimension i.
 AffineExpr windowExpr(OpBuilder &b, const Window &w, size_t i, unsigned outDim, unsigned kDim) {
   return b.getAffineDimExpr(outDim) * w.strides[i] + b.getAffineDimExpr(kDim) * w.dilations[i];
@@ -180,19 +199,7 @@ LogicalResult importConv(NodeImporter &node) {
                      .getResult(0);
   SmallVector<int64_t> shape = {n, m};
   shape.append(w->output.begin(), w->output.end());
-  result = buildStaticReshape(b, loc, result, shape);
-  if (bias) {
-    SmallVector<int64_t> biasShape(shape.size(), 1);
-    biasShape[1] = m;
-    result = buildElementwise(node, {result, buildStaticReshape(b, loc, bias, biasShape)}, elementType,
-                              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                                return arith::AddFOp::create(nb, l, args[0], args[1]);
-                              });
-    if (!result)
-      return failure();
-  }
-  node.setOutput(0, result);
-  return success();
+  return setWithChannelBias(node, buildStaticReshape(b, loc, result, shape), bias);
 }
 
 enum class PoolKind { Max, Average };
@@ -518,19 +525,7 @@ LogicalResult importConvTranspose(NodeImporter &node) {
                      .getResult(0);
   SmallVector<int64_t> shape = {n, m};
   shape.append(output.begin(), output.end());
-  result = buildStaticReshape(b, loc, result, shape);
-  if (bias) {
-    SmallVector<int64_t> biasShape(shape.size(), 1);
-    biasShape[1] = m;
-    result = buildElementwise(node, {result, buildStaticReshape(b, loc, bias, biasShape)}, elementType,
-                              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                                return arith::AddFOp::create(nb, l, args[0], args[1]);
-                              });
-    if (!result)
-      return failure();
-  }
-  node.setOutput(0, result);
-  return success();
+  return setWithChannelBias(node, buildStaticReshape(b, loc, result, shape), bias);
 }
 
 } // namespace
