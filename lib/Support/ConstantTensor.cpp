@@ -64,6 +64,31 @@ std::optional<std::vector<char>> qopt::copyConstantBytes(ElementsAttr attr) {
   return bytes;
 }
 
+std::optional<std::vector<float>> qopt::readFloatConstant(ElementsAttr attr) {
+  auto floatType = dyn_cast<FloatType>(cast<ShapedType>(attr.getType()).getElementType());
+  if (!floatType)
+    return std::nullopt;
+  std::optional<std::vector<char>> bytes = copyConstantBytes(attr);
+  if (!bytes)
+    return std::nullopt;
+  unsigned width = floatType.getWidth();
+  size_t count = bytes->size() / (width / 8);
+  std::vector<float> values(count);
+  if (floatType.isF32()) {
+    std::memcpy(values.data(), bytes->data(), bytes->size());
+    return values;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, bytes->data() + i * (width / 8), width / 8);
+    APFloat value(floatType.getFloatSemantics(), APInt(width, bits));
+    bool lost;
+    value.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    values[i] = value.convertToFloat();
+  }
+  return values;
+}
+
 ElementsAttr qopt::reshapeConstant(ElementsAttr attr, ShapedType newType) {
   if (auto dense = dyn_cast<DenseElementsAttr>(attr))
     return dense.reshape(newType);

@@ -16,6 +16,7 @@
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
+#include "qopt/Pipelines/Recipes.h"
 #include "qopt/Registration/Registration.h"
 #include "qopt/Target/CpuObject.h"
 #include "qopt/Transforms/Passes.h"
@@ -30,10 +31,12 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -49,7 +52,7 @@ cl::SubCommand qopt::compileCommand("compile",
 namespace {
 
 enum class EmitKind { Mlir, Llvm, Object, Library, Executable };
-enum class Phase { Import, Graph, Codegen };
+enum class Phase { Import, Graph, Quantize, Codegen };
 
 cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                cl::desc("<model.onnx | tensor-level model.mlir>"),
@@ -69,8 +72,15 @@ cl::opt<Phase> stopAfter(
     "stop-after", cl::desc("With --emit mlir: the last phase to run"), cl::init(Phase::Codegen),
     cl::values(clEnumValN(Phase::Import, "import", "ONNX -> tensor-level MLIR"),
                clEnumValN(Phase::Graph, "graph", "linear layers recognized (qopt.linear)"),
+               clEnumValN(Phase::Quantize, "quantize", "the recipe applied (qopt.qlinear)"),
                clEnumValN(Phase::Codegen, "codegen", "lowered to the LLVM dialect")),
     cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
+cl::opt<std::string> recipeName("recipe",
+                                cl::desc("Quantization recipe (see --list-recipes); default: float"),
+                                cl::init("float"), cl::sub(qopt::compileCommand),
+                                cl::cat(qopt::getDriverCategory()));
+cl::opt<bool> listRecipes("list-recipes", cl::desc("List the quantization recipes and exit"),
+                          cl::sub(qopt::compileCommand), cl::cat(qopt::getDriverCategory()));
 cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU: an LLVM CPU name, or 'native' for this one"),
                                cl::init("x86-64-v3"), cl::sub(qopt::compileCommand),
@@ -147,6 +157,15 @@ int link(StringRef object, StringRef output, bool shared) {
 } // namespace
 
 int qopt::runCompile() {
+  if (listRecipes) {
+    for (const Recipe &recipe : getRecipes())
+      outs() << formatv("  {0,-16} {1}\n", recipe.name, recipe.description)
+             << (recipe.pipeline.empty() ? "" : formatv("  {0,-16}   {1}\n", "", recipe.pipeline).str());
+    return 0;
+  }
+  const Recipe *recipe = findRecipe(recipeName);
+  if (!recipe)
+    return fail("unknown recipe '" + recipeName + "' (see --list-recipes)");
   if (emitKind != EmitKind::Mlir && outputPath == "-")
     return fail("-o is required for --emit llvm, obj, lib and exe");
   OnnxImportOptions options;
@@ -176,6 +195,7 @@ int qopt::runCompile() {
   if (!machine)
     return fail(toString(machine.takeError()));
 
+  registerAllQoptPasses(); // recipes name passes in textual pipelines
   mlir::DialectRegistry registry;
   registerQoptDialects(registry);
   registerOnnxImportDialects(registry);
@@ -215,6 +235,13 @@ int qopt::runCompile() {
     mlir::PassManager pm(&context);
     pm.addPass(createFuseLinear());
     pm.addPass(mlir::createCanonicalizerPass());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  if (lastPhase >= Phase::Quantize && !recipe->pipeline.empty()) {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::parsePassPipeline(recipe->pipeline, pm, errs())))
+      return fail("recipe '" + recipeName + "' has an invalid pipeline");
     if (failed(pm.run(*module)))
       return 1;
   }

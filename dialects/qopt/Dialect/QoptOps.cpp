@@ -133,15 +133,17 @@ LogicalResult QLinearOp::verify() {
   if (ShapedType::isDynamic(reduction))
     return emitOpError("the input's last dimension (the reduction K) must be static");
 
+  // Groups are consecutive runs of `group` codes; the last one may be
+  // shorter (K = 172 in groups of 32: five of 32 and one of 12).
   int64_t group = getGroup();
-  if (reduction % group != 0)
-    return emitOpError() << "group size " << group
-                         << " does not divide the reduction size K = " << reduction;
+  if (group > reduction)
+    return emitOpError() << "group size " << group << " exceeds the reduction size K = "
+                         << reduction;
   if (format.isMicroscaled() && group != format.getScaleBlock())
     return emitOpError() << "microscaled format " << format.str()
                          << " shares one scale per " << format.getScaleBlock()
                          << " codes, but group = " << group;
-  int64_t numGroups = reduction / group;
+  int64_t numGroups = (reduction + group - 1) / group;
 
   // Packed storage: row_major keeps each row's codes densely in its own bytes.
   int64_t rowBytes = format.getPackedBytes(reduction);
@@ -153,9 +155,9 @@ LogicalResult QLinearOp::verify() {
   if (failed(verifyShape(*this, "packed weight", packed, {numOutputs, rowBytes}, sizeReason)))
     return failure();
 
-  std::string groupReason = "N = " + std::to_string(numOutputs) + " rows of K / group = " +
-                            std::to_string(reduction) + " / " + std::to_string(group) +
-                            " = " + std::to_string(numGroups) + " groups";
+  std::string groupReason = "N = " + std::to_string(numOutputs) + " rows of ceil(K / group) = " +
+                            "ceil(" + std::to_string(reduction) + " / " + std::to_string(group) +
+                            ") = " + std::to_string(numGroups) + " groups";
   if (failed(verifyShape(*this, "scales", scales, {numOutputs, numGroups}, groupReason)) ||
       failed(verifyScaleElementType(*this, format, scales.getElementType(), "scales")))
     return failure();

@@ -47,7 +47,9 @@ def Qopt_QLinearOp : Qopt_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   let description = [{
     The linear layer `y = x W^T + b` whose [N, K] weight is stored as codes
     of `format`, packed per `layout`, with one scale per `group` consecutive
-    codes of a row (`group` = K: per channel). Weight element (n, k) is
+    codes of a row (`group` = K: per channel; when `group` does not divide K
+    the last group of a row is shorter, and there are ceil(K / group)
+    groups). Weight element (n, k) is
 
         W[n, k] = scales[n, k / group] * (value(code[n, k]) - zeros[n, k / group])
 

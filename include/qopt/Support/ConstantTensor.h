@@ -33,6 +33,10 @@ std::optional<llvm::ArrayRef<char>> getConstantBytes(mlir::ElementsAttr attr);
 /// splats expanded; std::nullopt if unreadable.
 std::optional<std::vector<char>> copyConstantBytes(mlir::ElementsAttr attr);
 
+/// The values of a float constant (f32, f16, bf16, f64) as floats;
+/// std::nullopt for other element types or unreadable data.
+std::optional<std::vector<float>> readFloatConstant(mlir::ElementsAttr attr);
+
 /// The same elements under another shape of equal element count; resource
 /// blobs are shared, not copied.
 mlir::ElementsAttr reshapeConstant(mlir::ElementsAttr attr, mlir::ShapedType newType);

@@ -45,4 +45,42 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
   ];
 }
 
+def QuantizeWeights : Pass<"qopt-quantize-weights"> {
+  let summary = "Quantize the constant weights of qopt.linear into qopt.qlinear";
+  let description = [{
+    Every `qopt.linear` with a constant weight becomes a `qopt.qlinear` whose
+    weight is stored as codes of `format`, packed row_major, with one scale
+    per `group` consecutive elements of a row (0: per output channel; a
+    group that does not divide K leaves a shorter last group).
+
+    - `method=rtn`: round to nearest. Symmetric quantization scales each
+      group's absolute maximum onto the format's largest magnitude (signed
+      integer codes, mini-floats, nf4); asymmetric (`symmetric=false`, uint
+      formats) maps [min, max] onto the codes with a zero point;
+      microscaled formats (mxfp4, mxint8...) use OCP MX power-of-two (e8m0)
+      scales per block. `clip-search` tries clipping ratios 1.0..0.5 per
+      group and keeps the one with the least squared error.
+
+    Rounding is half to even with saturation (qopt/Quant/NumberFormat.h).
+    Lookup-table formats need fitted codebooks and are rejected here.
+  }];
+  let options = [
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "Quantization method: rtn">,
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "Number format of the codes: int2..int8, uint2..uint8 (asymmetric), fp8_e4m3, "
+           "fp6_e3m2, fp4_e2m1, nf4, mxfp4, mxfp6_e3m2, mxfp8_e4m3, mxint8">,
+    Option<"group", "group", "int64_t", /*default=*/"128",
+           "Elements of a row sharing a scale (0: per output channel)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point) or asymmetric (uint formats, zero points)">,
+    Option<"clipSearch", "clip-search", "bool", /*default=*/"false",
+           "Search per group the clipping ratio with the least squared error">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Number of linears quantized">,
+  ];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

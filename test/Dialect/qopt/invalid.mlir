@@ -144,8 +144,8 @@ func.func @f(%x: tensor<1x?xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> t
 // -----
 
 func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> tensor<1x8xf32> {
-  // expected-error @+1 {{group size 48 does not divide the reduction size K = 64}}
-  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 48 : i64} : (tensor<1x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  // expected-error @+1 {{group size 96 exceeds the reduction size K = 64}}
+  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 96 : i64} : (tensor<1x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return %0 : tensor<1x8xf32>
 }
 
@@ -168,7 +168,7 @@ func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x64xi8>, %s: tensor<8x2xf32>) -> 
 // -----
 
 func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x4xf32>) -> tensor<1x8xf32> {
-  // expected-error @+1 {{expected scales of shape [8, 2] for N = 8 rows of K / group = 64 / 32 = 2 groups, got [8, 4]}}
+  // expected-error @+1 {{expected scales of shape [8, 2] for N = 8 rows of ceil(K / group) = ceil(64 / 32) = 2 groups, got [8, 4]}}
   %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64} : (tensor<1x64xf32>, tensor<8x32xi8>, tensor<8x4xf32>) -> tensor<1x8xf32>
   return %0 : tensor<1x8xf32>
 }
@@ -200,7 +200,7 @@ func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>, %z:
 // -----
 
 func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>, %z: tensor<8x1xi8>) -> tensor<1x8xf32> {
-  // expected-error @+1 {{expected zeros of shape [8, 2] for N = 8 rows of K / group = 64 / 32 = 2 groups, got [8, 1]}}
+  // expected-error @+1 {{expected zeros of shape [8, 2] for N = 8 rows of ceil(K / group) = ceil(64 / 32) = 2 groups, got [8, 1]}}
   %0 = qopt.qlinear %x, %c, %s zeros(%z) {format = #qopt.format<uint4>, group = 32 : i64} : (tensor<1x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>, tensor<8x1xi8>) -> tensor<1x8xf32>
   return %0 : tensor<1x8xf32>
 }

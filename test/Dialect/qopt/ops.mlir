@@ -66,6 +66,17 @@ func.func @qlinear_lut_outliers(%x: tensor<1x64xf32>, %codes: tensor<4x24xi8>, %
 
 // -----
 
+// A tail group: K = 72 in groups of 32 gives ceil(72 / 32) = 3 scales per row.
+// CHECK-LABEL: func.func @qlinear_tail_group
+// CHECK: {format = #qopt.format<int4>, group = 32 : i64}
+func.func @qlinear_tail_group(%x: tensor<1x72xf32>, %codes: tensor<4x36xi8>, %scales: tensor<4x3xf32>) -> tensor<1x4xf32> {
+  %0 = qopt.qlinear %x, %codes, %scales {format = #qopt.format<int4>, group = 32 : i64}
+      : (tensor<1x72xf32>, tensor<4x36xi8>, tensor<4x3xf32>) -> tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @norms
 // The default epsilon (1e-5) is not printed.
 // CHECK: qopt.norm rms %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<1x8x64xf32>, tensor<64xf32>

@@ -1,0 +1,61 @@
+//===- WeightQuantization.h - Quantizing weight matrices --------*- C++ -*-===//
+//
+// Round-to-nearest (RTN) quantization of an [N, K] weight matrix into codes
+// of a NumberFormat with one scale (and, for asymmetric integers, one zero
+// point) per group of `group` consecutive elements of a row:
+//
+//   W[n, k] ~= scale[n, g] * (value(code[n, k]) - zero[n, g]),  g = k / group
+//
+// Plain C++ (no MLIR): the quantization passes call it, tests call it
+// directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_QUANT_WEIGHTQUANTIZATION_H
+#define QOPT_QUANT_WEIGHTQUANTIZATION_H
+
+#include "qopt/Quant/NumberFormat.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace qopt {
+
+struct RtnOptions {
+  NumberFormat format = NumberFormat::signedInt(4);
+  /// Elements per scale along K (0 or >= K: per channel); when it does not
+  /// divide K the last group of each row is shorter.
+  int64_t group = 128;
+  /// Symmetric: scale from the absolute maximum, no zero point. Asymmetric
+  /// (integer formats only): scale from max - min, codes unsigned with a
+  /// zero point; the format must then be an unsigned integer format.
+  bool symmetric = true;
+  /// Search, per group, the clipping ratio of the range (1.0 down to 0.5)
+  /// that minimizes the group's squared error, instead of the full range.
+  bool clipSearch = false;
+};
+
+struct QuantizedMatrix {
+  int64_t rows = 0, columns = 0, group = 0;
+  std::vector<uint8_t> codes;  // [rows, columns], one code per element (low bits)
+  std::vector<float> scales;   // [rows, ceil(columns / group)]; e8m0 formats: powers of two
+  std::vector<uint8_t> zeros;  // [rows, ceil(columns / group)] when asymmetric, else empty
+  std::vector<uint8_t> exponents; // e8m0 scale bytes (microscaled formats), else empty
+
+  /// The dequantized weight, [rows, columns].
+  std::vector<float> dequantize(const NumberFormat &format) const;
+};
+
+/// RTN-quantizes `weight` ([rows, columns], row major). Errors: lookup-table
+/// formats (they need a fitted codebook), microscaled formats with another
+/// group than their block, signedness not matching `symmetric`, or
+/// mismatched sizes.
+llvm::Expected<QuantizedMatrix> quantizeRtn(llvm::ArrayRef<float> weight, int64_t rows,
+                                            int64_t columns, const RtnOptions &options);
+
+} // namespace qopt
+
+#endif // QOPT_QUANT_WEIGHTQUANTIZATION_H

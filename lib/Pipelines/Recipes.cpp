@@ -1,0 +1,44 @@
+//===- Recipes.cpp - Named quantization recipes ---------------------------===//
+//
+// The one place where recipes are assembled. Names follow the field's
+// convention: w<weight bits>a<activation bits>[-g<group>][-<method>].
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Pipelines/Recipes.h"
+
+using namespace qopt;
+
+static const Recipe kRecipes[] = {
+    {"float", "no quantization", ""},
+    {"w8a16", "int8 weights per output channel, RTN, symmetric",
+     "qopt-quantize-weights{format=int8 group=0}"},
+    {"w4a16-g128", "int4 weights in groups of 128, RTN, symmetric",
+     "qopt-quantize-weights{format=int4 group=128}"},
+    {"w4a16-g64", "int4 weights in groups of 64, RTN, symmetric",
+     "qopt-quantize-weights{format=int4 group=64}"},
+    {"w4a16-g32", "int4 weights in groups of 32, RTN, symmetric",
+     "qopt-quantize-weights{format=int4 group=32}"},
+    {"w4a16-g32-asym", "uint4 weights with zero points in groups of 32, RTN",
+     "qopt-quantize-weights{format=uint4 group=32 symmetric=false}"},
+    {"w4a16-g32-clip", "int4 weights in groups of 32, RTN with an MSE clipping search",
+     "qopt-quantize-weights{format=int4 group=32 clip-search=true}"},
+    {"w3a16-g32", "int3 weights in groups of 32, RTN, symmetric",
+     "qopt-quantize-weights{format=int3 group=32}"},
+    {"nf4-g64", "NormalFloat4 weights in groups of 64 (QLoRA)",
+     "qopt-quantize-weights{format=nf4 group=64}"},
+    {"fp4-g32", "fp4_e2m1 weights in groups of 32 with f32 scales",
+     "qopt-quantize-weights{format=fp4_e2m1 group=32}"},
+    {"mxfp4", "OCP MXFP4: fp4_e2m1 weights, e8m0 scale per 32",
+     "qopt-quantize-weights{format=mxfp4}"},
+    {"fp8-w", "fp8_e4m3 weights per output channel", "qopt-quantize-weights{format=fp8_e4m3 group=0}"},
+};
+
+llvm::ArrayRef<Recipe> qopt::getRecipes() { return kRecipes; }
+
+const Recipe *qopt::findRecipe(llvm::StringRef name) {
+  for (const Recipe &recipe : kRecipes)
+    if (recipe.name == name)
+      return &recipe;
+  return nullptr;
+}

@@ -1,0 +1,86 @@
+"""An independent numpy RTN: fake-quantizes the MatMul/Gemm weights of an
+ONNX model the way qopt-quantize-weights documents it, so that ONNX Runtime on
+the result is a reference for qopt's quantized executable.
+
+    rtn_reference.py in.onnx out.onnx <format> <group> <symmetric 0|1>
+"""
+
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+NF4 = np.array([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+                -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+                0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+                0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0])
+FP4 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
+
+
+def nearest(table, x):
+    """Nearest table value, ties to the even index (table ascending)."""
+    distance = np.abs(x[..., None] - table)
+    best = distance.min(-1, keepdims=True)
+    candidates = np.where(distance == best, np.arange(len(table)), len(table))
+    first = candidates.min(-1)
+    second = np.where(candidates > first[..., None], candidates, len(table)).min(-1)
+    tie = second < len(table)
+    index = np.where(tie & (first % 2 == 1), second, first)
+    return table[index]
+
+
+def quantize_group(values, fmt, symmetric):
+    if fmt == "mxfp4":
+        absmax = np.abs(values).max()
+        exponent = int(np.floor(np.log2(absmax))) - 2 if absmax > 0 else 0
+        scale = np.float32(2.0 ** exponent)
+        scaled = np.minimum(np.abs(values / scale), 6.0)
+        return np.sign(values) * nearest(FP4, scaled) * scale
+    if fmt == "nf4":
+        scale = np.float32(np.abs(values).max() or 1.0)
+        return nearest(NF4, np.clip(values / scale, -1, 1)) * scale
+    bits = int(fmt.lstrip("uint"))
+    if symmetric:
+        qmax = 2 ** (bits - 1) - 1
+        absmax = np.abs(values).max()
+        scale = np.float32(absmax / qmax) if absmax > 0 else np.float32(1.0)
+        codes = np.clip(np.rint(values / scale), -(qmax + 1), qmax)
+        return codes * scale
+    levels = 2 ** bits - 1
+    lo, hi = min(values.min(), 0.0), max(values.max(), 0.0)
+    scale = np.float32((np.float64(hi) - np.float64(lo)) / levels) if hi > lo else np.float32(1.0)
+    zero = np.clip(np.rint(-np.float64(lo) / scale), 0, levels)
+    codes = np.clip(np.rint(values / scale + np.float32(zero)), 0, levels)
+    return (codes - zero) * scale
+
+
+def fake_quantize(weight_nk, fmt, group, symmetric):
+    n, k = weight_nk.shape
+    group = k if group <= 0 or group >= k else group
+    out = np.empty_like(weight_nk)
+    for row in range(n):
+        for start in range(0, k, group):
+            chunk = weight_nk[row, start:start + group].astype(np.float32)
+            out[row, start:start + group] = quantize_group(chunk, fmt, symmetric)
+    return out
+
+
+def main():
+    model = onnx.load(sys.argv[1])
+    fmt, group, symmetric = sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+    weights = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type not in ("MatMul", "Gemm") or node.input[1] not in weights:
+            continue
+        tensor = weights[node.input[1]]
+        w = numpy_helper.to_array(tensor)
+        trans_b = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
+        nk = w if trans_b else w.T
+        q = fake_quantize(nk, fmt, group, symmetric)
+        tensor.CopyFrom(numpy_helper.from_array((q if trans_b else q.T).astype(np.float32), tensor.name))
+    onnx.save(model, sys.argv[2])
+
+
+if __name__ == "__main__":
+    main()
