@@ -129,6 +129,16 @@ std::optional<SmallVector<int64_t>> qopt::normalizeAxes(NodeImporter &node, Arra
   return result;
 }
 
+std::optional<SmallVector<int64_t>> qopt::resolveAxesInOrder(NodeImporter &node,
+                                                            ArrayRef<int64_t> axes, int64_t rank) {
+  if (!normalizeAxes(node, axes, rank))
+    return std::nullopt;
+  SmallVector<int64_t> result;
+  for (int64_t axis : axes)
+    result.push_back(axis < 0 ? axis + rank : axis);
+  return result;
+}
+
 Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayRef<int64_t> axes,
                            bool keepDims, double initial, ElementwiseBody combine) {
   Type elementType = cast<RankedTensorType>(input.getType()).getElementType();

@@ -45,6 +45,12 @@ std::optional<llvm::SmallVector<int64_t>> normalizeAxes(NodeImporter &node,
                                                         llvm::ArrayRef<int64_t> axes,
                                                         int64_t rank);
 
+/// The same axes made non-negative but kept in the given order (ops whose
+/// other inputs are listed per axis: Pad's pads, Resize's scales).
+std::optional<llvm::SmallVector<int64_t>> resolveAxesInOrder(NodeImporter &node,
+                                                             llvm::ArrayRef<int64_t> axes,
+                                                             int64_t rank);
+
 /// Combines the elements of `input` along `axes` (sorted, unique) with
 /// `combine(accumulator, element)`, starting from `initial`. The result keeps
 /// reduced dimensions as size 1 when `keepDims`, else drops them.

@@ -70,12 +70,10 @@ LogicalResult importPad(NodeImporter &node) {
     std::optional<SmallVector<int64_t>> given = node.getConstantInts(3);
     if (!given)
       return node.emitError() << "axes must be constant";
-    std::optional<SmallVector<int64_t>> normalized = normalizeAxes(node, *given, rank);
-    if (!normalized)
+    std::optional<SmallVector<int64_t>> resolved = resolveAxesInOrder(node, *given, rank);
+    if (!resolved)
       return failure();
-    axes.clear();
-    for (int64_t axis : *given)
-      axes.push_back(axis < 0 ? axis + rank : axis);
+    axes = *resolved;
   }
   if (pads->size() != 2 * axes.size())
     return node.emitError() << "pads must hold two values per padded axis";

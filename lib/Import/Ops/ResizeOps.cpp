@@ -216,12 +216,10 @@ LogicalResult importResize(NodeImporter &node) {
 
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   if (std::optional<SmallVector<int64_t>> given = node.getInts("axes")) {
-    std::optional<SmallVector<int64_t>> normalized = normalizeAxes(node, *given, rank);
-    if (!normalized)
+    std::optional<SmallVector<int64_t>> resolved = resolveAxesInOrder(node, *given, rank);
+    if (!resolved)
       return failure();
-    axes.clear();
-    for (int64_t axis : *given)
-      axes.push_back(axis < 0 ? axis + rank : axis);
+    axes = *resolved;
   }
   // roi (input 1), scales (input 2), sizes (input 3): constants.
   SmallVector<double> roiStart(rank, 0.0), roiEnd(rank, 1.0);
