@@ -2,6 +2,7 @@
 
 #include "qopt/Support/ConstantTensor.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -17,6 +18,28 @@ ElementsAttr qopt::getConstantTensor(Value value) {
   if (value && matchPattern(value, m_Constant(&attr)))
     return attr;
   return {};
+}
+
+bool qopt::isZeroConstant(Value value) {
+  ElementsAttr attr = getConstantTensor(value);
+  if (!attr)
+    return matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero());
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat())
+    return false;
+  Attribute splat = dense.getSplatValue<Attribute>();
+  if (auto f = dyn_cast<FloatAttr>(splat))
+    return f.getValue().isZero();
+  if (auto i = dyn_cast<IntegerAttr>(splat))
+    return i.getValue().isZero();
+  return false;
+}
+
+bool qopt::isZeroInitialized(Value init) {
+  if (isZeroConstant(init))
+    return true;
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && isZeroConstant(fill.getInputs()[0]);
 }
 
 /// Bytes per element, or 0 for sub-byte and non-scalar element types.

@@ -18,7 +18,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cstring>
@@ -51,18 +50,13 @@ Value createConstant(PatternRewriter &rewriter, Location loc, RankedTensorType t
   return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(attr));
 }
 
-bool isZeroFilled(Value init) {
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  return fill && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
-}
-
 struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
   DequantizedMatmulToQLinear(MLIRContext *context, llvm::Statistic &counter)
       : OpRewritePattern(context), counter(counter) {}
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op, PatternRewriter &rewriter) const override {
     bool transposed = linalg::MatmulTransposeBOp::isDefaultIndexingMaps(op.getIndexingMaps());
-    if (!op.hasPureTensorSemantics() || !isZeroFilled(op.getOutputs()[0]) ||
+    if (!op.hasPureTensorSemantics() || !isZeroInitialized(op.getOutputs()[0]) ||
         !(transposed || linalg::MatmulOp::isDefaultIndexingMaps(op.getIndexingMaps())))
       return rewriter.notifyMatchFailure(op, "not a matmul (plain or transposed B) into zeros");
     auto dequantize = op.getInputs()[1].getDefiningOp<DequantizeOp>();

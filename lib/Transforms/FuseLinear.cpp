@@ -26,31 +26,6 @@ using namespace qopt;
 
 namespace {
 
-/// True if `value` is a constant whose elements are all zero.
-bool isZeroConstant(Value value) {
-  ElementsAttr attr = getConstantTensor(value);
-  if (!attr)
-    return matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero());
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense || !dense.isSplat())
-    return false;
-  Attribute splat = dense.getSplatValue<Attribute>();
-  if (auto f = dyn_cast<FloatAttr>(splat))
-    return f.getValue().isZero();
-  if (auto i = dyn_cast<IntegerAttr>(splat))
-    return i.getValue().isZero();
-  return false;
-}
-
-/// True if the tensor `init` starts as zeros: a zero constant, or a
-/// linalg.fill of zero.
-bool isZeroInitialized(Value init) {
-  if (isZeroConstant(init))
-    return true;
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  return fill && isZeroConstant(fill.getInputs()[0]);
-}
-
 /// Materializes the [N, K] weight of a linear layer from a constant that is
 /// [K, N] (`transposed` = true) or already [N, K].
 Value createWeightConstant(PatternRewriter &rewriter, Location loc, ElementsAttr weight,

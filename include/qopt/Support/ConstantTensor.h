@@ -25,6 +25,14 @@ namespace qopt {
 /// any ConstantLike op), or null.
 mlir::ElementsAttr getConstantTensor(mlir::Value value);
 
+/// True if `value` is a constant whose elements are all zero (a zero scalar,
+/// or a zero splat tensor).
+bool isZeroConstant(mlir::Value value);
+
+/// True if the tensor `init` starts as zeros: a zero constant, or a
+/// linalg.fill of zero (the init of an accumulation).
+bool isZeroInitialized(mlir::Value init);
+
 /// Row-major element bytes of a non-splat constant whose elements are whole
 /// bytes wide; std::nullopt for splats, sub-byte elements or unloaded blobs.
 std::optional<llvm::ArrayRef<char>> getConstantBytes(mlir::ElementsAttr attr);

@@ -189,14 +189,7 @@ LogicalResult importConv(NodeImporter &node) {
   for (unsigned d = cDim; d < firstOut; ++d)
     iterators[d] = utils::IteratorType::reduction;
   auto outType = RankedTensorType::get(outShape, elementType);
-  Value result = linalg::GenericOp::create(
-                     b, loc, TypeRange{outType}, ValueRange{input, filter},
-                     ValueRange{buildZeroFilled(b, loc, outType)}, maps, iterators,
-                     [](OpBuilder &nb, Location l, ValueRange args) {
-                       Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-                       linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
-                     })
-                     .getResult(0);
+  Value result = buildMultiplyAccumulate(b, loc, ValueRange{input, filter}, maps, iterators, outType);
   SmallVector<int64_t> shape = {n, m};
   shape.append(w->output.begin(), w->output.end());
   return setWithChannelBias(node, buildStaticReshape(b, loc, result, shape), bias);
@@ -515,14 +508,8 @@ LogicalResult importConvTranspose(NodeImporter &node) {
     iterators[d] = utils::IteratorType::reduction;
   auto outType = RankedTensorType::get(outShape, elementType);
   Value window = tensor::EmptyOp::create(b, loc, kernel, elementType);
-  Value result = linalg::GenericOp::create(
-                     b, loc, TypeRange{outType}, ValueRange{input, filter, window},
-                     ValueRange{buildZeroFilled(b, loc, outType)}, maps, iterators,
-                     [](OpBuilder &nb, Location l, ValueRange args) {
-                       Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-                       linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[3], product)});
-                     })
-                     .getResult(0);
+  Value result =
+      buildMultiplyAccumulate(b, loc, ValueRange{input, filter, window}, maps, iterators, outType);
   SmallVector<int64_t> shape = {n, m};
   shape.append(output.begin(), output.end());
   return setWithChannelBias(node, buildStaticReshape(b, loc, result, shape), bias);

@@ -79,14 +79,7 @@ Value buildBatchedMatmul(NodeImporter &node, Value lhs, Value rhs) {
   auto resultType = RankedTensorType::get(shape, lhsType.getElementType());
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   iterators[k] = utils::IteratorType::reduction;
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{resultType}, ValueRange{lhs, rhs},
-             ValueRange{buildZeroFilled(b, loc, resultType)}, maps, iterators,
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-               linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], product)});
-             })
-      .getResult(0);
+  return buildMultiplyAccumulate(b, loc, ValueRange{lhs, rhs}, maps, iterators, resultType);
 }
 
 LogicalResult importMatMul(NodeImporter &node) {
