@@ -19,7 +19,7 @@ debian_packages=(
   cmake ninja-build ccache
   protobuf-compiler libprotobuf-dev
   libgtest-dev
-  libglpk-dev coinor-libcbc-dev
+  libglpk-dev coinor-libcbc-dev libopenblas-dev liblapacke-dev
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

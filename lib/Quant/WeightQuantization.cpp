@@ -13,20 +13,10 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// One group's quantization: scale, zero point, codes.
-struct GroupResult {
-  float scale = 1.0f;
-  uint8_t zero = 0;
-  uint8_t exponent = 127; // e8m0 bits, microscaled formats
-  std::vector<uint8_t> codes;
-  double error = 0.0;
-};
-
-/// Quantizes one group for a given range `ratio` of its extremes.
-GroupResult quantizeGroup(llvm::ArrayRef<float> values, const NumberFormat &format, bool symmetric,
-                          double ratio) {
-  GroupResult result;
-  result.codes.resize(values.size());
+/// The scale for a group whose range is cut to `ratio` of its extremes.
+GroupScale scaleForRange(llvm::ArrayRef<float> values, const NumberFormat &format, bool symmetric,
+                         double ratio) {
+  GroupScale result;
   float lo = 0.0f, hi = 0.0f, absmax = 0.0f;
   for (float v : values) {
     lo = std::min(lo, v);
@@ -59,13 +49,16 @@ GroupResult quantizeGroup(llvm::ArrayRef<float> values, const NumberFormat &form
     double zero = std::nearbyint(-double(lo) / result.scale);
     result.zero = uint8_t(std::clamp(zero, 0.0, levels));
   }
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint32_t code = format.encode(values[i] / result.scale + float(result.zero));
-    result.codes[i] = uint8_t(code);
-    double back = double(result.scale) * (double(format.decode(code)) - double(result.zero));
-    result.error += (back - double(values[i])) * (back - double(values[i]));
-  }
   return result;
+}
+
+double squaredError(llvm::ArrayRef<float> values, const NumberFormat &format, const GroupScale &scale) {
+  double error = 0.0;
+  for (float v : values) {
+    double back = scale.decode(format, scale.encode(format, v));
+    error += (back - double(v)) * (back - double(v));
+  }
+  return error;
 }
 
 } // namespace
@@ -83,10 +76,27 @@ std::vector<float> QuantizedMatrix::dequantize(const NumberFormat &format) const
   return weight;
 }
 
-llvm::Expected<QuantizedMatrix> qopt::quantizeRtn(llvm::ArrayRef<float> weight, int64_t rows,
-                                                  int64_t columns, const RtnOptions &options) {
+GroupScale qopt::chooseGroupScale(llvm::ArrayRef<float> values, const NumberFormat &format,
+                                  bool symmetric, bool clipSearch) {
+  GroupScale best = scaleForRange(values, format, symmetric, 1.0);
+  if (!clipSearch)
+    return best;
+  double bestError = squaredError(values, format, best);
+  for (int step = 1; step <= 10; ++step) {
+    GroupScale candidate = scaleForRange(values, format, symmetric, 1.0 - 0.05 * step);
+    double error = squaredError(values, format, candidate);
+    if (error < bestError) {
+      best = candidate;
+      bestError = error;
+    }
+  }
+  return best;
+}
+
+llvm::Expected<int64_t> qopt::checkQuantizationOptions(const RtnOptions &options, int64_t rows,
+                                                       int64_t columns, size_t size) {
   const NumberFormat &format = options.format;
-  if (rows < 0 || columns < 1 || int64_t(weight.size()) != rows * columns)
+  if (rows < 0 || columns < 1 || int64_t(size) != rows * columns)
     return makeError("the weight does not hold rows x columns values");
   int64_t group = options.group <= 0 ? columns : std::min(options.group, columns);
   if (format.needsCodebook())
@@ -97,37 +107,51 @@ llvm::Expected<QuantizedMatrix> qopt::quantizeRtn(llvm::ArrayRef<float> weight, 
     return makeError("asymmetric quantization needs an unsigned integer format (codes with a zero point)");
   if (options.symmetric && format.getKind() == FormatKind::UnsignedInt)
     return makeError("symmetric quantization needs signed codes; use int<b>, not uint<b>");
+  return group;
+}
 
+QuantizedMatrix QuantizedMatrix::allocate(int64_t rows, int64_t columns, int64_t group,
+                                          const NumberFormat &format, bool symmetric) {
   QuantizedMatrix result;
   result.rows = rows;
   result.columns = columns;
   result.group = group;
-  result.codes.resize(weight.size());
+  result.codes.resize(size_t(rows * columns));
   // The last group of a row is shorter when the group does not divide K.
-  const int64_t groups = (columns + group - 1) / group;
+  const int64_t groups = result.getGroupsPerRow();
   result.scales.resize(size_t(rows * groups));
-  if (!options.symmetric)
+  if (!symmetric)
     result.zeros.resize(size_t(rows * groups));
   if (format.isMicroscaled())
     result.exponents.resize(size_t(rows * groups));
+  return result;
+}
+
+void QuantizedMatrix::setScale(int64_t row, int64_t groupIndex, const GroupScale &scale) {
+  size_t index = size_t(row * getGroupsPerRow() + groupIndex);
+  scales[index] = scale.scale;
+  if (!zeros.empty())
+    zeros[index] = scale.zero;
+  if (!exponents.empty())
+    exponents[index] = scale.exponent;
+}
+
+llvm::Expected<QuantizedMatrix> qopt::quantizeRtn(llvm::ArrayRef<float> weight, int64_t rows,
+                                                  int64_t columns, const RtnOptions &options) {
+  llvm::Expected<int64_t> group = checkQuantizationOptions(options, rows, columns, weight.size());
+  if (!group)
+    return group.takeError();
+  const NumberFormat &format = options.format;
+  QuantizedMatrix result = QuantizedMatrix::allocate(rows, columns, *group, format, options.symmetric);
+  const int64_t groups = result.getGroupsPerRow();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < groups; ++g) {
-      int64_t length = std::min(group, columns - g * group);
-      llvm::ArrayRef<float> values = weight.slice(size_t(r * columns + g * group), size_t(length));
-      GroupResult best = quantizeGroup(values, format, options.symmetric, 1.0);
-      if (options.clipSearch)
-        for (int step = 1; step <= 10; ++step) {
-          GroupResult candidate = quantizeGroup(values, format, options.symmetric, 1.0 - 0.05 * step);
-          if (candidate.error < best.error)
-            best = std::move(candidate);
-        }
-      size_t index = size_t(r * groups + g);
-      result.scales[index] = best.scale;
-      if (!options.symmetric)
-        result.zeros[index] = best.zero;
-      if (format.isMicroscaled())
-        result.exponents[index] = best.exponent;
-      std::copy(best.codes.begin(), best.codes.end(), result.codes.begin() + r * columns + g * group);
+      int64_t begin = g * *group, length = std::min(*group, columns - begin);
+      llvm::ArrayRef<float> values = weight.slice(size_t(r * columns + begin), size_t(length));
+      GroupScale scale = chooseGroupScale(values, format, options.symmetric, options.clipSearch);
+      result.setScale(r, g, scale);
+      for (int64_t i = 0; i < length; ++i)
+        result.codes[size_t(r * columns + begin + i)] = uint8_t(scale.encode(format, values[size_t(i)]));
     }
   return result;
 }

@@ -38,6 +38,22 @@ struct RtnOptions {
   bool clipSearch = false;
 };
 
+/// The scale (and zero point, or e8m0 exponent) of one group of weights.
+struct GroupScale {
+  float scale = 1.0f;
+  uint8_t zero = 0;       // asymmetric integers
+  uint8_t exponent = 127; // e8m0 bits, microscaled formats
+
+  /// The code of `value` under this scale (round half to even, saturating).
+  uint32_t encode(const NumberFormat &format, float value) const {
+    return format.encode(value / scale + float(zero));
+  }
+  /// The weight a code stands for.
+  float decode(const NumberFormat &format, uint32_t code) const {
+    return scale * (format.decode(code) - float(zero));
+  }
+};
+
 struct QuantizedMatrix {
   int64_t rows = 0, columns = 0, group = 0;
   std::vector<uint8_t> codes;  // [rows, columns], one code per element (low bits)
@@ -45,9 +61,25 @@ struct QuantizedMatrix {
   std::vector<uint8_t> zeros;  // [rows, ceil(columns / group)] when asymmetric, else empty
   std::vector<uint8_t> exponents; // e8m0 scale bytes (microscaled formats), else empty
 
+  /// Zero-filled storage for a [rows, columns] matrix in `format`.
+  static QuantizedMatrix allocate(int64_t rows, int64_t columns, int64_t group,
+                                  const NumberFormat &format, bool symmetric);
+  int64_t getGroupsPerRow() const { return (columns + group - 1) / group; }
+  void setScale(int64_t row, int64_t groupIndex, const GroupScale &scale);
+
   /// The dequantized weight, [rows, columns].
   std::vector<float> dequantize(const NumberFormat &format) const;
 };
+
+/// Chooses a group's scale from its values: the full range, or with
+/// `clipSearch` the clipping ratio (1.0 down to 0.5) of least squared error.
+GroupScale chooseGroupScale(llvm::ArrayRef<float> values, const NumberFormat &format,
+                            bool symmetric, bool clipSearch);
+
+/// Checks that `options` can quantize a [rows, columns] matrix and returns
+/// the effective group size (columns for per-channel).
+llvm::Expected<int64_t> checkQuantizationOptions(const RtnOptions &options, int64_t rows,
+                                                 int64_t columns, size_t size);
 
 /// RTN-quantizes `weight` ([rows, columns], row major). Errors: lookup-table
 /// formats (they need a fitted codebook), microscaled formats with another
