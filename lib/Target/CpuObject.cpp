@@ -49,6 +49,30 @@ static int getRuntimeElementType(mlir::Type type) {
   return 0;
 }
 
+size_t qopt::getElementSize(int elementType) {
+  switch (elementType) {
+  case 2: case 3: case 9: // uint8, int8, bool
+    return 1;
+  case 4: case 5: case 10: case 16: // uint16, int16, float16, bfloat16
+    return 2;
+  case 1: case 6: case 12: // float, int32, uint32
+    return 4;
+  case 7: case 11: case 13: // int64, double, uint64
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+int64_t BoundaryTensor::getNumElements() const {
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  return count;
+}
+
+size_t BoundaryTensor::getByteSize() const { return size_t(getNumElements()) * getElementSize(elementType); }
+
 llvm::Expected<ModelSignature> qopt::getModelSignature(mlir::func::FuncOp function) {
   ModelSignature signature;
   auto describe = [&](mlir::Type type, mlir::StringAttr name, mlir::IntegerAttr onnxType,

@@ -11,12 +11,15 @@ namespace qopt {
 /// lists them and hides LLVM's own.
 llvm::cl::OptionCategory &getDriverCategory();
 
-extern llvm::cl::SubCommand compileCommand;
-/// Runs `qopt compile`; returns the process exit code.
-int runCompile();
+// Subcommands are function-local statics: options in several files name
+// them, and static initialization order across files is unspecified.
+llvm::cl::SubCommand &getCompileCommand();
+llvm::cl::SubCommand &getEvalCommand();
+llvm::cl::SubCommand &getInspectCommand();
 
-extern llvm::cl::SubCommand inspectCommand;
-/// Runs `qopt inspect`; returns the process exit code.
+/// Run one subcommand; each returns the process exit code.
+int runCompile();
+int runEval();
 int runInspect();
 
 } // namespace qopt

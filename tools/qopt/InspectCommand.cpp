@@ -24,16 +24,19 @@
 
 using namespace llvm;
 
-cl::SubCommand qopt::inspectCommand("inspect",
+cl::SubCommand &qopt::getInspectCommand() {
+  static cl::SubCommand command("inspect",
                                     "Summarize an ONNX model: ops, inputs/outputs, parameters");
+  return command;
+}
 
 namespace {
 
 cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
-                               cl::sub(qopt::inspectCommand),
+                               cl::sub(qopt::getInspectCommand()),
                                cl::cat(qopt::getDriverCategory()));
 cl::opt<bool> printJson("json", cl::desc("Print the summary as JSON"),
-                        cl::sub(qopt::inspectCommand), cl::cat(qopt::getDriverCategory()));
+                        cl::sub(qopt::getInspectCommand()), cl::cat(qopt::getDriverCategory()));
 
 struct TensorInfo {
   std::string name;

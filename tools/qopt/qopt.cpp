@@ -22,21 +22,6 @@ cl::OptionCategory &qopt::getDriverCategory() {
 
 namespace {
 
-cl::SubCommand evalCommand("eval",
-                           "Measure a quantization recipe's fidelity against the float model");
-
-/// The positional model argument of the subcommands not built yet, so that
-/// their invocation parses and reaches the plain "not built" message.
-cl::list<std::string> pendingArguments(cl::Positional, cl::sub(evalCommand),
-                                       cl::desc("<model.onnx> ..."),
-                                       cl::cat(qopt::getDriverCategory()));
-
-int reportNotBuilt(StringRef command, StringRef what) {
-  WithColor::error(errs(), "qopt")
-      << "'qopt " << command << "' is not built yet: " << what << "\n";
-  return 2;
-}
-
 void printVersion(raw_ostream &os) {
   os << "qopt " << QOPT_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING << ")\n";
 }
@@ -51,18 +36,18 @@ int main(int argc, char **argv) {
       argc, argv,
       "qopt: an ahead-of-time quantizing compiler for ONNX models\n\n"
       "  qopt inspect model.onnx     ops, inputs/outputs, parameters of a model\n"
-      "  qopt compile model.onnx -o out.mlir --emit mlir\n"
-      "                              import and recognize linear layers (code\n"
-      "                              generation is not built yet)\n"
-      "  qopt eval model.onnx ...    (not built yet)\n\n"
+      "  qopt compile model.onnx -o model [--recipe w4a16-g128] [--calib samples.npz]\n"
+      "                              a standalone executable (or --emit lib|obj|llvm|mlir)\n"
+      "  qopt eval model.onnx --recipe w8a8,w4a16-g32-gptq --data eval.npz --calib calib.npz\n"
+      "                              KLD / top-1 / SQNR of quantized against float\n\n"
       "  qopt <subcommand> --help    the options of one subcommand\n");
 
-  if (qopt::inspectCommand)
+  if (qopt::getInspectCommand())
     return qopt::runInspect();
-  if (qopt::compileCommand)
+  if (qopt::getCompileCommand())
     return qopt::runCompile();
-  if (evalCommand)
-    return reportNotBuilt("eval", "it needs the quantization passes and the CPU code generator");
+  if (qopt::getEvalCommand())
+    return qopt::runEval();
   WithColor::error(errs(), "qopt")
       << "no subcommand given (compile, eval, inspect); see 'qopt --help'\n";
   return 2;

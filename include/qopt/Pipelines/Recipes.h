@@ -20,6 +20,9 @@ struct Recipe {
   /// The passes, as `qopt-opt --pass-pipeline` would take them (without
   /// the builtin.module anchor); empty for the float recipe.
   llvm::StringRef pipeline;
+  /// The passes read calibration statistics (GPTQ Hessians, static
+  /// activation scales): `--calib` is required.
+  bool needsCalibration = false;
 };
 
 /// Every recipe, in the order `--help` lists them.

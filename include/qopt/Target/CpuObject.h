@@ -37,7 +37,14 @@ struct BoundaryTensor {
   std::string name;
   int elementType; // ONNX TensorProto.DataType numbering (QOPT_FLOAT32 = 1...)
   llvm::SmallVector<int64_t> shape;
+
+  int64_t getNumElements() const;
+  /// Bytes of a dense buffer of this tensor.
+  size_t getByteSize() const;
 };
+
+/// Bytes of one element of an ONNX element type (0 if unknown).
+size_t getElementSize(int elementType);
 
 struct ModelSignature {
   llvm::SmallVector<BoundaryTensor> inputs, outputs;

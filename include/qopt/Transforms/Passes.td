@@ -83,4 +83,35 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
   ];
 }
 
+def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
+  let summary = "Insert qopt.observe probes on the inputs (and outputs) of linear layers";
+  let description = [{
+    Calibration's first step: every `qopt.linear` / `qopt.qlinear` input
+    gets a `qopt.observe` probe (one per distinct tensor, so q/k/v sharing
+    their input share a probe), labelled with the layer's name (its ONNX
+    node) and `.input`; with `outputs=true` every layer output gets one
+    labelled `.output` (per-layer fidelity in `qopt eval`). Probe ids
+    continue after the largest id already in the module.
+  }];
+  let options = [
+    Option<"inputs", "inputs", "bool", /*default=*/"true", "Probe each layer's input">,
+    Option<"outputs", "outputs", "bool", /*default=*/"false", "Probe each layer's output">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect"];
+  let statistics = [
+    Statistic<"numProbes", "probes", "Number of probes inserted">,
+  ];
+}
+
+def ProbesToResults : Pass<"qopt-probes-to-results", "::mlir::ModuleOp"> {
+  let summary = "Return what each qopt.observe probe sees as an extra function result";
+  let description = [{
+    Makes probes observable by an ordinary compiled model: each
+    `qopt.observe` is removed and its input appended to its function's
+    results, in walk order, with the result attributes `onnx.name` (the
+    probe's label, else `probe<id>`) and `qopt.probe = id`. A function with
+    probes must have a single block.
+  }];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

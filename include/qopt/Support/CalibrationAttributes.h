@@ -1,0 +1,32 @@
+//===- CalibrationAttributes.h - What calibration leaves on layers -*- C++ -*-===//
+//
+// Calibration annotates each qopt.linear / qopt.qlinear with statistics of
+// its input as discardable attributes; the quantization passes read them,
+// and lit tests can write them by hand:
+//
+//   qopt.calib.rows              i64            rows (tokens, pixels) seen
+//   qopt.calib.absmax            f32            max |x|
+//   qopt.calib.abs_quantiles     tensor<3xf32>  |x| at quantiles .999, .9999, .99999
+//   qopt.calib.channel_absmax    tensor<Kxf32>  max |x| per input channel
+//   qopt.calib.hessian           tensor<KxKxf32> sum of x^T x (GPTQ)
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_SUPPORT_CALIBRATIONATTRIBUTES_H
+#define QOPT_SUPPORT_CALIBRATIONATTRIBUTES_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace qopt::calib {
+
+inline constexpr llvm::StringLiteral kPrefix = "qopt.calib.";
+inline constexpr llvm::StringLiteral kRows = "qopt.calib.rows";
+inline constexpr llvm::StringLiteral kAbsMax = "qopt.calib.absmax";
+inline constexpr llvm::StringLiteral kAbsQuantiles = "qopt.calib.abs_quantiles";
+inline constexpr double kQuantiles[] = {0.999, 0.9999, 0.99999};
+inline constexpr llvm::StringLiteral kChannelAbsMax = "qopt.calib.channel_absmax";
+inline constexpr llvm::StringLiteral kHessian = "qopt.calib.hessian";
+
+} // namespace qopt::calib
+
+#endif // QOPT_SUPPORT_CALIBRATIONATTRIBUTES_H

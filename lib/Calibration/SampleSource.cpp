@@ -1,0 +1,258 @@
+//===- SampleSource.cpp - Model inputs from .npy / .npz files -------------===//
+
+#include "qopt/Calibration/SampleSource.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+
+using namespace qopt;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// numpy dtype string -> ONNX element type and size.
+bool decodeDescr(llvm::StringRef descr, int &elementType, size_t &size) {
+  static const struct {
+    const char *descr;
+    int type;
+    size_t size;
+  } kTypes[] = {{"<f4", 1, 4}, {"|u1", 2, 1}, {"|i1", 3, 1}, {"<u2", 4, 2}, {"<i2", 5, 2},
+                {"<i4", 6, 4}, {"<i8", 7, 8}, {"|b1", 9, 1}, {"<f2", 10, 2}, {"<f8", 11, 8},
+                {"<u4", 12, 4}, {"<u8", 13, 8}};
+  for (const auto &entry : kTypes)
+    if (descr == entry.descr) {
+      elementType = entry.type;
+      size = entry.size;
+      return true;
+    }
+  return false;
+}
+
+/// The text after `'key':` in a .npy header dictionary.
+llvm::StringRef findValue(llvm::StringRef header, llvm::StringRef key) {
+  size_t at = header.find(("'" + key + "'").str());
+  if (at == llvm::StringRef::npos)
+    return {};
+  llvm::StringRef rest = header.drop_front(at + key.size() + 2).ltrim();
+  return rest.consume_front(":") ? rest.ltrim() : llvm::StringRef();
+}
+
+uint16_t read16(const char *p) { return llvm::support::endian::read16le(p); }
+uint32_t read32(const char *p) { return llvm::support::endian::read32le(p); }
+uint64_t read64(const char *p) { return llvm::support::endian::read64le(p); }
+
+/// The members of a zip archive that numpy.savez wrote (stored, maybe zip64).
+llvm::Expected<std::vector<std::pair<std::string, llvm::StringRef>>> readZipMembers(llvm::StringRef zip,
+                                                                               llvm::StringRef path) {
+  auto bad = [&](const llvm::Twine &what) { return makeError(path + ": not a readable .npz: " + what); };
+  if (zip.size() < 22)
+    return bad("too short");
+  // End of central directory: the last 0x06054b50 record.
+  size_t eocd = llvm::StringRef::npos;
+  for (size_t i = zip.size() - 22 + 1; i-- > 0 && zip.size() - i <= 65557;)
+    if (read32(zip.data() + i) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  if (eocd == llvm::StringRef::npos)
+    return bad("no end-of-central-directory record");
+  uint64_t entries = read16(zip.data() + eocd + 10);
+  uint64_t directory = read32(zip.data() + eocd + 16);
+  if (directory == 0xFFFFFFFF || entries == 0xFFFF) {
+    if (eocd < 20 || read32(zip.data() + eocd - 20) != 0x07064b50)
+      return bad("zip64 without its locator");
+    uint64_t record = read64(zip.data() + eocd - 20 + 8);
+    if (record + 56 > zip.size() || read32(zip.data() + record) != 0x06064b50)
+      return bad("broken zip64 end record");
+    entries = read64(zip.data() + record + 32);
+    directory = read64(zip.data() + record + 48);
+  }
+  std::vector<std::pair<std::string, llvm::StringRef>> members;
+  uint64_t at = directory;
+  for (uint64_t e = 0; e < entries; ++e) {
+    if (at + 46 > zip.size() || read32(zip.data() + at) != 0x02014b50)
+      return bad("broken central directory");
+    const char *entry = zip.data() + at;
+    uint16_t method = read16(entry + 10);
+    uint64_t size = read32(entry + 20);
+    uint64_t offset = read32(entry + 42);
+    uint16_t nameLength = read16(entry + 28), extraLength = read16(entry + 30), commentLength = read16(entry + 32);
+    if (at + 46 + nameLength + extraLength > zip.size())
+      return bad("broken central directory");
+    std::string name(entry + 46, nameLength);
+    // zip64 extra field: the 64-bit values of the fields saturated above.
+    llvm::StringRef extra(entry + 46 + nameLength, extraLength);
+    while (extra.size() >= 4) {
+      uint16_t id = read16(extra.data()), length = read16(extra.data() + 2);
+      llvm::StringRef body = extra.substr(4, length);
+      if (id == 0x0001) {
+        size_t field = 0;
+        auto next = [&](uint64_t &value) {
+          if (value == 0xFFFFFFFF && body.size() >= field + 8) {
+            value = read64(body.data() + field);
+            field += 8;
+          }
+        };
+        uint64_t uncompressed = read32(entry + 24);
+        next(uncompressed);
+        next(size);
+        next(offset);
+      }
+      extra = extra.drop_front(std::min<size_t>(extra.size(), 4 + length));
+    }
+    if (method != 0)
+      return makeError(path + ": member '" + name +
+                       "' is compressed (numpy.savez_compressed); write the file with numpy.savez");
+    if (offset + 30 > zip.size() || read32(zip.data() + offset) != 0x04034b50)
+      return bad("broken local header of '" + name + "'");
+    uint64_t dataStart = offset + 30 + read16(zip.data() + offset + 26) + read16(zip.data() + offset + 28);
+    if (dataStart + size > zip.size())
+      return bad("member '" + name + "' runs past the end of the file");
+    members.emplace_back(name, zip.substr(dataStart, size));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return members;
+}
+
+} // namespace
+
+llvm::Expected<NpyArray> qopt::parseNpy(llvm::StringRef bytes, llvm::StringRef name) {
+  auto bad = [&](const llvm::Twine &what) { return makeError(name + ": not a readable .npy: " + what); };
+  if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
+    return bad("no NUMPY magic");
+  uint8_t major = uint8_t(bytes[6]);
+  size_t headerLength = major == 1 ? read16(bytes.data() + 8) : read32(bytes.data() + 8);
+  size_t headerStart = major == 1 ? 10 : 12;
+  if (headerStart + headerLength > bytes.size())
+    return bad("truncated header");
+  llvm::StringRef header = bytes.substr(headerStart, headerLength);
+  NpyArray array;
+  array.name = name.str();
+  llvm::StringRef descr = findValue(header, "descr");
+  if (descr.size() < 5 || (descr[0] != '\'' && descr[0] != '"'))
+    return bad("no dtype");
+  descr = descr.substr(1, 3);
+  if (!decodeDescr(descr, array.elementType, array.elementSize))
+    return bad("unsupported dtype '" + descr + "'");
+  if (findValue(header, "fortran_order").starts_with("True"))
+    return bad("Fortran order is not supported (save a C-contiguous array)");
+  llvm::StringRef shape = findValue(header, "shape");
+  if (!shape.consume_front("("))
+    return bad("no shape");
+  shape = shape.take_until([](char c) { return c == ')'; });
+  llvm::SmallVector<llvm::StringRef> dims;
+  shape.split(dims, ',', -1, /*KeepEmpty=*/false);
+  size_t count = 1;
+  for (llvm::StringRef dim : dims) {
+    int64_t value;
+    if (dim.trim().getAsInteger(10, value) || value < 0)
+      return bad("bad shape");
+    array.shape.push_back(value);
+    count *= size_t(value);
+  }
+  array.data = bytes.data() + headerStart + headerLength;
+  if (size_t(bytes.end() - array.data) < count * array.elementSize)
+    return bad("the data is shorter than its shape");
+  return array;
+}
+
+llvm::Expected<std::unique_ptr<SampleSource>> SampleSource::open(llvm::StringRef path,
+                                                                 const ModelSignature &signature) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError(path + ": " + buffer.getError().message());
+  std::unique_ptr<SampleSource> source(new SampleSource());
+  source->file = std::move(*buffer);
+  source->inputs.assign(signature.inputs.begin(), signature.inputs.end());
+  llvm::StringRef bytes = source->file->getBuffer();
+  std::vector<NpyArray> found;
+  if (path.ends_with(".npz")) {
+    auto members = readZipMembers(bytes, path);
+    if (!members)
+      return members.takeError();
+    for (auto &[member, data] : *members) {
+      llvm::StringRef stem = llvm::StringRef(member).ends_with(".npy") ? llvm::StringRef(member).drop_back(4)
+                                                                       : llvm::StringRef(member);
+      llvm::Expected<NpyArray> array = parseNpy(data, (path + ":" + member).str());
+      if (!array)
+        return array.takeError();
+      array->name = stem.str();
+      found.push_back(std::move(*array));
+    }
+  } else {
+    if (signature.inputs.size() != 1)
+      return makeError(path + ": a .npy feeds a model with one input; this one has " +
+                       llvm::Twine(signature.inputs.size()) + " (use a .npz with one array per input)");
+    llvm::Expected<NpyArray> array = parseNpy(bytes, path);
+    if (!array)
+      return array.takeError();
+    array->name = signature.inputs[0].name;
+    found.push_back(std::move(*array));
+  }
+  for (const BoundaryTensor &input : signature.inputs) {
+    auto it = llvm::find_if(found, [&](const NpyArray &a) { return a.name == input.name; });
+    if (it == found.end())
+      return makeError(path + ": no array for model input '" + input.name + "'");
+    NpyArray array = *it;
+    // [S, shape...] or [S, shape[1:]...] when the input's batch is 1.
+    llvm::ArrayRef<int64_t> sample = llvm::ArrayRef<int64_t>(array.shape).drop_front();
+    llvm::ArrayRef<int64_t> expected = input.shape;
+    bool fits = !array.shape.empty() &&
+                (sample == expected || (!expected.empty() && expected[0] == 1 && sample == expected.drop_front()));
+    auto describe = [](llvm::ArrayRef<int64_t> shape) {
+      std::string text = "[";
+      for (auto [i, d] : llvm::enumerate(shape))
+        text += (i ? ", " : "") + std::to_string(d);
+      return text + "]";
+    };
+    if (!fits)
+      return makeError(path + ": array '" + array.name + "' has shape " + describe(array.shape) +
+                       "; input '" + input.name + "' needs [samples] + " + describe(expected));
+    bool widenIds = array.elementType == 6 && input.elementType == 7;
+    if (array.elementType != input.elementType && !widenIds)
+      return makeError(path + ": array '" + array.name + "' has ONNX element type " +
+                       llvm::Twine(array.elementType) + "; input '" + input.name + "' has " +
+                       llvm::Twine(input.elementType));
+    if (!source->arrays.empty() && array.shape[0] != source->numSamples)
+      return makeError(path + ": arrays hold different numbers of samples (" +
+                       llvm::Twine(array.shape[0]) + " vs " + llvm::Twine(source->numSamples) + ")");
+    source->numSamples = array.shape[0];
+    source->arrays.push_back(std::move(array));
+  }
+  if (source->numSamples == 0)
+    return makeError(path + ": holds no samples");
+  return std::move(source);
+}
+
+void SampleSource::fill(int64_t index, llvm::ArrayRef<void *> buffers) const {
+  for (auto [array, input, buffer] : llvm::zip_equal(arrays, inputs, buffers)) {
+    size_t count = 1;
+    for (int64_t d : input.shape)
+      count *= size_t(d);
+    const char *from = array.data + size_t(index) * count * array.elementSize;
+    if (array.elementType == 6 && input.elementType == 7) {
+      auto *to = static_cast<int64_t *>(buffer);
+      for (size_t i = 0; i < count; ++i) {
+        int32_t value;
+        std::memcpy(&value, from + i * 4, 4);
+        to[i] = value;
+      }
+    } else {
+      std::memcpy(buffer, from, count * array.elementSize);
+    }
+  }
+}
+
+std::vector<std::vector<char>> SampleSource::allocateInputs() const {
+  std::vector<std::vector<char>> buffers;
+  for (const BoundaryTensor &input : inputs)
+    buffers.emplace_back(input.getByteSize());
+  return buffers;
+}

@@ -1,0 +1,254 @@
+//===- EvalCommand.cpp - qopt eval ----------------------------------------===//
+//
+// qopt eval model.onnx --recipe r1[,r2...] --data samples [--calib samples]
+//                      [--per-layer] [--json] [--samples N]
+//
+// Compiles the float model and each recipe's quantized model into this
+// process (ORC JIT), runs both on the evaluation samples and reports, per
+// model output, the mean KL divergence and top-1 agreement of distributions
+// along the last axis (logits) and the SQNR in dB; with --per-layer, the
+// SQNR of every linear layer's output. A table on stdout, or JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "ModelFrontend.h"
+
+#include "qopt/Calibration/Calibrate.h"
+#include "qopt/Calibration/SampleSource.h"
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Execution/Fidelity.h"
+#include "qopt/Execution/JitModel.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+#include <cmath>
+
+using namespace llvm;
+using namespace qopt;
+
+cl::SubCommand &qopt::getEvalCommand() {
+  static cl::SubCommand command("eval", "Measure quantization recipes' fidelity against the float model");
+  return command;
+}
+
+namespace {
+
+cl::opt<std::string> evaluationData("data", cl::desc("Evaluation samples (.npz, or .npy for one input)"),
+                                    cl::value_desc("file"), cl::Required, cl::sub(getEvalCommand()),
+                                    cl::cat(getDriverCategory()));
+cl::opt<int64_t> maxSamples("samples", cl::desc("Evaluate at most this many samples (0: all)"), cl::init(0),
+                            cl::sub(getEvalCommand()), cl::cat(getDriverCategory()));
+cl::opt<bool> perLayer("per-layer", cl::desc("Also report the SQNR of every linear layer's output"),
+                       cl::sub(getEvalCommand()), cl::cat(getDriverCategory()));
+cl::opt<bool> emitJson("json", cl::desc("Print JSON instead of a table"), cl::sub(getEvalCommand()),
+                       cl::cat(getDriverCategory()));
+
+constexpr StringLiteral kTool = "qopt eval";
+
+/// Weight storage of the linear layers, in bits per weight (codes, scales,
+/// zero points, codebooks; float layers count 32).
+double getBitsPerWeight(mlir::ModuleOp module) {
+  double bits = 0, weights = 0;
+  auto tensorBits = [](mlir::Value value) -> double {
+    if (!value)
+      return 0;
+    auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+    return double(type.getNumElements()) * double(type.getElementTypeBitWidth());
+  };
+  module->walk([&](mlir::Operation *op) {
+    if (auto linear = mlir::dyn_cast<LinearOp>(op)) {
+      weights += double(mlir::cast<mlir::RankedTensorType>(linear.getWeight().getType()).getNumElements());
+      bits += tensorBits(linear.getWeight());
+    } else if (auto qlinear = mlir::dyn_cast<QLinearOp>(op)) {
+      weights += double(qlinear.getNumOutputs() * qlinear.getReductionSize());
+      bits += tensorBits(qlinear.getPacked()) + tensorBits(qlinear.getScales()) +
+              tensorBits(qlinear.getZeros()) + tensorBits(qlinear.getCodebook());
+    }
+  });
+  return weights > 0 ? bits / weights : 0.0;
+}
+
+/// Adds output probes (per-layer mode) and makes them results.
+LogicalResult exposeLayerOutputs(mlir::ModuleOp module) {
+  mlir::PassManager pm(module.getContext());
+  InsertProbesOptions options;
+  options.inputs = false;
+  options.outputs = true;
+  pm.addPass(createInsertProbes(options));
+  pm.addPass(createProbesToResults());
+  return pm.run(module);
+}
+
+struct Comparison {
+  std::string recipe;
+  double bitsPerWeight = 0;
+  std::vector<std::pair<std::string, FidelityAccumulator>> outputs, layers;
+};
+
+json::Value toJson(double value) {
+  return std::isfinite(value) ? json::Value(value) : json::Value(nullptr);
+}
+
+} // namespace
+
+int qopt::runEval() {
+  if (listRecipesIfAsked())
+    return 0;
+  SmallVector<const Recipe *> recipes;
+  SmallVector<StringRef> names;
+  StringRef(getRecipeList()).split(names, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef name : names) {
+    const Recipe *recipe = findRecipeOrReport(kTool, name.trim());
+    if (!recipe)
+      return 1;
+    recipes.push_back(recipe);
+  }
+  if (recipes.empty())
+    return reportError(kTool, "--recipe names no recipe");
+
+  std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
+  mlir::OwningOpRef<mlir::ModuleOp> floatModule = importModel(*context, kTool);
+  if (!floatModule)
+    return 1;
+  if (int status = runGraphPhase(*floatModule))
+    return status;
+  const Recipe *needsCalibration = nullptr;
+  for (const Recipe *recipe : recipes)
+    if (recipe->needsCalibration)
+      needsCalibration = recipe;
+  if (int status = runCalibrationPhase(*floatModule, needsCalibration ? *needsCalibration : *recipes.front(), kTool))
+    return status;
+
+  // The float model once; each recipe's model beside it.
+  mlir::OwningOpRef<mlir::ModuleOp> reference = floatModule->clone();
+  if (perLayer && failed(exposeLayerOutputs(*reference)))
+    return 1;
+  Expected<std::unique_ptr<JitModel>> floatModel = JitModel::compile(*reference, getEntryName());
+  if (!floatModel)
+    return reportError(kTool, "float model: " + toString(floatModel.takeError()));
+  const ModelSignature &floatSignature = (*floatModel)->getSignature();
+  Expected<std::unique_ptr<SampleSource>> source = SampleSource::open(evaluationData, floatSignature);
+  if (!source)
+    return reportError(kTool, toString(source.takeError()));
+  int64_t samples = (*source)->getNumSamples();
+  if (maxSamples > 0)
+    samples = std::min<int64_t>(samples, maxSamples);
+
+  auto function = floatModule->lookupSymbol<mlir::func::FuncOp>(getEntryName());
+  const unsigned modelOutputs = function.getNumResults();
+  std::vector<Comparison> comparisons;
+  std::vector<std::unique_ptr<JitModel>> models;
+  for (const Recipe *recipe : recipes) {
+    mlir::OwningOpRef<mlir::ModuleOp> quantized = floatModule->clone();
+    if (int status = runQuantizePhase(*quantized, *recipe, kTool))
+      return status;
+    Comparison comparison;
+    comparison.recipe = recipe->name.str();
+    comparison.bitsPerWeight = getBitsPerWeight(*quantized);
+    if (perLayer && failed(exposeLayerOutputs(*quantized)))
+      return 1;
+    Expected<std::unique_ptr<JitModel>> model = JitModel::compile(*quantized, getEntryName());
+    if (!model)
+      return reportError(kTool, recipe->name + ": " + toString(model.takeError()));
+    const ModelSignature &signature = (*model)->getSignature();
+    if (signature.outputs.size() != floatSignature.outputs.size())
+      return reportError(kTool, recipe->name + ": the quantized model has other outputs than the float one");
+    for (auto [i, output] : llvm::enumerate(signature.outputs)) {
+      if (output.elementType != 1)
+        continue; // only float outputs are compared
+      FidelityAccumulator accumulator(output.shape.empty() ? 1 : output.shape.back());
+      (i < modelOutputs ? comparison.outputs : comparison.layers).emplace_back(output.name, accumulator);
+    }
+    comparisons.push_back(std::move(comparison));
+    models.push_back(std::move(*model));
+  }
+
+  std::vector<std::vector<char>> inputs = (*source)->allocateInputs();
+  std::vector<const void *> inputPointers;
+  std::vector<void *> fillPointers;
+  for (auto &buffer : inputs) {
+    inputPointers.push_back(buffer.data());
+    fillPointers.push_back(buffer.data());
+  }
+  auto pointers = [](std::vector<std::vector<char>> &buffers) {
+    std::vector<void *> result;
+    for (auto &buffer : buffers)
+      result.push_back(buffer.data());
+    return result;
+  };
+  std::vector<std::vector<char>> referenceOutputs = (*floatModel)->allocateOutputs();
+  std::vector<void *> referencePointers = pointers(referenceOutputs);
+  std::vector<std::vector<std::vector<char>>> testOutputs;
+  for (auto &model : models)
+    testOutputs.push_back(model->allocateOutputs());
+  ProgressBar progress("evaluating", samples, true);
+  for (int64_t s = 0; s < samples; ++s) {
+    (*source)->fill(s, fillPointers);
+    (*floatModel)->run(inputPointers, referencePointers);
+    for (auto [model, outputs, comparison] : llvm::zip_equal(models, testOutputs, comparisons)) {
+      model->run(inputPointers, pointers(outputs));
+      size_t next = 0;
+      for (auto [i, output] : llvm::enumerate(model->getSignature().outputs)) {
+        if (output.elementType != 1)
+          continue;
+        auto &[name, accumulator] =
+            i < modelOutputs ? comparison.outputs[next++] : comparison.layers[i - modelOutputs];
+        accumulator.add(reinterpret_cast<const float *>(referenceOutputs[i].data()),
+                        reinterpret_cast<const float *>(outputs[i].data()), size_t(output.getNumElements()));
+      }
+    }
+    progress.update(s + 1);
+  }
+
+  if (emitJson) {
+    json::Array results;
+    for (const Comparison &comparison : comparisons) {
+      json::Array outputs, layers;
+      for (const auto &[name, fidelity] : comparison.outputs) {
+        json::Object entry{{"name", name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}};
+        if (fidelity.isDistribution()) {
+          entry["kld"] = fidelity.getMeanKld();
+          entry["top1_agreement"] = fidelity.getTop1Agreement();
+          entry["positions"] = fidelity.getPositions();
+        }
+        outputs.push_back(std::move(entry));
+      }
+      for (const auto &[name, fidelity] : comparison.layers)
+        layers.push_back(json::Object{{"name", name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}});
+      json::Object result{{"recipe", comparison.recipe},
+                          {"bits_per_weight", comparison.bitsPerWeight},
+                          {"outputs", std::move(outputs)}};
+      if (perLayer)
+        result["layers"] = std::move(layers);
+      results.push_back(std::move(result));
+    }
+    outs() << formatv("{0:2}", json::Value(json::Object{{"model", getModelPath()},
+                                                         {"samples", samples},
+                                                         {"results", std::move(results)}}))
+           << "\n";
+    return 0;
+  }
+  outs() << formatv("{0} on {1} samples\n", getModelPath(), samples);
+  outs() << formatv("{0,-20} {1,6} {2,-14} {3,11} {4,8} {5,9}\n", "recipe", "bpw", "output", "KLD", "top-1",
+                    "SQNR dB");
+  for (const Comparison &comparison : comparisons)
+    for (const auto &[name, fidelity] : comparison.outputs)
+      outs() << formatv("{0,-20} {1,6:f2} {2,-14} {3,11} {4,8} {5,9:f2}\n", comparison.recipe,
+                        comparison.bitsPerWeight, name,
+                        fidelity.isDistribution() ? formatv("{0:e3}", fidelity.getMeanKld()).str() : "-",
+                        fidelity.isDistribution() ? formatv("{0:p2}", fidelity.getTop1Agreement()).str() : "-",
+                        fidelity.getSqnrDb());
+  if (perLayer)
+    for (const Comparison &comparison : comparisons) {
+      outs() << formatv("\n{0}: SQNR of each layer's output (dB)\n", comparison.recipe);
+      for (const auto &[name, fidelity] : comparison.layers)
+        outs() << formatv("  {0,-40} {1,8:f2}\n", name, fidelity.getSqnrDb());
+    }
+  return 0;
+}
