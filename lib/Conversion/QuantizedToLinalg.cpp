@@ -2,7 +2,8 @@
 //
 // The reference semantics of qopt's quantized ops as linalg on tensors:
 // qopt.qlinear unpacks and dequantizes its weight into a float [N, K] tensor
-// and multiplies by it; qopt.dequantize is elementwise. Every format of
+// and multiplies by it (its input first quantized and dequantized when it
+// has an activation scheme); qopt.dequantize is elementwise. Every format of
 // #qopt.format decodes here: integers exactly, mini-floats and NF4 through
 // their code tables, lut<N> through the codebook operand, e8m0 scales as
 // powers of two. The fast kernels (no float weights in memory) replace this
@@ -12,6 +13,7 @@
 
 #include "qopt/Conversion/QoptToLinalg.h"
 
+#include "ActivationQuantization.h"
 #include "LinearProduct.h"
 
 #include "qopt/Dialect/QoptOps.h"
@@ -124,10 +126,10 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(QLinearOp op, PatternRewriter &rewriter) const override {
-    if (op.getOutlierRowPtr() || op.getActAttr() ||
-        op.getLayout() != PackedLayout::row_major || !op.getInput().getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "outliers, activation quantization, other layouts "
-                                             "and dynamic shapes have no reference lowering yet");
+    if (op.getOutlierRowPtr() || op.getLayout() != PackedLayout::row_major ||
+        !op.getInput().getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "outliers, other layouts and dynamic shapes have no "
+                                             "reference lowering yet");
     Location loc = op.getLoc();
     NumberFormat format = op.getFormat().getValue();
     Type floatType = op.getResult().getType().getElementType();
@@ -177,7 +179,10 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
               linalg::YieldOp::create(b, l, scaled);
             })
             .getResult(0);
-    rewriter.replaceOp(op, buildLinearProduct(rewriter, loc, op.getInput(), weight, op.getBias(),
+    Value input = op.getInput();
+    if (ActQuantAttr act = op.getActAttr())
+      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    rewriter.replaceOp(op, buildLinearProduct(rewriter, loc, input, weight, op.getBias(),
                                               op.getResult().getType()));
     return success();
   }

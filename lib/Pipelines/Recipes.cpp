@@ -32,6 +32,42 @@ static const Recipe kRecipes[] = {
     {"mxfp4", "OCP MXFP4: fp4_e2m1 weights, e8m0 scale per 32",
      "qopt-quantize-weights{format=mxfp4}"},
     {"fp8-w", "fp8_e4m3 weights per output channel", "qopt-quantize-weights{format=fp8_e4m3 group=0}"},
+    // GPTQ: the input Hessians come from calibration.
+    {"w8a16-gptq", "int8 weights per output channel, GPTQ",
+     "qopt-quantize-weights{method=gptq format=int8 group=0}", true},
+    {"w4a16-g128-gptq", "int4 weights in groups of 128, GPTQ",
+     "qopt-quantize-weights{method=gptq format=int4 group=128}", true},
+    {"w4a16-g64-gptq", "int4 weights in groups of 64, GPTQ",
+     "qopt-quantize-weights{method=gptq format=int4 group=64}", true},
+    {"w4a16-g32-gptq", "int4 weights in groups of 32, GPTQ",
+     "qopt-quantize-weights{method=gptq format=int4 group=32}", true},
+    {"w4a16-g32-gptq-ao", "int4 weights in groups of 32, GPTQ with act-order (static groups)",
+     "qopt-quantize-weights{method=gptq format=int4 group=32 act-order=true}", true},
+    {"w3a16-g32-gptq", "int3 weights in groups of 32, GPTQ",
+     "qopt-quantize-weights{method=gptq format=int3 group=32}", true},
+    {"nf4-g64-gptq", "NormalFloat4 weights in groups of 64, GPTQ",
+     "qopt-quantize-weights{method=gptq format=nf4 group=64}", true},
+    {"fp4-g32-gptq", "fp4_e2m1 weights in groups of 32 with f32 scales, GPTQ",
+     "qopt-quantize-weights{method=gptq format=fp4_e2m1 group=32}", true},
+    {"mxfp4-gptq", "OCP MXFP4 weights, GPTQ", "qopt-quantize-weights{method=gptq format=mxfp4}", true},
+    // Quantized activations.
+    {"w8a8", "int8 weights per channel; int8 activations per token (dynamic)",
+     "qopt-quantize-weights{format=int8 group=0},"
+     "qopt-quantize-activations{format=int8 granularity=per_token}"},
+    {"w8a8-static", "int8 weights per channel; int8 activations per tensor, calibrated (q99999)",
+     "qopt-quantize-weights{format=int8 group=0},"
+     "qopt-quantize-activations{format=int8 granularity=per_tensor range=q99999}",
+     true},
+    {"w4a8", "int4 weights in groups of 32; int8 activations per token (dynamic)",
+     "qopt-quantize-weights{format=int4 group=32},"
+     "qopt-quantize-activations{format=int8 granularity=per_token}"},
+    {"w4a8-gptq", "int4 weights in groups of 32 by GPTQ; int8 activations per token (dynamic)",
+     "qopt-quantize-weights{method=gptq format=int4 group=32},"
+     "qopt-quantize-activations{format=int8 granularity=per_token}",
+     true},
+    {"w8a8-fp8", "fp8_e4m3 weights per channel; fp8_e4m3 activations per token (dynamic)",
+     "qopt-quantize-weights{format=fp8_e4m3 group=0},"
+     "qopt-quantize-activations{format=fp8_e4m3 granularity=per_token}"},
 };
 
 llvm::ArrayRef<Recipe> qopt::getRecipes() { return kRecipes; }

@@ -1,10 +1,12 @@
-//===- QuantizeWeights.cpp - qopt.linear -> qopt.qlinear (RTN) ------------===//
+//===- QuantizeWeights.cpp - qopt.linear -> qopt.qlinear (RTN, GPTQ) ------===//
 
 #include "qopt/Transforms/Passes.h"
 
 #include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/Gptq.h"
 #include "qopt/Quant/Packing.h"
 #include "qopt/Quant/WeightQuantization.h"
+#include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,9 +37,9 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
   using QuantizeWeightsBase::QuantizeWeightsBase;
 
   void runOnOperation() override {
-    if (method != "rtn") {
-      getOperation()->emitError() << "qopt-quantize-weights: method '" << method
-                                  << "' is not built yet (available: rtn)";
+    if (method != "rtn" && method != "gptq") {
+      getOperation()->emitError() << "qopt-quantize-weights: unknown method '" << method
+                                  << "' (available: rtn, gptq)";
       return signalPassFailure();
     }
     std::string error;
@@ -75,7 +77,22 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       }
       options.group = options.format.getScaleBlock();
     }
-    llvm::Expected<QuantizedMatrix> quantized = quantizeRtn(*weight, n, k, options);
+    llvm::Expected<QuantizedMatrix> quantized = [&]() -> llvm::Expected<QuantizedMatrix> {
+      if (method == "rtn")
+        return quantizeRtn(*weight, n, k, options);
+      auto hessianAttr = linear->getAttrOfType<ElementsAttr>(calib::kHessian);
+      if (!hessianAttr)
+        return llvm::createStringError("GPTQ needs the input Hessian '" + calib::kHessian.str() +
+                                       "' that calibration leaves (qopt compile --calib samples)");
+      std::optional<std::vector<float>> hessian = readFloatConstant(hessianAttr);
+      if (!hessian)
+        return llvm::createStringError("the Hessian attribute cannot be read");
+      GptqOptions gptq;
+      gptq.weights = options;
+      gptq.dampening = damp;
+      gptq.actOrder = actOrder;
+      return quantizeGptq(*weight, n, k, *hessian, gptq);
+    }();
     if (!quantized)
       return linear.emitOpError() << "cannot be quantized: " << llvm::toString(quantized.takeError());
 
@@ -104,6 +121,9 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
         linear.getBias(), Value(), Value(), Value(), FormatAttr::get(context, options.format),
         builder.getI64IntegerAttr(quantized->group), PackedLayoutAttr::get(context, PackedLayout::row_major),
         ActQuantAttr());
+    for (NamedAttribute attr : linear->getDiscardableAttrs())
+      if (attr.getName().strref().starts_with(calib::kPrefix))
+        qlinear->setAttr(attr.getName(), attr.getValue());
     linear.replaceAllUsesWith(qlinear.getResult());
     linear.erase();
     ++numQuantized;

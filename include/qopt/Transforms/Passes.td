@@ -61,12 +61,19 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
       scales per block. `clip-search` tries clipping ratios 1.0..0.5 per
       group and keeps the one with the least squared error.
 
+    - `method=gptq`: GPTQ (qopt/Quant/Gptq.h) against the layer's input
+      Hessian `qopt.calib.hessian` left by calibration (`qopt compile
+      --calib`); a layer without one is an error. `damp` is the fraction of
+      the mean diagonal added to it, `act-order` quantizes columns by
+      decreasing Hessian diagonal with groups kept contiguous.
+
     Rounding is half to even with saturation (qopt/Quant/NumberFormat.h).
     Lookup-table formats need fitted codebooks and are rejected here.
+    Calibration attributes (`qopt.calib.*`) carry over to the qopt.qlinear.
   }];
   let options = [
     Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
-           "Quantization method: rtn">,
+           "Quantization method: rtn or gptq">,
     Option<"format", "format", "std::string", /*default=*/"\"int4\"",
            "Number format of the codes: int2..int8, uint2..uint8 (asymmetric), fp8_e4m3, "
            "fp6_e3m2, fp4_e2m1, nf4, mxfp4, mxfp6_e3m2, mxfp8_e4m3, mxint8">,
@@ -76,10 +83,45 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
            "Symmetric (no zero point) or asymmetric (uint formats, zero points)">,
     Option<"clipSearch", "clip-search", "bool", /*default=*/"false",
            "Search per group the clipping ratio with the least squared error">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "GPTQ: fraction of the mean Hessian diagonal added to it">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ: quantize columns by decreasing Hessian diagonal">,
   ];
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Number of linears quantized">,
+  ];
+}
+
+def QuantizeActivations : Pass<"qopt-quantize-activations"> {
+  let summary = "Give every qopt.qlinear an activation quantization scheme";
+  let description = [{
+    Sets `act = #qopt.act<format, granularity[, scale]>` on every
+    `qopt.qlinear`, so its input is quantized on the way into the kernel
+    (W8A8, W4A8, fp8 activations):
+
+    - `granularity=per_token` (dynamic): one scale per row, absmax / max
+      magnitude, computed at run time;
+    - `granularity=per_tensor` (static): one calibrated scale,
+      range / max magnitude, where `range` picks the statistic calibration
+      left on the layer: `absmax`, or the 0.999 / 0.9999 / 0.99999 quantile
+      of |x| (`q999`, `q9999`, `q99999`). A layer without calibration
+      statistics is an error.
+
+    Float `qopt.linear` layers are left alone (quantize weights first).
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int8\"",
+           "Activation format: int8 (or another signed integer) or fp8_e4m3">,
+    Option<"granularity", "granularity", "std::string", /*default=*/"\"per_token\"",
+           "per_token (dynamic) or per_tensor (static, calibrated)">,
+    Option<"range", "range", "std::string", /*default=*/"\"absmax\"",
+           "Static range: absmax, q999, q9999 or q99999">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect"];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Number of layers given an activation scheme">,
   ];
 }
 

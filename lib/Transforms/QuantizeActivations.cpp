@@ -1,0 +1,77 @@
+//===- QuantizeActivations.cpp - #qopt.act on qopt.qlinear ----------------===//
+
+#include "qopt/Transforms/Passes.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/CalibrationAttributes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_QUANTIZEACTIVATIONS
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+struct QuantizeActivationsPass : qopt::impl::QuantizeActivationsBase<QuantizeActivationsPass> {
+  using QuantizeActivationsBase::QuantizeActivationsBase;
+
+  void runOnOperation() override {
+    std::string error;
+    std::optional<NumberFormat> parsed = NumberFormat::parse(format, &error);
+    if (!parsed) {
+      getOperation()->emitError() << "qopt-quantize-activations: " << error;
+      return signalPassFailure();
+    }
+    std::optional<Granularity> parsedGranularity = symbolizeGranularity(granularity);
+    if (!parsedGranularity) {
+      getOperation()->emitError() << "qopt-quantize-activations: granularity must be per_token or "
+                                     "per_tensor, not '"
+                                  << granularity << "'";
+      return signalPassFailure();
+    }
+    int quantile = range == "absmax" ? -1 : range == "q999" ? 0 : range == "q9999" ? 1 : range == "q99999" ? 2 : -2;
+    if (quantile == -2) {
+      getOperation()->emitError() << "qopt-quantize-activations: range must be absmax, q999, q9999 "
+                                     "or q99999, not '"
+                                  << range << "'";
+      return signalPassFailure();
+    }
+    auto emitSchemeError = [&]() { return getOperation()->emitError() << "qopt-quantize-activations: "; };
+    if (failed(ActQuantAttr::verifyInvariants(emitSchemeError, *parsed, *parsedGranularity, FloatAttr())))
+      return signalPassFailure();
+
+    WalkResult result = getOperation()->walk([&](QLinearOp op) {
+      FloatAttr scale;
+      if (*parsedGranularity == Granularity::per_tensor) {
+        double range = 0.0;
+        if (quantile < 0) {
+          auto absMax = op->getAttrOfType<FloatAttr>(calib::kAbsMax);
+          if (absMax)
+            range = absMax.getValueAsDouble();
+        } else if (auto quantiles = op->getAttrOfType<DenseElementsAttr>(calib::kAbsQuantiles)) {
+          range = double(quantiles.getValues<float>()[quantile]);
+        }
+        if (!op->hasAttr(calib::kAbsMax)) {
+          op.emitOpError("needs calibration statistics for a static activation scale "
+                         "(qopt compile --calib samples)");
+          return WalkResult::interrupt();
+        }
+        // A layer whose input was always zero keeps scale 1.
+        scale = FloatAttr::get(Float32Type::get(&getContext()),
+                               range > 0.0 ? range / parsed->getMaxMagnitude() : 1.0);
+      }
+      op.setActAttr(ActQuantAttr::get(&getContext(), *parsed, *parsedGranularity, scale));
+      ++numQuantized;
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
