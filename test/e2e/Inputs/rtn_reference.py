@@ -2,20 +2,29 @@
 ONNX model the way qopt-quantize-weights documents it, so that ONNX Runtime on
 the result is a reference for qopt's quantized executable.
 
-    rtn_reference.py in.onnx out.onnx <format> <group> <symmetric 0|1>
+    rtn_reference.py in.onnx out.onnx <format> <group> <symmetric 0|1> [int8|fp8]
+
+With an activation format, each quantized layer's input is also quantized
+per token (row), symmetric, as qopt-quantize-activations documents it:
+scale = max|x| / (127 | 448), round half to even (ONNX Round, or a Cast to
+float8e4m3fn, which saturates), times the scale.
 """
 
 import sys
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 NF4 = np.array([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
                 -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
                 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
                 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0])
 FP4 = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
+# Non-negative float8 e4m3fn values in code order (exponent bias 7, no
+# infinities, 0x7f is NaN): 0 ... 448.
+FP8 = np.array([(m / 8) * 2.0 ** -6 if e == 0 else (1 + m / 8) * 2.0 ** (e - 7)
+                for e in range(16) for m in range(8) if (e, m) != (15, 7)])
 
 
 def nearest(table, x):
@@ -37,6 +46,10 @@ def quantize_group(values, fmt, symmetric):
         scale = np.float32(2.0 ** exponent)
         scaled = np.minimum(np.abs(values / scale), 6.0)
         return np.sign(values) * nearest(FP4, scaled) * scale
+    if fmt == "fp8_e4m3":
+        absmax = np.abs(values).max()
+        scale = np.float32(absmax / 448.0) if absmax > 0 else np.float32(1.0)
+        return np.sign(values) * nearest(FP8, np.minimum(np.abs(values / scale), 448.0)) * scale
     if fmt == "nf4":
         scale = np.float32(np.abs(values).max() or 1.0)
         return nearest(NF4, np.clip(values / scale, -1, 1)) * scale
@@ -66,12 +79,43 @@ def fake_quantize(weight_nk, fmt, group, symmetric):
     return out
 
 
+def fake_quantize_activation(model, node, act):
+    """Nodes computing the per-token fake-quantized input of `node`."""
+    x, prefix = node.input[0], node.name + ".act"
+    qmax = 127.0 if act == "int8" else 448.0
+    model.graph.initializer.extend([
+        numpy_helper.from_array(np.array([-1], np.int64), prefix + ".axes"),
+        numpy_helper.from_array(np.array(qmax, np.float32), prefix + ".qmax")])
+    nodes = [helper.make_node("Abs", [x], [prefix + ".abs"]),
+             helper.make_node("ReduceMax", [prefix + ".abs", prefix + ".axes"], [prefix + ".max"], keepdims=1),
+             helper.make_node("Div", [prefix + ".max", prefix + ".qmax"], [prefix + ".scale"]),
+             helper.make_node("Div", [x, prefix + ".scale"], [prefix + ".t"])]
+    if act == "int8":
+        model.graph.initializer.extend([
+            numpy_helper.from_array(np.array(-128.0, np.float32), prefix + ".lo"),
+            numpy_helper.from_array(np.array(127.0, np.float32), prefix + ".hi")])
+        nodes += [helper.make_node("Round", [prefix + ".t"], [prefix + ".r"]),
+                  helper.make_node("Clip", [prefix + ".r", prefix + ".lo", prefix + ".hi"], [prefix + ".c"])]
+    else:
+        nodes += [helper.make_node("Cast", [prefix + ".t"], [prefix + ".f8"], to=onnx.TensorProto.FLOAT8E4M3FN),
+                  helper.make_node("Cast", [prefix + ".f8"], [prefix + ".c"], to=onnx.TensorProto.FLOAT)]
+    nodes.append(helper.make_node("Mul", [prefix + ".c", prefix + ".scale"], [prefix + ".out"]))
+    node.input[0] = prefix + ".out"
+    return nodes
+
+
 def main():
     model = onnx.load(sys.argv[1])
     fmt, group, symmetric = sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+    act = sys.argv[6] if len(sys.argv) > 6 else None
     weights = {t.name: t for t in model.graph.initializer}
+    nodes = []
     for node in model.graph.node:
-        if node.op_type not in ("MatMul", "Gemm") or node.input[1] not in weights:
+        quantized = node.op_type in ("MatMul", "Gemm") and node.input[1] in weights
+        if quantized and act:
+            nodes += fake_quantize_activation(model, node, act)
+        nodes.append(node)
+        if not quantized:
             continue
         tensor = weights[node.input[1]]
         w = numpy_helper.to_array(tensor)
@@ -79,6 +123,8 @@ def main():
         nk = w if trans_b else w.T
         q = fake_quantize(nk, fmt, group, symmetric)
         tensor.CopyFrom(numpy_helper.from_array((q if trans_b else q.T).astype(np.float32), tensor.name))
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
     onnx.save(model, sys.argv[2])
 
 
