@@ -5,6 +5,8 @@
 #include "qopt/Dialect/QoptOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -30,20 +32,30 @@ struct ProbesToResultsPass : qopt::impl::ProbesToResultsBase<ProbesToResultsPass
         return signalPassFailure();
       }
       auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
-      Builder builder(&getContext());
+      OpBuilder builder(ret);
+      // Bypass the probes first: a probe may be what the function returns.
+      for (ObserveOp probe : probes)
+        probe.getResult().replaceAllUsesWith(probe.getInput());
       SmallVector<Value> results(ret.getOperands());
       SmallVector<Type> resultTypes(function.getResultTypes());
       SmallVector<DictionaryAttr> resultAttrs;
       function.getAllResultAttrs(resultAttrs);
       resultAttrs.resize(resultTypes.size(), builder.getDictionaryAttr({}));
+      llvm::DenseSet<Value> returned(results.begin(), results.end());
       for (ObserveOp probe : probes) {
-        results.push_back(probe.getInput());
+        // Each result gets its own buffer: a tensor returned twice is copied.
+        Value result = probe.getInput();
+        if (!returned.insert(result).second) {
+          auto type = cast<RankedTensorType>(result.getType());
+          Value empty = tensor::EmptyOp::create(builder, probe.getLoc(), type.getShape(), type.getElementType());
+          result = linalg::CopyOp::create(builder, probe.getLoc(), result, empty).getResult(0);
+        }
+        results.push_back(result);
         resultTypes.push_back(probe.getInput().getType());
         std::string name = probe.getLabel() ? probe.getLabel()->str() : "probe" + std::to_string(probe.getId());
         resultAttrs.push_back(builder.getDictionaryAttr(
             {builder.getNamedAttr("onnx.name", builder.getStringAttr(name)),
              builder.getNamedAttr("qopt.probe", builder.getI64IntegerAttr(int64_t(probe.getId())))}));
-        probe.getResult().replaceAllUsesWith(probe.getInput());
       }
       ret->setOperands(results);
       function.setType(builder.getFunctionType(function.getArgumentTypes(), resultTypes));

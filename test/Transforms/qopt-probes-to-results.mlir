@@ -23,3 +23,18 @@ func.func @main(%x: tensor<2x3xf32>) -> (tensor<2x3xf32> {onnx.name = "y"}) {
 func.func @no_probes(%x: tensor<2xf32>) -> tensor<2xf32> {
   return %x : tensor<2xf32>
 }
+
+// -----
+
+// A probe on the returned value: the function returns the probed tensor as
+// its own result and a copy of it as the probe's.
+// CHECK-LABEL: func.func @returned_probe
+// CHECK-SAME: -> (tensor<2xf32>, tensor<2xf32> {onnx.name = "probe1", qopt.probe = 1 : i64})
+// CHECK: %[[A:.*]] = arith.negf
+// CHECK: %[[C:.*]] = linalg.copy ins(%[[A]] : tensor<2xf32>)
+// CHECK: return %[[A]], %[[C]]
+func.func @returned_probe(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %a = arith.negf %x : tensor<2xf32>
+  %p = qopt.observe %a {id = 1 : i64} : tensor<2xf32>
+  return %p : tensor<2xf32>
+}

@@ -5,6 +5,12 @@
 
 #include "mlir/Pass/Pass.h"
 
+namespace mlir::linalg {
+class LinalgDialect;
+} // namespace mlir::linalg
+namespace mlir::tensor {
+class TensorDialect;
+} // namespace mlir::tensor
 namespace mlir::arith {
 class ArithDialect;
 } // namespace mlir::arith

@@ -151,9 +151,12 @@ def ProbesToResults : Pass<"qopt-probes-to-results", "::mlir::ModuleOp"> {
     Makes probes observable by an ordinary compiled model: each
     `qopt.observe` is removed and its input appended to its function's
     results, in walk order, with the result attributes `onnx.name` (the
-    probe's label, else `probe<id>`) and `qopt.probe = id`. A function with
-    probes must have a single block.
+    probe's label, else `probe<id>`) and `qopt.probe = id`. A tensor the
+    function already returns is copied (`linalg.copy`), so that every
+    result has a buffer of its own. A function with probes must have a
+    single block.
   }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
 #endif // QOPT_TRANSFORMS_PASSES_TD
