@@ -3,7 +3,9 @@
 # checkpoint in ../shared/models; QOPT_EXAMPLE_CHECKPOINT overrides): set up,
 # build, convert it to ONNX, compile it with qopt into a standalone
 # executable, run it, and print its agreement with ONNX Runtime and with a
-# numpy implementation of the checkpoint, then both latencies.
+# numpy implementation of the checkpoint, then both latencies; then quantize
+# it with a few recipes (calibrated in-process on token sequences sampled
+# from the model) and print their fidelity against the float model.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QOPT_BUILD_DIR:-$root/build}"
@@ -33,3 +35,8 @@ echo "== fidelity: max abs error / logit scale"
 "$python" -m qopt.llama2c check "$model" "$checkpoint" --executable "$executable"
 echo "== latency, 1 thread, 32-token prefill"
 "$python" "$root/bench/float_latency.py" "$model" "$executable" --runs 100
+echo "== quantization fidelity against float: self-sampled calibration and evaluation tokens"
+"$python" -m qopt.llama2c sample "$model" -o "$build/examples/calib_tokens.npy" --count 32 --seed 1
+"$python" -m qopt.llama2c sample "$model" -o "$build/examples/eval_tokens.npy" --count 16 --seed 2
+"$build/bin/qopt" eval "$model" --recipe w8a16,w4a16-g32,w4a16-g32-gptq,w8a8 \
+  --data "$build/examples/eval_tokens.npy" --calib "$build/examples/calib_tokens.npy"

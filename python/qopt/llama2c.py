@@ -312,6 +312,26 @@ def check_against_reference(model_path, checkpoint_path, executable=None, seed=0
     return float(np.max(np.abs(got - expected)) / np.max(np.abs(expected)))
 
 
+def sample_tokens(model_path, count, seed):
+    """Token sequences sampled from the ONNX model itself (temperature 1,
+    starting at BOS = 1): calibration and evaluation data in the model's own
+    distribution. Returns int64 [count, sequence length]."""
+    import onnxruntime as ort
+    session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    length = session.get_inputs()[0].shape[1]
+    rng = np.random.default_rng(seed)
+    out = np.zeros((count, length), np.int64)
+    for i in range(count):
+        tokens = np.zeros((1, length), np.int64)
+        tokens[0, 0] = 1
+        for p in range(1, length):
+            logits = session.run(None, {"tokens": tokens})[0][0, p - 1].astype(np.float64)
+            probs = np.exp(logits - logits.max())
+            tokens[0, p] = rng.choice(len(probs), p=probs / probs.sum())
+        out[i] = tokens[0]
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -329,8 +349,15 @@ def main(argv=None):
     check.add_argument("checkpoint")
     check.add_argument("--executable", help="a qopt-compiled executable of the model")
     check.add_argument("--tolerance", type=float, default=1e-4)
+    sample = sub.add_parser("sample", help="token sequences sampled from the ONNX model (.npy)")
+    sample.add_argument("model")
+    sample.add_argument("-o", "--output", required=True)
+    sample.add_argument("--count", type=int, default=32)
+    sample.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.command == "to-onnx":
+    if args.command == "sample":
+        np.save(args.output, sample_tokens(args.model, args.count, args.seed))
+    elif args.command == "to-onnx":
         onnx.save(to_onnx(read_checkpoint(args.checkpoint), args.seq_len), args.output)
     elif args.command == "synthetic":
         config = Config(args.dim, args.hidden_dim, args.layers, args.heads, args.kv_heads, args.vocab,

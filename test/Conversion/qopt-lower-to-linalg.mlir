@@ -69,3 +69,44 @@ func.func @dequantize_blocked(%codes: tensor<4x64xi8>, %scales: tensor<4x4xf32>)
   %0 = qopt.dequantize %codes, %scales {format = #qopt.format<int8>} : tensor<4x64xi8>, tensor<4x4xf32> -> tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
 }
+
+// -----
+
+// Activation quantization before the product: per token, the row's absmax
+// (a reduction over K) over 127 is the scale; codes round half to even and
+// saturate at [-128, 127]; the product reads the dequantized activations.
+// CHECK-LABEL: func.func @qlinear_act_per_token
+// CHECK: %[[ABSMAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[X:.*]] : tensor<2x64xf32>) outs(%{{.*}} : tensor<2xf32>)
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: %[[FAKE:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[ABSMAX]] : tensor<2x64xf32>, tensor<2xf32>)
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: math.roundeven
+// CHECK: arith.maximumf %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.minimumf
+// CHECK: arith.mulf
+// CHECK: linalg.matmul {{.*}} ins(%[[FAKE]], %{{.*}} : tensor<2x64xf32>, tensor<8x64xf32>)
+func.func @qlinear_act_per_token(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> tensor<2x8xf32> {
+  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64, act = #qopt.act<int8, per_token>} : (tensor<2x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// A static per-tensor fp8 scheme: no reduction, the scale is a constant,
+// and the code is the nearest e4m3 value (binade quantum, max 448).
+// CHECK-LABEL: func.func @qlinear_act_static_fp8
+// CHECK-DAG: %[[MAX:.*]] = arith.constant 4.480000e+02 : f32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK-NOT: "reduction"
+// CHECK: %[[FAKE:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x64xf32>)
+// CHECK: arith.divf %{{.*}}, %[[SCALE]] : f32
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: math.roundeven
+// CHECK: arith.minimumf %{{.*}}, %[[MAX]] : f32
+// CHECK: math.copysign
+// CHECK: linalg.matmul {{.*}} ins(%[[FAKE]], %{{.*}} : tensor<2x64xf32>, tensor<8x64xf32>)
+func.func @qlinear_act_static_fp8(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> tensor<2x8xf32> {
+  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64, act = #qopt.act<fp8_e4m3, per_tensor, scale = 0.5>} : (tensor<2x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}

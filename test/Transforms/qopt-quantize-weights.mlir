@@ -2,7 +2,7 @@
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=uint4 group=0 symmetric=false" | FileCheck %s --check-prefix=ASYM
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=mxfp4" 2>&1 | FileCheck %s --check-prefix=MX
 // RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="format=lut<16>" 2>&1 | FileCheck %s --check-prefix=LUT
-// RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="method=gptq" 2>&1 | FileCheck %s --check-prefix=GPTQ
+// RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="method=obq" 2>&1 | FileCheck %s --check-prefix=METHOD
 
 // A [2, 4] weight in groups of 2: row 0 = [1, -2 | 4, 8] gives scales
 // 2/7 and 8/7 (as f32, a hair above) and codes [3, -7 | 3, 7]: packed int4
@@ -18,7 +18,7 @@
 // ASYM: qopt.qlinear %arg0, %{{.*}}, %{{.*}} zeros(%{{.*}}) bias(%{{.*}}) {format = #qopt.format<uint4>, group = 4 : i64}
 // ASYM-SAME: (tensor<3x4xf32>, tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>)
 // LUT: error: 'qopt.linear' op cannot be quantized: lookup-table formats need a fitted codebook, not RTN
-// GPTQ: error: qopt-quantize-weights: method 'gptq' is not built yet (available: rtn)
+// METHOD: error: qopt-quantize-weights: unknown method 'obq' (available: rtn, gptq)
 func.func @linear(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense<[[1.0, -2.0, 4.0, 8.0], [0.0, 0.0, -1.0, 1.0]]> : tensor<2x4xf32>
   %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
