@@ -94,7 +94,7 @@ def onnx_bits_per_weight(path, float_model):
             elif name in inits:  # int8 weights of MatMulInteger
                 weights += np.prod(inits[name].dims)
                 bits += np.prod(inits[name].dims) * 8
-            elif source and source[0].op_type == "DequantizeLinear":
+            elif source and source[0].op_type == "DequantizeLinear" and source[0].input[0] in inits:
                 codes = inits[source[0].input[0]]
                 weights += np.prod(codes.dims)
                 bits += np.prod(codes.dims) * 8 + np.prod(inits[source[0].input[1]].dims) * 32
@@ -131,15 +131,24 @@ def ort_contenders(model_path, calib_tokens, work):
         except Exception as error:  # a missing optional dependency
             results.append((name, None, f"{type(error).__name__}: {error}".splitlines()[0][:160]))
     path = f"{work}/ort-dynamic-int8.onnx"
-    quantize_dynamic(model_path, path, weight_type=QuantType.QInt8, per_channel=True)
+    # Only the linear layers, as qopt's recipes do (not the embedding Gather,
+    # not the attention products between activations).
+    quantize_dynamic(model_path, path, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+                     nodes_to_exclude=activation_matmuls(model))
     results.append(("ort-dynamic-int8", path, None))
     path = f"{work}/ort-static-int8-qdq.onnx"
     quantize_static(model_path, path, Reader(calib_tokens), quant_format=QuantFormat.QDQ, per_channel=True,
-                    weight_type=QuantType.QInt8, activation_type=QuantType.QInt8,
-                    extra_options={"ActivationSymmetric": True})
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
+                    op_types_to_quantize=["MatMul"], nodes_to_exclude=activation_matmuls(model))
     results.append(("ort-static-int8-qdq", path, None))
     del model
     return results
+
+
+def activation_matmuls(model):
+    """MatMuls whose second operand is not an initializer (attention)."""
+    inits = {t.name for t in model.graph.initializer}
+    return [n.name for n in model.graph.node if n.op_type == "MatMul" and n.input[1] not in inits]
 
 
 class Reader:
@@ -151,6 +160,9 @@ class Reader:
 
     def get_next(self):
         return next(self.iterator, None)
+
+    def __iter__(self):
+        return iter([{"tokens": t[None]} for t in self.tokens])
 
     def rewind(self):
         self.iterator = iter([{"tokens": t[None]} for t in self.tokens])
@@ -176,7 +188,7 @@ def main(argv=None):
         np.save(f"{work}/calib.npy", calib)
         reference = run_ort(args.model, evaluation)
         rows = []
-        for recipe in args.recipes.split(","):
+        for recipe in filter(None, args.recipes.split(",")):
             executable = f"{work}/{recipe}"
             subprocess.run([args.qopt, "compile", args.model, "--recipe", recipe, "--calib", f"{work}/calib.npy",
                             "-o", executable], check=True, stderr=subprocess.DEVNULL)
