@@ -153,7 +153,9 @@ LogicalResult foldBias(PatternRewriter &rewriter, Operation *add, Value linearVa
     Value bias = matchBias(rewriter, add->getLoc(), other, numOutputs, resultType.getElementType());
     if (!bias)
       return failure();
-    rewriter.replaceOpWithNewOp<LinearOp>(add, linear.getType(), linear.getInput(), linear.getWeight(), bias);
+    // The layer keeps the matmul's location (its ONNX node name).
+    rewriter.replaceOp(add, LinearOp::create(rewriter, linear.getLoc(), linear.getType(), linear.getInput(),
+                                             linear.getWeight(), bias));
     return success();
   }
   auto qlinear = cast<QLinearOp>(producer);
