@@ -63,88 +63,126 @@ static void format_shape(const int64_t *shape, int rank, char *out, size_t size)
     snprintf(out + used, size - used, "%s)", rank == 1 ? "," : "");
 }
 
+static int32_t element_type_of(const char *descr) {
+  static const int32_t types[] = {QOPT_FLOAT32, QOPT_FLOAT64, QOPT_FLOAT16, QOPT_INT8, QOPT_UINT8,
+                                  QOPT_INT16,   QOPT_UINT16,  QOPT_UINT32,  QOPT_UINT64, QOPT_INT32,
+                                  QOPT_INT64,   QOPT_BOOL};
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); ++i)
+    if (strcmp(descr_of(types[i]), descr) == 0)
+      return types[i];
+  return 0;
+}
+
+int qopt_npy_parse_header(const char *bytes, size_t size, const char *name, qopt_npy_header *header,
+                          char *error, size_t error_size) {
+  if (size < 10 || memcmp(bytes, "\x93NUMPY", 6) != 0)
+    return fail(error, error_size, "%s: not a .npy file", name);
+  const unsigned char *p = (const unsigned char *)bytes;
+  size_t start = p[6] == 1 ? 10 : 12;
+  if (size < start)
+    return fail(error, error_size, "%s: the file is truncated", name);
+  size_t length = p[6] == 1 ? ((size_t)p[8] | ((size_t)p[9] << 8))
+                            : ((size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
+                               ((size_t)p[11] << 24));
+  if (size < start + length)
+    return fail(error, error_size, "%s: the file is truncated", name);
+  char *text = (char *)malloc(length + 1);
+  if (!text)
+    return fail(error, error_size, "%s: out of memory", name);
+  memcpy(text, bytes + start, length);
+  text[length] = '\0';
+  int status = -1;
+  const char *descr = find_value(text, "'descr'");
+  if (!descr || (*descr != '\'' && *descr != '"') || strlen(descr) < 5) {
+    fail(error, error_size, "%s: no dtype in the header", name);
+    goto done;
+  }
+  memcpy(header->descr, descr + 1, 3);
+  header->descr[3] = '\0';
+  header->element_type = element_type_of(header->descr);
+  const char *fortran = find_value(text, "'fortran_order'");
+  if (!fortran || strncmp(fortran, "False", 5) != 0) {
+    fail(error, error_size, "%s: Fortran-ordered arrays are not supported", name);
+    goto done;
+  }
+  const char *shape_text = find_value(text, "'shape'");
+  if (!shape_text || *shape_text != '(') {
+    fail(error, error_size, "%s: no shape in the header", name);
+    goto done;
+  }
+  header->rank = 0;
+  for (const char *q = shape_text + 1; *q && *q != ')';) {
+    char *end;
+    long long dim = strtoll(q, &end, 10);
+    if (end == q) {
+      ++q;
+      continue;
+    }
+    if (header->rank == 16 || dim < 0) {
+      fail(error, error_size, "%s: rank over 16 or a negative dimension", name);
+      goto done;
+    }
+    header->shape[header->rank++] = dim;
+    q = end;
+  }
+  header->data_offset = start + length;
+  status = 0;
+done:
+  free(text);
+  return status;
+}
+
 int qopt_npy_read(const char *path, const qopt_tensor_info *info, void *data, char *error,
                   size_t error_size) {
   FILE *file = fopen(path, "rb");
   if (!file)
     return fail(error, error_size, "%s: cannot open for reading", path);
-  unsigned char preamble[10];
+  /* The preamble tells the header's length; then parse preamble + header. */
+  char preamble[12];
+  char *bytes = NULL;
   int status = -1;
-  char *header = NULL;
-  if (fread(preamble, 1, 8, file) != 8 || memcmp(preamble, "\x93NUMPY", 6) != 0) {
+  size_t got = fread(preamble, 1, sizeof(preamble), file);
+  if (got < 10 || memcmp(preamble, "\x93NUMPY", 6) != 0) {
     fail(error, error_size, "%s: not a .npy file", path);
     goto done;
   }
-  size_t header_length;
-  if (preamble[6] == 1) {
-    if (fread(preamble + 8, 1, 2, file) != 2)
-      goto truncated;
-    header_length = (size_t)preamble[8] | ((size_t)preamble[9] << 8);
-  } else {
-    unsigned char length[4];
-    if (fread(length, 1, 4, file) != 4)
-      goto truncated;
-    header_length = (size_t)length[0] | ((size_t)length[1] << 8) | ((size_t)length[2] << 16) |
-                    ((size_t)length[3] << 24);
+  const unsigned char *p = (const unsigned char *)preamble;
+  size_t total = p[6] == 1 ? 10 + ((size_t)p[8] | ((size_t)p[9] << 8))
+                           : 12 + ((size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
+                                   ((size_t)p[11] << 24));
+  bytes = (char *)malloc(total);
+  if (!bytes || fseek(file, 0, SEEK_SET) != 0 || fread(bytes, 1, total, file) != total) {
+    fail(error, error_size, "%s: the file is truncated", path);
+    goto done;
   }
-  header = (char *)malloc(header_length + 1);
-  if (!header || fread(header, 1, header_length, file) != header_length)
-    goto truncated;
-  header[header_length] = '\0';
-
-  const char *descr = find_value(header, "'descr'");
+  qopt_npy_header header;
+  if (qopt_npy_parse_header(bytes, total, path, &header, error, error_size) != 0)
+    goto done;
   const char *expected_descr = descr_of(info->element_type);
-  if (!descr || !expected_descr || strncmp(descr + 1, expected_descr, 3) != 0) {
-    fail(error, error_size, "%s: input '%s' needs dtype %s, the file has %.6s", path, info->name,
-         expected_descr ? expected_descr : "?", descr ? descr : "none");
+  if (!expected_descr || strcmp(header.descr, expected_descr) != 0) {
+    fail(error, error_size, "%s: input '%s' needs dtype %s, the file has '%s'", path, info->name,
+         expected_descr ? expected_descr : "?", header.descr);
     goto done;
   }
-  const char *fortran = find_value(header, "'fortran_order'");
-  if (!fortran || strncmp(fortran, "False", 5) != 0) {
-    fail(error, error_size, "%s: Fortran-ordered arrays are not supported", path);
-    goto done;
-  }
-  const char *shape_text = find_value(header, "'shape'");
-  int64_t shape[16];
-  int rank = 0;
-  if (!shape_text || *shape_text != '(') {
-    fail(error, error_size, "%s: no shape in the header", path);
-    goto done;
-  }
-  for (const char *p = shape_text + 1; *p && *p != ')';) {
-    char *end;
-    long long dim = strtoll(p, &end, 10);
-    if (end == p) {
-      ++p;
-      continue;
-    }
-    if (rank == 16) {
-      fail(error, error_size, "%s: rank over 16", path);
-      goto done;
-    }
-    shape[rank++] = dim;
-    p = end;
-  }
-  int matches = rank == info->rank;
-  for (int i = 0; matches && i < rank; ++i)
-    matches = shape[i] == info->shape[i];
+  int matches = header.rank == info->rank;
+  for (int i = 0; matches && i < header.rank; ++i)
+    matches = header.shape[i] == info->shape[i];
   if (!matches) {
-    char want[256], got[256];
+    char want[256], have[256];
     format_shape(info->shape, info->rank, want, sizeof(want));
-    format_shape(shape, rank, got, sizeof(got));
+    format_shape(header.shape, header.rank, have, sizeof(have));
     fail(error, error_size, "%s: input '%s' needs shape %s, the file has %s", path, info->name,
-         want, got);
+         want, have);
     goto done;
   }
-  size_t bytes = (size_t)qopt_num_elements(info) * qopt_element_size(info->element_type);
-  if (fread(data, 1, bytes, file) != bytes)
-    goto truncated;
+  size_t size = (size_t)qopt_num_elements(info) * qopt_element_size(info->element_type);
+  if (fread(data, 1, size, file) != size) {
+    fail(error, error_size, "%s: the file is truncated", path);
+    goto done;
+  }
   status = 0;
-  goto done;
-truncated:
-  fail(error, error_size, "%s: the file is truncated", path);
 done:
-  free(header);
+  free(bytes);
   fclose(file);
   return status;
 }

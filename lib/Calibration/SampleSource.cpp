@@ -2,7 +2,8 @@
 
 #include "qopt/Calibration/SampleSource.h"
 
-#include "llvm/ADT/StringExtras.h"
+#include "qopt_npy.h"
+
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/Path.h"
 
@@ -14,33 +15,6 @@ namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-/// numpy dtype string -> ONNX element type and size.
-bool decodeDescr(llvm::StringRef descr, int &elementType, size_t &size) {
-  static const struct {
-    const char *descr;
-    int type;
-    size_t size;
-  } kTypes[] = {{"<f4", 1, 4}, {"|u1", 2, 1}, {"|i1", 3, 1}, {"<u2", 4, 2}, {"<i2", 5, 2},
-                {"<i4", 6, 4}, {"<i8", 7, 8}, {"|b1", 9, 1}, {"<f2", 10, 2}, {"<f8", 11, 8},
-                {"<u4", 12, 4}, {"<u8", 13, 8}};
-  for (const auto &entry : kTypes)
-    if (descr == entry.descr) {
-      elementType = entry.type;
-      size = entry.size;
-      return true;
-    }
-  return false;
-}
-
-/// The text after `'key':` in a .npy header dictionary.
-llvm::StringRef findValue(llvm::StringRef header, llvm::StringRef key) {
-  size_t at = header.find(("'" + key + "'").str());
-  if (at == llvm::StringRef::npos)
-    return {};
-  llvm::StringRef rest = header.drop_front(at + key.size() + 2).ltrim();
-  return rest.consume_front(":") ? rest.ltrim() : llvm::StringRef();
 }
 
 uint16_t read16(const char *p) { return llvm::support::endian::read16le(p); }
@@ -123,42 +97,24 @@ llvm::Expected<std::vector<std::pair<std::string, llvm::StringRef>>> readZipMemb
 } // namespace
 
 llvm::Expected<NpyArray> qopt::parseNpy(llvm::StringRef bytes, llvm::StringRef name) {
-  auto bad = [&](const llvm::Twine &what) { return makeError(name + ": not a readable .npy: " + what); };
-  if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
-    return bad("no NUMPY magic");
-  uint8_t major = uint8_t(bytes[6]);
-  size_t headerLength = major == 1 ? read16(bytes.data() + 8) : read32(bytes.data() + 8);
-  size_t headerStart = major == 1 ? 10 : 12;
-  if (headerStart + headerLength > bytes.size())
-    return bad("truncated header");
-  llvm::StringRef header = bytes.substr(headerStart, headerLength);
+  qopt_npy_header header;
+  char message[512];
+  std::string nameText = name.str();
+  if (qopt_npy_parse_header(bytes.data(), bytes.size(), nameText.c_str(), &header, message, sizeof(message)))
+    return makeError(message);
   NpyArray array;
-  array.name = name.str();
-  llvm::StringRef descr = findValue(header, "descr");
-  if (descr.size() < 5 || (descr[0] != '\'' && descr[0] != '"'))
-    return bad("no dtype");
-  descr = descr.substr(1, 3);
-  if (!decodeDescr(descr, array.elementType, array.elementSize))
-    return bad("unsupported dtype '" + descr + "'");
-  if (findValue(header, "fortran_order").starts_with("True"))
-    return bad("Fortran order is not supported (save a C-contiguous array)");
-  llvm::StringRef shape = findValue(header, "shape");
-  if (!shape.consume_front("("))
-    return bad("no shape");
-  shape = shape.take_until([](char c) { return c == ')'; });
-  llvm::SmallVector<llvm::StringRef> dims;
-  shape.split(dims, ',', -1, /*KeepEmpty=*/false);
+  array.name = nameText;
+  array.elementType = header.element_type;
+  array.elementSize = qopt_element_size(array.elementType);
+  if (!array.elementSize)
+    return makeError(name + ": unsupported dtype '" + header.descr + "'");
+  array.shape.assign(header.shape, header.shape + header.rank);
   size_t count = 1;
-  for (llvm::StringRef dim : dims) {
-    int64_t value;
-    if (dim.trim().getAsInteger(10, value) || value < 0)
-      return bad("bad shape");
-    array.shape.push_back(value);
-    count *= size_t(value);
-  }
-  array.data = bytes.data() + headerStart + headerLength;
-  if (size_t(bytes.end() - array.data) < count * array.elementSize)
-    return bad("the data is shorter than its shape");
+  for (int64_t d : array.shape)
+    count *= size_t(d);
+  array.data = bytes.data() + header.data_offset;
+  if (bytes.size() - header.data_offset < count * array.elementSize)
+    return makeError(name + ": the data is shorter than its shape");
   return array;
 }
 

@@ -17,7 +17,7 @@
 
 using namespace qopt;
 
-// From qopt's runtime (runtime/qopt_runtime.c), linked into this library:
+// From qopt's runtime (runtime/qopt_runtime.c), linked through QoptTarget:
 // the generated code calls it for strided copies.
 extern "C" void memrefCopy(int64_t elementSize, void *source, void *destination);
 

@@ -2,6 +2,8 @@
 
 #include "qopt/Target/CpuObject.h"
 
+#include "qopt_runtime.h" // qopt_element_size
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -49,21 +51,6 @@ static int getRuntimeElementType(mlir::Type type) {
   return 0;
 }
 
-size_t qopt::getElementSize(int elementType) {
-  switch (elementType) {
-  case 2: case 3: case 9: // uint8, int8, bool
-    return 1;
-  case 4: case 5: case 10: case 16: // uint16, int16, float16, bfloat16
-    return 2;
-  case 1: case 6: case 12: // float, int32, uint32
-    return 4;
-  case 7: case 11: case 13: // int64, double, uint64
-    return 8;
-  default:
-    return 0;
-  }
-}
-
 int64_t BoundaryTensor::getNumElements() const {
   int64_t count = 1;
   for (int64_t d : shape)
@@ -71,7 +58,9 @@ int64_t BoundaryTensor::getNumElements() const {
   return count;
 }
 
-size_t BoundaryTensor::getByteSize() const { return size_t(getNumElements()) * getElementSize(elementType); }
+size_t BoundaryTensor::getByteSize() const {
+  return size_t(getNumElements()) * qopt_element_size(elementType);
+}
 
 llvm::Expected<ModelSignature> qopt::getModelSignature(mlir::func::FuncOp function) {
   ModelSignature signature;

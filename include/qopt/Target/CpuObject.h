@@ -43,9 +43,6 @@ struct BoundaryTensor {
   size_t getByteSize() const;
 };
 
-/// Bytes of one element of an ONNX element type (0 if unknown).
-size_t getElementSize(int elementType);
-
 struct ModelSignature {
   llvm::SmallVector<BoundaryTensor> inputs, outputs;
 };
