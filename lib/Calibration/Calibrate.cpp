@@ -7,6 +7,7 @@
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Execution/JitModel.h"
 #include "qopt/Support/CalibrationAttributes.h"
+#include "qopt/Support/ProgressBar.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -14,8 +15,6 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/Support/Format.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
 #include <optional>
@@ -68,29 +67,6 @@ void annotate(mlir::Operation *layer, const ActivationStatistics &stats) {
 }
 
 } // namespace
-
-ProgressBar::ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds)
-    : label(label.str()), total(total), enabled(enabled), delay(delaySeconds), start(now()) {}
-
-ProgressBar::~ProgressBar() {
-  if (shown)
-    llvm::errs() << "\n";
-}
-
-void ProgressBar::update(int64_t done) {
-  double elapsed = now() - start;
-  if (!enabled || (!shown && elapsed < delay))
-    return;
-  shown = true;
-  const int width = 30;
-  int filled = total > 0 ? int(width * done / total) : width;
-  double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
-  double left = rate > 0 ? double(total - done) / rate : 0.0;
-  llvm::errs() << "\r" << label << " [" << std::string(size_t(filled), '#')
-               << std::string(size_t(width - filled), ' ') << "] " << done << "/" << total
-               << llvm::format(" %.1f s, %.1f s left ", elapsed, left);
-  llvm::errs().flush();
-}
 
 llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::StringRef entryName,
                                                    llvm::StringRef dataPath,

@@ -16,6 +16,7 @@
 
 #include "qopt/Calibration/Calibrate.h"
 #include "qopt/Calibration/SampleSource.h"
+#include "qopt/Support/ProgressBar.h"
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Execution/Fidelity.h"
 #include "qopt/Execution/JitModel.h"

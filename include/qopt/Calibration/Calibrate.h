@@ -41,21 +41,6 @@ struct CalibrationSummary {
 llvm::Expected<CalibrationSummary> calibrate(mlir::ModuleOp module, llvm::StringRef entryName,
                                              llvm::StringRef dataPath, const CalibrationOptions &options);
 
-/// A progress bar on stderr that appears only once `delaySeconds` passed.
-class ProgressBar {
-public:
-  ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds = 1.0);
-  ~ProgressBar();
-  void update(int64_t done);
-
-private:
-  std::string label;
-  int64_t total;
-  bool enabled, shown = false;
-  double delay;
-  double start;
-};
-
 } // namespace qopt
 
 #endif // QOPT_CALIBRATION_CALIBRATE_H
