@@ -86,10 +86,31 @@ LogicalResult exposeLayerOutputs(mlir::ModuleOp module) {
   return pm.run(module);
 }
 
+/// Output buffers of one model and the pointers `JitModel::run` takes.
+struct OutputBuffers {
+  explicit OutputBuffers(const JitModel &model) : data(model.allocateOutputs()) {
+    for (std::vector<char> &buffer : data)
+      pointers.push_back(buffer.data());
+  }
+  const float *floats(unsigned output) const { return reinterpret_cast<const float *>(data[output].data()); }
+  std::vector<std::vector<char>> data;
+  std::vector<void *> pointers;
+};
+
+/// One float output (or layer probe) of a model compared with the reference.
+struct Compared {
+  std::string name;
+  unsigned output; // index among the model's outputs
+  size_t size;
+  FidelityAccumulator fidelity;
+};
+
 struct Comparison {
   std::string recipe;
   double bitsPerWeight = 0;
-  std::vector<std::pair<std::string, FidelityAccumulator>> outputs, layers;
+  std::unique_ptr<JitModel> model;
+  std::unique_ptr<OutputBuffers> buffers;
+  std::vector<Compared> outputs, layers;
 };
 
 json::Value toJson(double value) {
@@ -144,7 +165,6 @@ int qopt::runEval() {
   auto function = floatModule->lookupSymbol<mlir::func::FuncOp>(getEntryName());
   const unsigned modelOutputs = function.getNumResults();
   std::vector<Comparison> comparisons;
-  std::vector<std::unique_ptr<JitModel>> models;
   for (const Recipe *recipe : recipes) {
     mlir::OwningOpRef<mlir::ModuleOp> quantized = floatModule->clone();
     if (int status = runQuantizePhase(*quantized, *recipe, kTool))
@@ -163,11 +183,13 @@ int qopt::runEval() {
     for (auto [i, output] : llvm::enumerate(signature.outputs)) {
       if (output.elementType != 1)
         continue; // only float outputs are compared
-      FidelityAccumulator accumulator(output.shape.empty() ? 1 : output.shape.back());
-      (i < modelOutputs ? comparison.outputs : comparison.layers).emplace_back(output.name, accumulator);
+      Compared compared{output.name, unsigned(i), size_t(output.getNumElements()),
+                        FidelityAccumulator(output.shape.empty() ? 1 : output.shape.back())};
+      (i < modelOutputs ? comparison.outputs : comparison.layers).push_back(std::move(compared));
     }
+    comparison.buffers = std::make_unique<OutputBuffers>(**model);
+    comparison.model = std::move(*model);
     comparisons.push_back(std::move(comparison));
-    models.push_back(std::move(*model));
   }
 
   std::vector<std::vector<char>> inputs = (*source)->allocateInputs();
@@ -177,32 +199,17 @@ int qopt::runEval() {
     inputPointers.push_back(buffer.data());
     fillPointers.push_back(buffer.data());
   }
-  auto pointers = [](std::vector<std::vector<char>> &buffers) {
-    std::vector<void *> result;
-    for (auto &buffer : buffers)
-      result.push_back(buffer.data());
-    return result;
-  };
-  std::vector<std::vector<char>> referenceOutputs = (*floatModel)->allocateOutputs();
-  std::vector<void *> referencePointers = pointers(referenceOutputs);
-  std::vector<std::vector<std::vector<char>>> testOutputs;
-  for (auto &model : models)
-    testOutputs.push_back(model->allocateOutputs());
+  OutputBuffers floatOutputs(**floatModel);
   ProgressBar progress("evaluating", samples, true);
   for (int64_t s = 0; s < samples; ++s) {
     (*source)->fill(s, fillPointers);
-    (*floatModel)->run(inputPointers, referencePointers);
-    for (auto [model, outputs, comparison] : llvm::zip_equal(models, testOutputs, comparisons)) {
-      model->run(inputPointers, pointers(outputs));
-      size_t next = 0;
-      for (auto [i, output] : llvm::enumerate(model->getSignature().outputs)) {
-        if (output.elementType != 1)
-          continue;
-        auto &[name, accumulator] =
-            i < modelOutputs ? comparison.outputs[next++] : comparison.layers[i - modelOutputs];
-        accumulator.add(reinterpret_cast<const float *>(referenceOutputs[i].data()),
-                        reinterpret_cast<const float *>(outputs[i].data()), size_t(output.getNumElements()));
-      }
+    (*floatModel)->run(inputPointers, floatOutputs.pointers);
+    for (Comparison &comparison : comparisons) {
+      comparison.model->run(inputPointers, comparison.buffers->pointers);
+      for (std::vector<Compared> *list : {&comparison.outputs, &comparison.layers})
+        for (Compared &compared : *list)
+          compared.fidelity.add(floatOutputs.floats(compared.output), comparison.buffers->floats(compared.output),
+                                compared.size);
     }
     progress.update(s + 1);
   }
@@ -211,8 +218,9 @@ int qopt::runEval() {
     json::Array results;
     for (const Comparison &comparison : comparisons) {
       json::Array outputs, layers;
-      for (const auto &[name, fidelity] : comparison.outputs) {
-        json::Object entry{{"name", name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}};
+      for (const Compared &compared : comparison.outputs) {
+        const FidelityAccumulator &fidelity = compared.fidelity;
+        json::Object entry{{"name", compared.name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}};
         if (fidelity.isDistribution()) {
           entry["kld"] = fidelity.getMeanKld();
           entry["top1_agreement"] = fidelity.getTop1Agreement();
@@ -220,8 +228,8 @@ int qopt::runEval() {
         }
         outputs.push_back(std::move(entry));
       }
-      for (const auto &[name, fidelity] : comparison.layers)
-        layers.push_back(json::Object{{"name", name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}});
+      for (const Compared &compared : comparison.layers)
+        layers.push_back(json::Object{{"name", compared.name}, {"sqnr_db", toJson(compared.fidelity.getSqnrDb())}});
       json::Object result{{"recipe", comparison.recipe},
                           {"bits_per_weight", comparison.bitsPerWeight},
                           {"outputs", std::move(outputs)}};
@@ -239,17 +247,19 @@ int qopt::runEval() {
   outs() << formatv("{0,-20} {1,6} {2,-14} {3,11} {4,8} {5,9}\n", "recipe", "bpw", "output", "KLD", "top-1",
                     "SQNR dB");
   for (const Comparison &comparison : comparisons)
-    for (const auto &[name, fidelity] : comparison.outputs)
+    for (const Compared &compared : comparison.outputs) {
+      const FidelityAccumulator &fidelity = compared.fidelity;
       outs() << formatv("{0,-20} {1,6:f2} {2,-14} {3,11} {4,8} {5,9:f2}\n", comparison.recipe,
-                        comparison.bitsPerWeight, name,
+                        comparison.bitsPerWeight, compared.name,
                         fidelity.isDistribution() ? formatv("{0:e3}", fidelity.getMeanKld()).str() : "-",
                         fidelity.isDistribution() ? formatv("{0:p2}", fidelity.getTop1Agreement()).str() : "-",
                         fidelity.getSqnrDb());
+    }
   if (perLayer)
     for (const Comparison &comparison : comparisons) {
       outs() << formatv("\n{0}: SQNR of each layer's output (dB)\n", comparison.recipe);
-      for (const auto &[name, fidelity] : comparison.layers)
-        outs() << formatv("  {0,-40} {1,8:f2}\n", name, fidelity.getSqnrDb());
+      for (const Compared &compared : comparison.layers)
+        outs() << formatv("  {0,-40} {1,8:f2}\n", compared.name, compared.fidelity.getSqnrDb());
     }
   return 0;
 }
