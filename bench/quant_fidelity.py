@@ -188,15 +188,18 @@ def main(argv=None):
         np.save(f"{work}/calib.npy", calib)
         reference = run_ort(args.model, evaluation)
         rows = []
-        for recipe in filter(None, args.recipes.split(",")):
+        recipes = list(filter(None, args.recipes.split(",")))
+        bits = {}
+        if recipes:  # bits per weight of every recipe, from one `qopt eval`
+            info = subprocess.run([args.qopt, "eval", args.model, "--recipe", ",".join(recipes), "--data",
+                                   f"{work}/calib.npy", "--samples", "1", "--calib", f"{work}/calib.npy", "--json"],
+                                  check=True, capture_output=True, text=True)
+            bits = {r["recipe"]: r["bits_per_weight"] for r in json.loads(info.stdout)["results"]}
+        for recipe in recipes:
             executable = f"{work}/{recipe}"
             subprocess.run([args.qopt, "compile", args.model, "--recipe", recipe, "--calib", f"{work}/calib.npy",
                             "-o", executable], check=True, stderr=subprocess.DEVNULL)
-            info = subprocess.run([args.qopt, "eval", args.model, "--recipe", recipe, "--data",
-                                   f"{work}/calib.npy", "--samples", "1", "--calib", f"{work}/calib.npy", "--json"],
-                                  check=True, capture_output=True, text=True)
-            bpw = json.loads(info.stdout)["results"][0]["bits_per_weight"]
-            rows.append({"contender": f"qopt {recipe}", "bits_per_weight": bpw,
+            rows.append({"contender": f"qopt {recipe}", "bits_per_weight": bits[recipe],
                          **metrics(reference, run_qopt_executable(executable, evaluation, work))})
         for name, path, note in ort_contenders(args.model, calib, work):
             if path is None:
