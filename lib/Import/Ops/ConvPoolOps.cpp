@@ -127,17 +127,33 @@ AffineExpr windowExpr(OpBuilder &b, const Window &w, size_t i, unsigned outDim, 
   return b.getAffineDimExpr(outDim) * w.strides[i] + b.getAffineDimExpr(kDim) * w.dilations[i];
 }
 
-LogicalResult importConv(NodeImporter &node) {
-  Value x = node.getInput(0), weight = node.getInput(1), bias = node.getInput(2);
-  if (!x || !weight)
+/// X, W and the optional bias B of Conv and ConvTranspose: X and W float
+/// tensors of one element type and one rank >= 3.
+struct ConvOperands {
+  Value x, weight, bias;
+  RankedTensorType xType, wType;
+};
+
+FailureOr<ConvOperands> getConvOperands(NodeImporter &node) {
+  ConvOperands operands{node.getInput(0), node.getInput(1), node.getInput(2), {}, {}};
+  if (!operands.x || !operands.weight)
     return node.emitError() << "needs X and W";
-  auto xType = cast<RankedTensorType>(x.getType());
-  auto wType = cast<RankedTensorType>(weight.getType());
-  Type elementType = xType.getElementType();
-  if (!isa<FloatType>(elementType) || wType.getElementType() != elementType)
+  operands.xType = cast<RankedTensorType>(operands.x.getType());
+  operands.wType = cast<RankedTensorType>(operands.weight.getType());
+  if (!isa<FloatType>(operands.xType.getElementType()) ||
+      operands.wType.getElementType() != operands.xType.getElementType())
     return node.emitError() << "needs float X and W of one type";
-  if (xType.getRank() < 3 || wType.getRank() != xType.getRank())
+  if (operands.xType.getRank() < 3 || operands.wType.getRank() != operands.xType.getRank())
     return node.emitError() << "X and W must have the same rank >= 3";
+  return operands;
+}
+
+LogicalResult importConv(NodeImporter &node) {
+  FailureOr<ConvOperands> operands = getConvOperands(node);
+  if (failed(operands))
+    return failure();
+  auto [x, weight, bias, xType, wType] = *operands;
+  Type elementType = xType.getElementType();
   const size_t rank = xType.getRank() - 2;
   int64_t n = xType.getDimSize(0), c = xType.getDimSize(1), m = wType.getDimSize(0);
   int64_t groups = node.getInt("group", 1);
@@ -407,15 +423,11 @@ LogicalResult importGlobalPool(NodeImporter &node, PoolKind kind) {
 /// dilation*(k-1) - pad, and convolved with the spatially flipped kernel
 /// whose in/out channels are swapped, per group.
 LogicalResult importConvTranspose(NodeImporter &node) {
-  Value x = node.getInput(0), weight = node.getInput(1), bias = node.getInput(2);
-  if (!x || !weight)
-    return node.emitError() << "needs X and W";
-  auto xType = cast<RankedTensorType>(x.getType());
-  auto wType = cast<RankedTensorType>(weight.getType());
+  FailureOr<ConvOperands> operands = getConvOperands(node);
+  if (failed(operands))
+    return failure();
+  auto [x, weight, bias, xType, wType] = *operands;
   Type elementType = xType.getElementType();
-  if (!isa<FloatType>(elementType) || wType.getElementType() != elementType ||
-      xType.getRank() < 3 || wType.getRank() != xType.getRank())
-    return node.emitError() << "needs float X and W of one rank >= 3";
   const size_t rank = xType.getRank() - 2;
   int64_t n = xType.getDimSize(0), c = xType.getDimSize(1);
   int64_t groups = node.getInt("group", 1);
