@@ -48,22 +48,18 @@ struct QuantizeActivationsPass : qopt::impl::QuantizeActivationsBase<QuantizeAct
     WalkResult result = getOperation()->walk([&](QLinearOp op) {
       FloatAttr scale;
       if (*parsedGranularity == Granularity::per_tensor) {
-        double range = 0.0;
-        if (quantile < 0) {
-          auto absMax = op->getAttrOfType<FloatAttr>(calib::kAbsMax);
-          if (absMax)
-            range = absMax.getValueAsDouble();
-        } else if (auto quantiles = op->getAttrOfType<DenseElementsAttr>(calib::kAbsQuantiles)) {
-          range = double(quantiles.getValues<float>()[quantile]);
-        }
-        if (!op->hasAttr(calib::kAbsMax)) {
+        auto absMax = op->getAttrOfType<FloatAttr>(calib::kAbsMax);
+        auto quantiles = op->getAttrOfType<DenseElementsAttr>(calib::kAbsQuantiles);
+        if (!absMax || !quantiles) {
           op.emitOpError("needs calibration statistics for a static activation scale "
                          "(qopt compile --calib samples)");
           return WalkResult::interrupt();
         }
+        double calibratedRange =
+            quantile < 0 ? absMax.getValueAsDouble() : double(quantiles.getValues<float>()[quantile]);
         // A layer whose input was always zero keeps scale 1.
         scale = FloatAttr::get(Float32Type::get(&getContext()),
-                               range > 0.0 ? range / parsed->getMaxMagnitude() : 1.0);
+                               calibratedRange > 0.0 ? calibratedRange / parsed->getMaxMagnitude() : 1.0);
       }
       op.setActAttr(ActQuantAttr::get(&getContext(), *parsed, *parsedGranularity, scale));
       ++numQuantized;
