@@ -3,6 +3,7 @@
 #include "qopt/Calibration/Calibrate.h"
 
 #include "qopt/Calibration/ActivationStatistics.h"
+#include "qopt/Calibration/ImagePatches.h"
 #include "qopt/Calibration/SampleSource.h"
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Execution/JitModel.h"
@@ -34,7 +35,7 @@ double now() {
 llvm::SmallVector<mlir::Operation *> getLayers(mlir::ModuleOp module) {
   llvm::SmallVector<mlir::Operation *> layers;
   module->walk([&](mlir::Operation *op) {
-    if (mlir::isa<LinearOp, QLinearOp>(op))
+    if (mlir::isa<LinearOp, QLinearOp, Conv2DOp, QConv2DOp>(op))
       layers.push_back(op);
   });
   return layers;
@@ -66,6 +67,41 @@ void annotate(mlir::Operation *layer, const ActivationStatistics &stats) {
   }
 }
 
+template <typename Conv2DLikeOp>
+PatchGeometry getPatchGeometry(Conv2DLikeOp op, llvm::ArrayRef<int64_t> kernel) {
+  llvm::ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+  PatchGeometry g;
+  g.batch = shape[0];
+  g.channels = shape[1];
+  g.height = shape[2];
+  g.width = shape[3];
+  g.kernel = {kernel[0], kernel[1]};
+  g.strides = {op.getStrides()[0], op.getStrides()[1]};
+  g.dilations = {op.getDilations()[0], op.getDilations()[1]};
+  llvm::ArrayRef<int64_t> pads = op.getPads();
+  g.pads = {pads[0], pads[1], pads[2], pads[3]};
+  g.groups = int64_t(op.getGroups());
+  return g;
+}
+
+/// The image patches a convolution multiplies; std::nullopt for linears.
+std::optional<PatchGeometry> getLayerPatches(mlir::Operation *layer) {
+  if (auto conv = mlir::dyn_cast<Conv2DOp>(layer))
+    return getPatchGeometry(conv, conv.getWeight().getType().getShape().drop_front(2));
+  if (auto conv = mlir::dyn_cast<QConv2DOp>(layer))
+    return getPatchGeometry(conv, conv.getKernel());
+  return std::nullopt;
+}
+
+/// Where statistics come from: the rows of a probe's last dimension (shared
+/// by every linear layer reading that tensor), or the image patches of one
+/// convolution's input.
+struct Collector {
+  unsigned output;
+  std::optional<PatchGeometry> patches;
+  std::unique_ptr<ActivationStatistics> stats;
+};
+
 } // namespace
 
 llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::StringRef entryName,
@@ -87,9 +123,11 @@ llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::
       return makeError("inserting calibration probes failed");
   }
   std::vector<int64_t> layerProbe;
+  std::vector<std::optional<PatchGeometry>> layerPatches;
   for (mlir::Operation *layer : getLayers(*probed)) {
     auto probe = layer->getOperand(0).getDefiningOp<ObserveOp>();
     layerProbe.push_back(probe ? int64_t(probe.getId()) : -1);
+    layerPatches.push_back(getLayerPatches(layer));
   }
   {
     mlir::PassManager pm(module.getContext());
@@ -115,14 +153,32 @@ llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::
   if (!source)
     return source.takeError();
 
-  // Statistics per probe: rows of the last dimension. Probes feeding a
-  // qopt.linear whose weight is constant also get Hessians.
-  llvm::DenseMap<int64_t, std::unique_ptr<ActivationStatistics>> statistics;
-  for (auto [id, output] : probeOutput) {
+  // One collector per probe read by linear layers, one per convolution;
+  // layers with constant weights also get Hessians (not grouped
+  // convolutions: GPTQ would need one per group).
+  std::vector<Collector> collectors;
+  std::vector<int64_t> layerCollector;
+  llvm::DenseMap<int64_t, size_t> probeCollector;
+  for (auto [id, patches] : llvm::zip_equal(layerProbe, layerPatches)) {
+    if (id < 0 || !probeOutput.count(id)) {
+      layerCollector.push_back(-1);
+      continue;
+    }
+    if (!patches)
+      if (auto it = probeCollector.find(id); it != probeCollector.end()) {
+        layerCollector.push_back(int64_t(it->second));
+        continue;
+      }
+    unsigned output = probeOutput[id];
     const BoundaryTensor &tensor = signature.outputs[output];
     if (tensor.elementType != 1)
       return makeError("probe '" + tensor.name + "' is not f32; calibration reads f32 activations");
-    statistics[id] = std::make_unique<ActivationStatistics>(tensor.shape.back(), options.hessians);
+    int64_t channels = patches ? patches->getPatchSize() : tensor.shape.back();
+    bool hessian = options.hessians && (!patches || patches->groups == 1);
+    if (!patches)
+      probeCollector[id] = collectors.size();
+    layerCollector.push_back(int64_t(collectors.size()));
+    collectors.push_back({output, patches, std::make_unique<ActivationStatistics>(channels, hessian)});
   }
 
   int64_t samples = (*source)->getNumSamples();
@@ -138,20 +194,27 @@ llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::
   }
   for (auto &buffer : outputs)
     outputPointers.push_back(buffer.data());
+  std::vector<float> patchRows;
   ProgressBar progress("calibrating", samples, options.progress);
   for (int64_t s = 0; s < samples; ++s) {
     (*source)->fill(s, fillPointers);
     (*model)->run(inputPointers, outputPointers);
-    for (auto &[id, stats] : statistics) {
-      const std::vector<char> &buffer = outputs[probeOutput[id]];
-      int64_t rows = int64_t(buffer.size() / sizeof(float)) / stats->getChannels();
-      stats->add(reinterpret_cast<const float *>(buffer.data()), rows);
+    for (Collector &collector : collectors) {
+      const std::vector<char> &buffer = outputs[collector.output];
+      const float *data = reinterpret_cast<const float *>(buffer.data());
+      if (collector.patches) {
+        extractPatches(data, *collector.patches, patchRows);
+        collector.stats->add(patchRows.data(), collector.patches->getNumPatches());
+        continue;
+      }
+      int64_t rows = int64_t(buffer.size() / sizeof(float)) / collector.stats->getChannels();
+      collector.stats->add(data, rows);
     }
     progress.update(s + 1);
   }
-  for (auto [layer, id] : llvm::zip_equal(layers, layerProbe))
-    if (id >= 0)
-      annotate(layer, *statistics[id]);
+  for (auto [layer, index] : llvm::zip_equal(layers, layerCollector))
+    if (index >= 0)
+      annotate(layer, *collectors[size_t(index)].stats);
   summary.samples = samples;
   summary.seconds = now() - start;
   return summary;

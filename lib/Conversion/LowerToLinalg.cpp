@@ -6,6 +6,7 @@
 #include "LinearProduct.h"
 
 #include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/Convolution.h"
 #include "qopt/Support/TensorOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,6 +37,19 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   }
 };
 
+struct LowerConv2D : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
+    Value result = buildConvolution(rewriter, op.getLoc(), op.getInput(), op.getWeight(),
+                                    getConvolutionGeometry(op), op.getResult().getType());
+    if (Value bias = op.getBias())
+      result = buildChannelBiasAdd(rewriter, op.getLoc(), result, bias);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -46,7 +60,7 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
     // What is left has no lowering: say so at the op rather than fail later
     // in bufferization with a less helpful message.
     WalkResult unlowered = getOperation()->walk([](Operation *op) {
-      if (!isa<LinearOp, QLinearOp, DequantizeOp, QuantizeOp, NormOp, HadamardOp, ObserveOp>(op))
+      if (!isa<LinearOp, QLinearOp, Conv2DOp, QConv2DOp, DequantizeOp, QuantizeOp, NormOp, HadamardOp, ObserveOp>(op))
         return WalkResult::advance();
       op->emitOpError("has no lowering to linalg yet (quantized activations, outliers, "
                       "non-row_major layouts, norms, rotations and probes come with their passes)");
@@ -60,5 +74,5 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
 } // namespace
 
 void qopt::populateLinearToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerLinear>(patterns.getContext());
+  patterns.add<LowerLinear, LowerConv2D>(patterns.getContext());
 }

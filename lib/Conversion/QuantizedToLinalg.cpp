@@ -1,9 +1,9 @@
 //===- QuantizedToLinalg.cpp - reference lowering of quantized ops --------===//
 //
 // The reference semantics of qopt's quantized ops as linalg on tensors:
-// qopt.qlinear unpacks and dequantizes its weight into a float [N, K] tensor
-// and multiplies by it (its input first quantized and dequantized when it
-// has an activation scheme); qopt.dequantize is elementwise. Every format of
+// qopt.qlinear and qopt.qconv2d unpack and dequantize their weight into a
+// float [N, K] tensor and multiply or convolve by it (the input first
+// quantized and dequantized when they have an activation scheme); qopt.dequantize is elementwise. Every format of
 // #qopt.format decodes here: integers exactly, mini-floats and NF4 through
 // their code tables, lut<N> through the codebook operand, e8m0 scales as
 // powers of two. The fast kernels (no float weights in memory) replace this
@@ -18,6 +18,8 @@
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/NumberFormat.h"
+#include "qopt/Support/Convolution.h"
+#include "qopt/Support/TensorOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -121,7 +123,56 @@ Value decodeScale(OpBuilder &b, Location l, Value scale, Type floatType) {
   return convertFloat(b, l, arith::BitcastOp::create(b, l, b.getF32Type(), pattern), floatType);
 }
 
-/// weight[n, k] = scale[n, k / group] * (value(code[n, k]) - zero[n, k / group])
+/// The float [N, K] matrix of row_major packed codes:
+/// weight[n, k] = scale[n, k / group] * (value(code[n, k]) - zero[n, k / group]).
+Value buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberFormat format, Value packed,
+                             Value scales, Value zeros, Value codebook, int64_t n, int64_t k,
+                             int64_t group, Type floatType) {
+  int64_t rowBytes = cast<RankedTensorType>(packed.getType()).getDimSize(1);
+  unsigned bits = format.getCodeBits();
+  MLIRContext *context = rewriter.getContext();
+  Value table = format.getDecodeTable().empty() ? Value() : buildCodeTable(rewriter, loc, format);
+  AffineMap groupMap = AffineMap::get(
+      2, 0, {rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1).floorDiv(group)}, context);
+  SmallVector<Value> inputs = {scales};
+  SmallVector<AffineMap> maps = {groupMap};
+  if (zeros) {
+    inputs.push_back(zeros);
+    maps.push_back(groupMap);
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(2, context));
+  bool hasZeros = bool(zeros);
+  auto weightType = RankedTensorType::get({n, k}, floatType);
+  Value init = tensor::EmptyOp::create(rewriter, loc, weightType.getShape(), floatType);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{weightType}, inputs, ValueRange{init}, maps,
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               Value row = linalg::IndexOp::create(b, l, 0), column = linalg::IndexOp::create(b, l, 1);
+               Value code = extractPackedCode(b, l, packed, row, column, bits, rowBytes);
+               Value value;
+               if (format.needsCodebook()) {
+                 Value index = arith::IndexCastUIOp::create(b, l, b.getIndexType(), code);
+                 auto codebookType = cast<RankedTensorType>(codebook.getType());
+                 SmallVector<Value> coordinates;
+                 if (codebookType.getRank() >= 2)
+                   coordinates.push_back(row);
+                 if (codebookType.getRank() == 3)
+                   coordinates.push_back(arith::DivUIOp::create(b, l, column, indexConstant(b, l, group)));
+                 coordinates.push_back(index);
+                 value = convertFloat(b, l, tensor::ExtractOp::create(b, l, codebook, coordinates), floatType);
+               } else {
+                 value = decodeCode(b, l, format, code, table, floatType);
+               }
+               if (hasZeros)
+                 value = arith::SubFOp::create(b, l, value, decodeZero(b, l, format, args[1], floatType));
+               Value scaled = arith::MulFOp::create(b, l, decodeScale(b, l, args[0], floatType), value);
+               linalg::YieldOp::create(b, l, scaled);
+             })
+      .getResult(0);
+}
+
+/// x W^T + b with W dequantized, x fake-quantized first when `act` is set.
 struct LowerQLinear : OpRewritePattern<QLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -131,59 +182,42 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
       return rewriter.notifyMatchFailure(op, "outliers, other layouts and dynamic shapes have no "
                                              "reference lowering yet");
     Location loc = op.getLoc();
-    NumberFormat format = op.getFormat().getValue();
-    Type floatType = op.getResult().getType().getElementType();
-    int64_t n = op.getNumOutputs(), k = op.getReductionSize(), group = op.getGroup();
-    int64_t rowBytes = op.getPacked().getType().getDimSize(1);
-    unsigned bits = format.getCodeBits();
-    MLIRContext *context = rewriter.getContext();
-
-    Value table = format.getDecodeTable().empty() ? Value() : buildCodeTable(rewriter, loc, format);
-    Value packed = op.getPacked(), codebook = op.getCodebook();
-    AffineMap groupMap = AffineMap::get(
-        2, 0, {rewriter.getAffineDimExpr(0), rewriter.getAffineDimExpr(1).floorDiv(group)}, context);
-    SmallVector<Value> inputs = {op.getScales()};
-    SmallVector<AffineMap> maps = {groupMap};
-    if (Value zeros = op.getZeros()) {
-      inputs.push_back(zeros);
-      maps.push_back(groupMap);
-    }
-    maps.push_back(AffineMap::getMultiDimIdentityMap(2, context));
-    bool hasZeros = bool(op.getZeros());
-    auto weightType = RankedTensorType::get({n, k}, floatType);
-    Value init = tensor::EmptyOp::create(rewriter, loc, weightType.getShape(), floatType);
-    Value weight =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{weightType}, inputs, ValueRange{init}, maps,
-            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value row = linalg::IndexOp::create(b, l, 0), column = linalg::IndexOp::create(b, l, 1);
-              Value code = extractPackedCode(b, l, packed, row, column, bits, rowBytes);
-              Value value;
-              if (format.needsCodebook()) {
-                Value index = arith::IndexCastUIOp::create(b, l, b.getIndexType(), code);
-                auto codebookType = cast<RankedTensorType>(codebook.getType());
-                SmallVector<Value> coordinates;
-                if (codebookType.getRank() >= 2)
-                  coordinates.push_back(row);
-                if (codebookType.getRank() == 3)
-                  coordinates.push_back(arith::DivUIOp::create(b, l, column, indexConstant(b, l, group)));
-                coordinates.push_back(index);
-                value = convertFloat(b, l, tensor::ExtractOp::create(b, l, codebook, coordinates), floatType);
-              } else {
-                value = decodeCode(b, l, format, code, table, floatType);
-              }
-              if (hasZeros)
-                value = arith::SubFOp::create(b, l, value, decodeZero(b, l, format, args[1], floatType));
-              Value scaled = arith::MulFOp::create(b, l, decodeScale(b, l, args[0], floatType), value);
-              linalg::YieldOp::create(b, l, scaled);
-            })
-            .getResult(0);
+    Value weight = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
+                                          op.getScales(), op.getZeros(), op.getCodebook(),
+                                          op.getNumOutputs(), op.getReductionSize(), op.getGroup(),
+                                          op.getResult().getType().getElementType());
     Value input = op.getInput();
     if (ActQuantAttr act = op.getActAttr())
       input = buildFakeQuantizedActivation(rewriter, loc, input, act);
     rewriter.replaceOp(op, buildLinearProduct(rewriter, loc, input, weight, op.getBias(),
                                               op.getResult().getType()));
+    return success();
+  }
+};
+
+/// The convolution by the dequantized [F, C / groups, KH, KW] weight.
+struct LowerQConv2D : OpRewritePattern<QConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QConv2DOp op, PatternRewriter &rewriter) const override {
+    if (op.getLayout() != PackedLayout::row_major)
+      return rewriter.notifyMatchFailure(op, "other layouts have no reference lowering yet");
+    Location loc = op.getLoc();
+    RankedTensorType resultType = op.getResult().getType();
+    int64_t f = op.getNumOutputs(), k = op.getReductionSize();
+    Value matrix = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
+                                          op.getScales(), op.getZeros(), Value(), f, k, op.getGroup(),
+                                          resultType.getElementType());
+    ArrayRef<int64_t> kernel = op.getKernel();
+    int64_t channels = op.getInput().getType().getDimSize(1) / op.getGroups();
+    Value weight = buildStaticReshape(rewriter, loc, matrix, {f, channels, kernel[0], kernel[1]});
+    Value input = op.getInput();
+    if (ActQuantAttr act = op.getActAttr())
+      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    Value result = buildConvolution(rewriter, loc, input, weight, getConvolutionGeometry(op), resultType);
+    if (Value bias = op.getBias())
+      result = buildChannelBiasAdd(rewriter, loc, result, bias);
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -258,5 +292,5 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
 } // namespace
 
 void qopt::populateQuantizedToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerQLinear, LowerDequantize>(patterns.getContext());
+  patterns.add<LowerQLinear, LowerQConv2D, LowerDequantize>(patterns.getContext());
 }

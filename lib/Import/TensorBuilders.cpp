@@ -177,16 +177,3 @@ Value qopt::buildReduction(OpBuilder &builder, Location loc, Value input, ArrayR
       .getResult(0);
 }
 
-Value qopt::buildMultiplyAccumulate(OpBuilder &builder, Location loc, ValueRange inputs,
-                                    ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
-                                    RankedTensorType resultType) {
-  const unsigned accumulator = inputs.size();
-  return linalg::GenericOp::create(
-             builder, loc, TypeRange{resultType}, inputs,
-             ValueRange{buildZeroFilled(builder, loc, resultType)}, maps, iterators,
-             [accumulator](OpBuilder &b, Location l, ValueRange args) {
-               Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-               linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, args[accumulator], product)});
-             })
-      .getResult(0);
-}

@@ -39,15 +39,6 @@ std::optional<HostInts>
 evaluateElementwise(llvm::ArrayRef<HostInts> inputs,
                     llvm::function_ref<int64_t(llvm::ArrayRef<int64_t>)> fn);
 
-/// A linalg.generic computing result += inputs[0] * inputs[1] over the
-/// iteration space of `maps` (one per input, then the result's), starting
-/// from zeros: the body of matmuls and convolutions. Inputs past the second
-/// only give loops their bounds (a window operand).
-mlir::Value buildMultiplyAccumulate(mlir::OpBuilder &builder, mlir::Location loc,
-                                    mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> maps,
-                                    llvm::ArrayRef<mlir::utils::IteratorType> iterators,
-                                    mlir::RankedTensorType resultType);
-
 /// Normalizes ONNX axes (negative counts from the end) against `rank`,
 /// sorted and unique; emits an error on the node and returns std::nullopt
 /// when an axis is out of range.

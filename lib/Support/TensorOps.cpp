@@ -50,3 +50,17 @@ Value qopt::buildStaticReshape(OpBuilder &b, Location loc, Value value, ArrayRef
     return tensor::CollapseShapeOp::create(b, loc, target, flat, ArrayRef<ReassociationIndices>{});
   return tensor::ExpandShapeOp::create(b, loc, target, flat, allDims(target.getRank()));
 }
+
+Value qopt::buildMultiplyAccumulate(OpBuilder &builder, Location loc, ValueRange inputs,
+                                    ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+                                    RankedTensorType resultType) {
+  const unsigned accumulator = inputs.size();
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{resultType}, inputs,
+             ValueRange{buildZeroFilled(builder, loc, resultType)}, maps, iterators,
+             [accumulator](OpBuilder &b, Location l, ValueRange args) {
+               Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+               linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, args[accumulator], product)});
+             })
+      .getResult(0);
+}

@@ -1,4 +1,4 @@
-//===- InsertProbes.cpp - qopt.observe on linear inputs and outputs -------===//
+//===- InsertProbes.cpp - qopt.observe on layer inputs and outputs --------===//
 
 #include "qopt/Transforms/Passes.h"
 
@@ -22,7 +22,7 @@ namespace {
 std::string getLayerName(Operation *op, int64_t index) {
   if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
     return name.getName().str();
-  return "linear" + std::to_string(index);
+  return "layer" + std::to_string(index);
 }
 
 struct InsertProbesPass : qopt::impl::InsertProbesBase<InsertProbesPass> {
@@ -33,12 +33,13 @@ struct InsertProbesPass : qopt::impl::InsertProbesBase<InsertProbesPass> {
     getOperation()->walk([&](ObserveOp probe) { nextId = std::max(nextId, int64_t(probe.getId()) + 1); });
     SmallVector<Operation *> layers;
     getOperation()->walk([&](Operation *op) {
-      if (isa<LinearOp, QLinearOp>(op))
+      if (isa<LinearOp, QLinearOp, Conv2DOp, QConv2DOp>(op))
         layers.push_back(op);
     });
     llvm::DenseMap<Value, Value> probed; // tensor -> its probe
     OpBuilder builder(&getContext());
-    for (auto [index, layer] : llvm::enumerate(layers)) {
+    for (auto [index, op] : llvm::enumerate(layers)) {
+      Operation *layer = op;
       std::string name = getLayerName(layer, int64_t(index));
       auto probe = [&](Value value, StringRef suffix) {
         auto op = ObserveOp::create(builder, layer->getLoc(), value.getType(), value, uint64_t(nextId++),

@@ -1,4 +1,4 @@
-//===- QuantizeActivations.cpp - #qopt.act on qopt.qlinear ----------------===//
+//===- QuantizeActivations.cpp - #qopt.act on qlinear and qconv2d ---------===//
 
 #include "qopt/Transforms/Passes.h"
 
@@ -45,14 +45,19 @@ struct QuantizeActivationsPass : qopt::impl::QuantizeActivationsBase<QuantizeAct
     if (failed(ActQuantAttr::verifyInvariants(emitSchemeError, *parsed, *parsedGranularity, FloatAttr())))
       return signalPassFailure();
 
-    WalkResult result = getOperation()->walk([&](QLinearOp op) {
+    WalkResult result = getOperation()->walk([&](Operation *op) {
+      if (!isa<QLinearOp, QConv2DOp>(op))
+        return WalkResult::advance();
+      // Convolutions take per-tensor scales: a per-token request gives them
+      // a dynamic per-tensor scale, computed from the whole input.
+      bool isConv = isa<QConv2DOp>(op);
       FloatAttr scale;
       if (*parsedGranularity == Granularity::per_tensor) {
         auto absMax = op->getAttrOfType<FloatAttr>(calib::kAbsMax);
         auto quantiles = op->getAttrOfType<DenseElementsAttr>(calib::kAbsQuantiles);
         if (!absMax || !quantiles) {
-          op.emitOpError("needs calibration statistics for a static activation scale "
-                         "(qopt compile --calib samples)");
+          op->emitOpError("needs calibration statistics for a static activation scale "
+                          "(qopt compile --calib samples)");
           return WalkResult::interrupt();
         }
         double calibratedRange =
@@ -61,7 +66,12 @@ struct QuantizeActivationsPass : qopt::impl::QuantizeActivationsBase<QuantizeAct
         scale = FloatAttr::get(Float32Type::get(&getContext()),
                                calibratedRange > 0.0 ? calibratedRange / parsed->getMaxMagnitude() : 1.0);
       }
-      op.setActAttr(ActQuantAttr::get(&getContext(), *parsed, *parsedGranularity, scale));
+      auto act = ActQuantAttr::get(&getContext(), *parsed,
+                                   isConv ? Granularity::per_tensor : *parsedGranularity, scale);
+      if (auto qlinear = dyn_cast<QLinearOp>(op))
+        qlinear.setActAttr(act);
+      else
+        cast<QConv2DOp>(op).setActAttr(act);
       ++numQuantized;
       return WalkResult::advance();
     });

@@ -1,4 +1,4 @@
-//===- QuantizeWeights.cpp - qopt.linear -> qopt.qlinear (RTN, GPTQ) ------===//
+//===- QuantizeWeights.cpp - linear/conv2d -> qlinear/qconv2d (RTN, GPTQ) -===//
 
 #include "qopt/Transforms/Passes.h"
 
@@ -13,6 +13,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace qopt {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
@@ -33,6 +34,13 @@ Value createBlobConstant(OpBuilder &builder, Location loc, RankedTensorType type
   return arith::ConstantOp::create(builder, loc, cast<TypedAttr>(attr));
 }
 
+/// The operands and attributes of a quantized [N, K] weight.
+struct QuantizedWeight {
+  Value codes, scales, zeros;
+  FormatAttr format;
+  int64_t group = 0;
+};
+
 struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
 
@@ -52,35 +60,45 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     options.format = *parsed;
     options.symmetric = symmetric;
     options.clipSearch = clipSearch;
-    SmallVector<LinearOp> linears;
-    getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
-    for (LinearOp linear : linears)
-      if (failed(quantize(linear, options)))
+    SmallVector<Operation *> layers;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<LinearOp, Conv2DOp>(op))
+        layers.push_back(op);
+    });
+    for (Operation *layer : layers) {
+      LogicalResult result = TypeSwitch<Operation *, LogicalResult>(layer)
+                                 .Case([&](LinearOp op) { return quantize(op, options); })
+                                 .Case([&](Conv2DOp op) { return quantize(op, options); });
+      if (failed(result))
         return signalPassFailure();
+    }
   }
 
-  LogicalResult quantize(LinearOp linear, RtnOptions options) {
-    ElementsAttr weightAttr = getConstantTensor(linear.getWeight());
-    if (!weightAttr)
-      return success(); // not a weight: leave the layer in float
-    auto weightType = cast<RankedTensorType>(weightAttr.getType());
+  /// The weight of `layer` as an [N, K] matrix quantized by `method` into
+  /// packed codes, scales and zero points; null codes when the layer stays
+  /// in float (with a warning saying why).
+  FailureOr<QuantizedWeight> quantizeMatrix(Operation *layer, ElementsAttr weightAttr, int64_t n, int64_t k,
+                                            RtnOptions options, bool gptqApplies) {
     std::optional<std::vector<float>> weight = readFloatConstant(weightAttr);
     if (!weight)
-      return linear.emitOpError("has a weight whose values cannot be read");
-    int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+      return layer->emitOpError("has a weight whose values cannot be read");
     options.group = group <= 0 || group >= k ? k : int64_t(group);
     if (options.format.isMicroscaled()) {
       if (k < options.format.getScaleBlock()) {
-        linear.emitWarning() << "stays in float: K = " << k << " is smaller than the "
+        layer->emitWarning() << "stays in float: K = " << k << " is smaller than the "
                              << options.format.getScaleBlock() << "-element microscaling block";
-        return success();
+        return QuantizedWeight();
       }
       options.group = options.format.getScaleBlock();
     }
+    bool useGptq = method == "gptq" && gptqApplies;
+    if (method == "gptq" && !gptqApplies)
+      layer->emitWarning("is quantized by RTN: GPTQ needs one input Hessian for all rows, "
+                         "and a grouped convolution has one per group");
     llvm::Expected<QuantizedMatrix> quantized = [&]() -> llvm::Expected<QuantizedMatrix> {
-      if (method == "rtn")
+      if (!useGptq)
         return quantizeRtn(*weight, n, k, options);
-      auto hessianAttr = linear->getAttrOfType<ElementsAttr>(calib::kHessian);
+      auto hessianAttr = layer->getAttrOfType<ElementsAttr>(calib::kHessian);
       if (!hessianAttr)
         return llvm::createStringError("GPTQ needs the input Hessian '" + calib::kHessian.str() +
                                        "' that calibration leaves (qopt compile --calib samples)");
@@ -94,39 +112,81 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       return quantizeGptq(*weight, n, k, *hessian, gptq);
     }();
     if (!quantized)
-      return linear.emitOpError() << "cannot be quantized: " << llvm::toString(quantized.takeError());
+      return layer->emitOpError() << "cannot be quantized: " << llvm::toString(quantized.takeError());
 
-    OpBuilder builder(linear);
-    Location loc = linear.getLoc();
+    OpBuilder builder(layer);
+    Location loc = layer->getLoc();
     MLIRContext *context = builder.getContext();
     unsigned bits = options.format.getCodeBits();
     std::vector<uint8_t> packed = packRowMajor(quantized->codes, n, k, bits);
-    Value codes = createBlobConstant(builder, loc,
-                                     RankedTensorType::get({n, getPackedRowBytes(k, bits)}, builder.getI8Type()),
-                                     ArrayRef<uint8_t>(packed), "qcodes");
+    QuantizedWeight result;
+    result.format = FormatAttr::get(context, options.format);
+    result.group = quantized->group;
+    result.codes = createBlobConstant(builder, loc,
+                                      RankedTensorType::get({n, getPackedRowBytes(k, bits)}, builder.getI8Type()),
+                                      ArrayRef<uint8_t>(packed), "qcodes");
     int64_t groups = int64_t(quantized->scales.size()) / n;
-    Value scales =
+    result.scales =
         options.format.isMicroscaled()
             ? createBlobConstant(builder, loc,
                                  RankedTensorType::get({n, groups}, Float8E8M0FNUType::get(context)),
                                  ArrayRef<uint8_t>(quantized->exponents), "qscales")
             : createBlobConstant(builder, loc, RankedTensorType::get({n, groups}, builder.getF32Type()),
                                  ArrayRef<float>(quantized->scales), "qscales");
-    Value zeros;
     if (!quantized->zeros.empty())
-      zeros = createBlobConstant(builder, loc, RankedTensorType::get({n, groups}, builder.getI8Type()),
-                                 ArrayRef<uint8_t>(quantized->zeros), "qzeros");
-    auto qlinear = QLinearOp::create(
-        builder, loc, linear.getType(), linear.getInput(), codes, scales, zeros, Value(),
-        linear.getBias(), Value(), Value(), Value(), FormatAttr::get(context, options.format),
-        builder.getI64IntegerAttr(quantized->group), PackedLayoutAttr::get(context, PackedLayout::row_major),
-        ActQuantAttr());
-    for (NamedAttribute attr : linear->getDiscardableAttrs())
+      result.zeros = createBlobConstant(builder, loc, RankedTensorType::get({n, groups}, builder.getI8Type()),
+                                        ArrayRef<uint8_t>(quantized->zeros), "qzeros");
+    return result;
+  }
+
+  /// Replaces `layer` by `quantized`, which inherits its calibration statistics.
+  void replaceLayer(Operation *layer, Operation *quantized) {
+    for (NamedAttribute attr : layer->getDiscardableAttrs())
       if (attr.getName().strref().starts_with(calib::kPrefix))
-        qlinear->setAttr(attr.getName(), attr.getValue());
-    linear.replaceAllUsesWith(qlinear.getResult());
-    linear.erase();
+        quantized->setAttr(attr.getName(), attr.getValue());
+    layer->getResult(0).replaceAllUsesWith(quantized->getResult(0));
+    layer->erase();
     ++numQuantized;
+  }
+
+  LogicalResult quantize(LinearOp linear, RtnOptions options) {
+    ElementsAttr weightAttr = getConstantTensor(linear.getWeight());
+    if (!weightAttr)
+      return success(); // not a weight: leave the layer in float
+    auto weightType = cast<RankedTensorType>(weightAttr.getType());
+    FailureOr<QuantizedWeight> weight =
+        quantizeMatrix(linear, weightAttr, weightType.getDimSize(0), weightType.getDimSize(1), options, true);
+    if (failed(weight) || !weight->codes)
+      return failure(failed(weight));
+    OpBuilder builder(linear);
+    auto qlinear = QLinearOp::create(
+        builder, linear.getLoc(), linear.getType(), linear.getInput(), weight->codes, weight->scales,
+        weight->zeros, Value(), linear.getBias(), Value(), Value(), Value(), weight->format,
+        builder.getI64IntegerAttr(weight->group),
+        PackedLayoutAttr::get(builder.getContext(), PackedLayout::row_major), ActQuantAttr());
+    replaceLayer(linear, qlinear);
+    return success();
+  }
+
+  /// A convolution's [F, C / groups, KH, KW] weight is the [F, K] matrix of
+  /// its rows, K = C / groups * KH * KW.
+  LogicalResult quantize(Conv2DOp conv, RtnOptions options) {
+    ElementsAttr weightAttr = getConstantTensor(conv.getWeight());
+    if (!weightAttr)
+      return success();
+    auto weightType = cast<RankedTensorType>(weightAttr.getType());
+    int64_t f = weightType.getDimSize(0), k = weightType.getNumElements() / f;
+    FailureOr<QuantizedWeight> weight = quantizeMatrix(conv, weightAttr, f, k, options, conv.getGroups() == 1);
+    if (failed(weight) || !weight->codes)
+      return failure(failed(weight));
+    OpBuilder builder(conv);
+    auto qconv = QConv2DOp::create(
+        builder, conv.getLoc(), conv.getType(), conv.getInput(), weight->codes, weight->scales, weight->zeros,
+        conv.getBias(), weight->format, builder.getI64IntegerAttr(weight->group),
+        PackedLayoutAttr::get(builder.getContext(), PackedLayout::row_major), ActQuantAttr(),
+        builder.getDenseI64ArrayAttr(weightType.getShape().drop_front(2)), conv.getStridesAttr(),
+        conv.getDilationsAttr(), conv.getPadsAttr(), conv.getGroupsAttr());
+    replaceLayer(conv, qconv);
     return success();
   }
 };

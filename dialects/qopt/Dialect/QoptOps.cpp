@@ -118,31 +118,19 @@ static LogicalResult verifyScaleElementType(Operation *op, NumberFormat format,
   return success();
 }
 
-LogicalResult QLinearOp::verify() {
-  NumberFormat format = getFormat().getValue();
-  auto input = getInput().getType();
-  auto packed = getPacked().getType();
-  auto scales = getScales().getType();
-  if (input.getRank() < 1)
-    return emitOpError("input must have at least one dimension (the reduction K)");
-  if (packed.getRank() != 2 || !packed.hasStaticShape())
-    return emitOpError() << "packed weight must be a static 2-D tensor, not "
-                         << formatShape(packed.getShape());
-  int64_t numOutputs = getNumOutputs();
-  int64_t reduction = getReductionSize();
-  if (ShapedType::isDynamic(reduction))
-    return emitOpError("the input's last dimension (the reduction K) must be static");
-
-  // Groups are consecutive runs of `group` codes; the last one may be
-  // shorter (K = 172 in groups of 32: five of 32 and one of 12).
-  int64_t group = getGroup();
+/// Checks the packed codes, scales and zero points of an [N, K] weight
+/// matrix quantized in groups of `group` codes (the last one of a row may
+/// be shorter). Returns the number of groups per row.
+static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat format, int64_t group,
+                                                int64_t numOutputs, int64_t reduction,
+                                                ShapedType packed, ShapedType scales, Value zeros) {
   if (group > reduction)
-    return emitOpError() << "group size " << group << " exceeds the reduction size K = "
-                         << reduction;
+    return op->emitOpError() << "group size " << group << " exceeds the reduction size K = "
+                             << reduction;
   if (format.isMicroscaled() && group != format.getScaleBlock())
-    return emitOpError() << "microscaled format " << format.str()
-                         << " shares one scale per " << format.getScaleBlock()
-                         << " codes, but group = " << group;
+    return op->emitOpError() << "microscaled format " << format.str()
+                             << " shares one scale per " << format.getScaleBlock()
+                             << " codes, but group = " << group;
   int64_t numGroups = (reduction + group - 1) / group;
 
   // Packed storage: row_major keeps each row's codes densely in its own bytes.
@@ -152,24 +140,50 @@ LogicalResult QLinearOp::verify() {
                            std::to_string(reduction) + " (" +
                            std::to_string(format.getCodeBits()) +
                            " bits per code, row_major)";
-  if (failed(verifyShape(*this, "packed weight", packed, {numOutputs, rowBytes}, sizeReason)))
+  if (failed(verifyShape(op, "packed weight", packed, {numOutputs, rowBytes}, sizeReason)))
     return failure();
 
   std::string groupReason = "N = " + std::to_string(numOutputs) + " rows of ceil(K / group) = " +
                             "ceil(" + std::to_string(reduction) + " / " + std::to_string(group) +
                             ") = " + std::to_string(numGroups) + " groups";
-  if (failed(verifyShape(*this, "scales", scales, {numOutputs, numGroups}, groupReason)) ||
-      failed(verifyScaleElementType(*this, format, scales.getElementType(), "scales")))
+  if (failed(verifyShape(op, "scales", scales, {numOutputs, numGroups}, groupReason)) ||
+      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
     return failure();
 
-  if (Value zeros = getZeros()) {
+  if (zeros) {
     if (!format.allowsZeroPoint())
-      return emitOpError() << "zero points need a non-microscaled integer format, not "
-                           << format.str();
-    if (failed(verifyShape(*this, "zeros", cast<ShapedType>(zeros.getType()),
+      return op->emitOpError() << "zero points need a non-microscaled integer format, not "
+                               << format.str();
+    if (failed(verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()),
                            {numOutputs, numGroups}, groupReason)))
       return failure();
   }
+  return numGroups;
+}
+
+static LogicalResult verifyActivationInput(Operation *op, ActQuantAttr act, ShapedType input) {
+  if (act && !isa<Float32Type, Float16Type, BFloat16Type>(input.getElementType()))
+    return op->emitOpError("quantized activations need an f32, f16 or bf16 input");
+  return success();
+}
+
+LogicalResult QLinearOp::verify() {
+  NumberFormat format = getFormat().getValue();
+  auto input = getInput().getType();
+  auto packed = getPacked().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have at least one dimension (the reduction K)");
+  if (packed.getRank() != 2 || !packed.hasStaticShape())
+    return emitOpError() << "packed weight must be a static 2-D tensor, not "
+                         << formatShape(packed.getShape());
+  int64_t numOutputs = getNumOutputs();
+  int64_t reduction = getReductionSize();
+  if (ShapedType::isDynamic(reduction))
+    return emitOpError("the input's last dimension (the reduction K) must be static");
+  FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, reduction,
+                                                       packed, getScales().getType(), getZeros());
+  if (failed(numGroups))
+    return failure();
 
   Value codebook = getCodebook();
   if (format.needsCodebook() != bool(codebook))
@@ -184,7 +198,7 @@ LogicalResult QLinearOp::verify() {
     if (type.getRank() == 2)
       expected = {numOutputs, levels};
     else if (type.getRank() == 3)
-      expected = {numOutputs, numGroups, levels};
+      expected = {numOutputs, *numGroups, levels};
     else
       expected = {levels};
     if (failed(verifyShape(*this, "codebook", type, expected,
@@ -216,11 +230,103 @@ LogicalResult QLinearOp::verify() {
       return emitOpError("outlier row_ptr and cols must have the same index type");
   }
 
-  if (auto act = getActAttr()) {
-    if (!isa<Float32Type, Float16Type, BFloat16Type>(input.getElementType()))
-      return emitOpError("quantized activations need an f32, f16 or bf16 input");
-  }
+  if (failed(verifyActivationInput(*this, getActAttr(), input)))
+    return failure();
   return verifyLinearResult(*this, input, getResult().getType(), numOutputs);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp and QConv2DOp
+//===----------------------------------------------------------------------===//
+
+/// Checks the geometry of a 2-D convolution of `input` [N, C, H, W] by a
+/// [F, C / groups, KH, KW] weight and its [N, F, OH, OW] result.
+static LogicalResult verifyConv2D(Operation *op, ShapedType input, ShapedType result,
+                                  int64_t numOutputs, int64_t weightChannels,
+                                  ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads,
+                                  int64_t groups) {
+  if (input.getRank() != 4 || !input.hasStaticShape())
+    return op->emitOpError() << "input must be a static [N, C, H, W] tensor, not "
+                             << formatShape(input.getShape());
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    return op->emitOpError("needs 2 kernel sizes, strides and dilations and 4 pads "
+                           "[top, left, bottom, right]");
+  if (llvm::any_of(llvm::concat<const int64_t>(kernel, strides, dilations),
+                   [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(pads, [](int64_t v) { return v < 0; }))
+    return op->emitOpError("kernel sizes, strides and dilations must be positive, pads non-negative");
+  int64_t channels = input.getDimSize(1);
+  if (channels % groups || numOutputs % groups || weightChannels != channels / groups)
+    return op->emitOpError() << "C = " << channels << " input and F = " << numOutputs
+                             << " output channels do not split into " << groups
+                             << " groups of " << weightChannels << " weight channels";
+  SmallVector<int64_t> expected = {input.getDimSize(0), numOutputs};
+  for (int i = 0; i < 2; ++i) {
+    int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
+    int64_t span = input.getDimSize(2 + i) + pads[i] + pads[2 + i] - extent;
+    if (span < 0)
+      return op->emitOpError() << "the " << extent << "-wide window is larger than the padded input";
+    expected.push_back(span / strides[i] + 1);
+  }
+  if (input.getElementType() != result.getElementType())
+    return op->emitOpError() << "result element type " << result.getElementType()
+                             << " differs from the input's " << input.getElementType();
+  return verifyShape(op, "result", result, expected, "this convolution geometry");
+}
+
+LogicalResult Conv2DOp::verify() {
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  if (weight.getRank() != 4 || !weight.hasStaticShape())
+    return emitOpError() << "weight must be a static [F, C / groups, KH, KW] tensor, not "
+                         << formatShape(weight.getShape());
+  if (weight.getElementType() != getInput().getType().getElementType())
+    return emitOpError() << "weight element type " << weight.getElementType()
+                         << " differs from the input's " << getInput().getType().getElementType();
+  int64_t numOutputs = weight.getDimSize(0);
+  if (failed(verifyBias(*this, getBias(), numOutputs)))
+    return failure();
+  return verifyConv2D(*this, getInput().getType(), getResult().getType(), numOutputs,
+                      weight.getDimSize(1), weight.getShape().drop_front(2), getStrides(),
+                      getDilations(), getPads(), getGroups());
+}
+
+int64_t QConv2DOp::getNumOutputs() { return getPacked().getType().getDimSize(0); }
+
+int64_t QConv2DOp::getReductionSize() {
+  ArrayRef<int64_t> kernel = getKernel();
+  int64_t product = 1;
+  for (int64_t size : kernel)
+    product *= size;
+  return getInput().getType().getDimSize(1) / getGroups() * product;
+}
+
+LogicalResult QConv2DOp::verify() {
+  auto input = getInput().getType();
+  auto packed = getPacked().getType();
+  if (packed.getRank() != 2 || !packed.hasStaticShape())
+    return emitOpError() << "packed weight must be a static 2-D tensor, not "
+                         << formatShape(packed.getShape());
+  if (input.getRank() != 4 || !input.hasStaticShape())
+    return emitOpError() << "input must be a static [N, C, H, W] tensor, not "
+                         << formatShape(input.getShape());
+  if (getKernel().size() != 2)
+    return emitOpError("kernel must be [KH, KW]");
+  int64_t numOutputs = getNumOutputs();
+  if (failed(verifyConv2D(*this, input, getResult().getType(), numOutputs,
+                          input.getDimSize(1) / getGroups(), getKernel(), getStrides(),
+                          getDilations(), getPads(), getGroups())))
+    return failure();
+  NumberFormat format = getFormat().getValue();
+  if (format.needsCodebook())
+    return emitOpError() << "format " << format.str() << " needs a codebook, which qconv2d does not take";
+  if (failed(verifyQuantizedWeight(*this, format, getGroup(), numOutputs, getReductionSize(), packed,
+                                   getScales().getType(), getZeros())) ||
+      failed(verifyBias(*this, getBias(), numOutputs)))
+    return failure();
+  if (ActQuantAttr act = getActAttr(); act && act.getGranularity() != Granularity::per_tensor)
+    return emitOpError("convolutions take per-tensor activation scales");
+  return verifyActivationInput(*this, getActAttr(), input);
 }
 
 //===----------------------------------------------------------------------===//

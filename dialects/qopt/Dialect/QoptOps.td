@@ -108,6 +108,95 @@ def Qopt_QLinearOp : Qopt_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
 }
 
 //===----------------------------------------------------------------------===//
+// conv2d / qconv2d
+//===----------------------------------------------------------------------===//
+
+def Qopt_Conv2DOp : Qopt_Op<"conv2d", [Pure]> {
+  let summary = "float 2-D convolution, NCHW (ONNX Conv)";
+  let description = [{
+    `input` [N, C, H, W], `weight` [F, C / groups, KH, KW], optional `bias`
+    [F]; the result is [N, F, OH, OW] with
+
+        OH = (H + pads[0] + pads[2] - ((KH - 1) * dilations[0] + 1)) / strides[0] + 1
+
+    (likewise OW with index 1 and 3). `pads` are [top, left, bottom, right]
+    as ONNX writes them (auto_pad is resolved at import). Input channels are
+    split into `groups` groups; output channel f reads group f / (F / groups).
+    Read as a matrix, the weight is [F, K] with K = C / groups * KH * KW in
+    (channel, row, column) order: the matrix that weight quantization, GPTQ
+    and the input Hessian (over image patches) work on.
+
+    ```mlir
+    %y = qopt.conv2d %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+                                  pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+           : tensor<1x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<1x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Qopt_FloatTensor:$input, Qopt_FloatTensor:$weight,
+                       Optional<Qopt_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1">:$groups);
+  let results = (outs Qopt_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qopt_QConv2DOp : Qopt_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
+  let summary = "quantized 2-D convolution over packed weight codes";
+  let description = [{
+    `qopt.conv2d` whose weight, read as the [F, K] matrix (K = C / groups *
+    KH * KW, in (channel, row, column) order), is stored exactly as
+    `qopt.qlinear` stores its [N, K] weight: codes of `format` packed per
+    `layout`, one scale (and zero point, for asymmetric integers) per `group`
+    consecutive codes of a row, the last group of a row possibly shorter.
+    `kernel` is [KH, KW]; `groups` is the convolution's channel grouping (not
+    the quantization `group`). `act`, when present, quantizes the input on
+    its way into the kernel; convolutions take per-tensor scales (dynamic:
+    the absolute maximum of the whole input; static: calibrated).
+
+    ```mlir
+    %y = qopt.qconv2d %x, %codes, %scales bias(%b)
+           {format = #qopt.format<int8>, group = 27 : i64, kernel = array<i64: 3, 3>,
+            strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+            pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+           : (tensor<1x3x8x8xf32>, tensor<16x27xi8>, tensor<16x1xf32>, tensor<16xf32>)
+           -> tensor<1x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins
+    Qopt_FloatTensor:$input,
+    RankedTensorOf<[I8]>:$packed,
+    RankedTensorOf<[AnyFloat]>:$scales,
+    Optional<RankedTensorOf<[AnyFloat, AnySignlessInteger]>>:$zeros,
+    Optional<Qopt_FloatTensor>:$bias,
+    Qopt_FormatAttr:$format,
+    ConfinedAttr<I64Attr, [IntPositive]>:$group,
+    DefaultValuedAttr<Qopt_PackedLayout, "::qopt::PackedLayout::row_major">:$layout,
+    OptionalAttr<Qopt_ActQuantAttr>:$act,
+    DenseI64ArrayAttr:$kernel,
+    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
+    DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1">:$groups);
+  let results = (outs Qopt_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $packed `,` $scales
+    (`zeros` `(` $zeros^ `)`)?
+    (`bias` `(` $bias^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Output channels F (rows of the weight matrix).
+    int64_t getNumOutputs();
+    /// K = C / groups * KH * KW (columns of the weight matrix).
+    int64_t getReductionSize();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // norm
 //===----------------------------------------------------------------------===//
 

@@ -9,7 +9,8 @@ class RewritePatternSet;
 
 namespace qopt {
 
-/// qopt.linear -> collapse, linalg.matmul (transposed B), bias, expand.
+/// qopt.linear -> collapse, linalg.matmul (transposed B), bias, expand;
+/// qopt.conv2d -> pad, linalg.generic convolution, bias.
 void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// The reference lowering of quantized ops: qopt.qlinear dequantizes its

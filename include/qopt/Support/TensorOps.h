@@ -3,6 +3,7 @@
 #ifndef QOPT_SUPPORT_TENSOROPS_H
 #define QOPT_SUPPORT_TENSOROPS_H
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -21,6 +22,15 @@ mlir::Value buildScalar(mlir::OpBuilder &builder, mlir::Location loc, mlir::Type
 /// canonicalization folds the pair where a direct reshape exists.
 mlir::Value buildStaticReshape(mlir::OpBuilder &builder, mlir::Location loc, mlir::Value value,
                                llvm::ArrayRef<int64_t> shape);
+
+/// A linalg.generic computing result += inputs[0] * inputs[1] over the
+/// iteration space of `maps` (one per input, then the result's), starting
+/// from zeros: the body of matmuls and convolutions. Inputs past the second
+/// only give loops their bounds (a window operand).
+mlir::Value buildMultiplyAccumulate(mlir::OpBuilder &builder, mlir::Location loc,
+                                    mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> maps,
+                                    llvm::ArrayRef<mlir::utils::IteratorType> iterators,
+                                    mlir::RankedTensorType resultType);
 
 } // namespace qopt
 

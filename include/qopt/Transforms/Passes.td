@@ -46,12 +46,14 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
 }
 
 def QuantizeWeights : Pass<"qopt-quantize-weights"> {
-  let summary = "Quantize the constant weights of qopt.linear into qopt.qlinear";
+  let summary = "Quantize the constant weights of qopt.linear and qopt.conv2d";
   let description = [{
-    Every `qopt.linear` with a constant weight becomes a `qopt.qlinear` whose
-    weight is stored as codes of `format`, packed row_major, with one scale
-    per `group` consecutive elements of a row (0: per output channel; a
-    group that does not divide K leaves a shorter last group).
+    Every `qopt.linear` (`qopt.conv2d`) with a constant weight becomes a
+    `qopt.qlinear` (`qopt.qconv2d`) whose weight is stored as codes of
+    `format`, packed row_major, with one scale per `group` consecutive
+    elements of a row (0: per output channel; a group that does not divide K
+    leaves a shorter last group). A convolution's rows are its output
+    channels, each of K = C / groups * KH * KW weights.
 
     - `method=rtn`: round to nearest. Symmetric quantization scales each
       group's absolute maximum onto the format's largest magnitude (signed
@@ -63,13 +65,15 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
 
     - `method=gptq`: GPTQ (qopt/Quant/Gptq.h) against the layer's input
       Hessian `qopt.calib.hessian` left by calibration (`qopt compile
-      --calib`); a layer without one is an error. `damp` is the fraction of
+      --calib`; for a convolution, the Hessian of its image patches); a
+      layer without one is an error, and grouped convolutions (one Hessian
+      per group) are rounded by RTN with a warning. `damp` is the fraction of
       the mean diagonal added to it, `act-order` quantizes columns by
       decreasing Hessian diagonal with groups kept contiguous.
 
     Rounding is half to even with saturation (qopt/Quant/NumberFormat.h).
     Lookup-table formats need fitted codebooks and are rejected here.
-    Calibration attributes (`qopt.calib.*`) carry over to the qopt.qlinear.
+    Calibration attributes (`qopt.calib.*`) carry over to the quantized op.
   }];
   let options = [
     Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
@@ -95,11 +99,11 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
 }
 
 def QuantizeActivations : Pass<"qopt-quantize-activations"> {
-  let summary = "Give every qopt.qlinear an activation quantization scheme";
+  let summary = "Give every qopt.qlinear and qopt.qconv2d an activation quantization scheme";
   let description = [{
     Sets `act = #qopt.act<format, granularity[, scale]>` on every
-    `qopt.qlinear`, so its input is quantized on the way into the kernel
-    (W8A8, W4A8, fp8 activations):
+    `qopt.qlinear` and `qopt.qconv2d`, so its input is quantized on the way
+    into the kernel (W8A8, W4A8, fp8 activations):
 
     - `granularity=per_token` (dynamic): one scale per row, absmax / max
       magnitude, computed at run time;
@@ -109,7 +113,10 @@ def QuantizeActivations : Pass<"qopt-quantize-activations"> {
       of |x| (`q999`, `q9999`, `q99999`). A layer without calibration
       statistics is an error.
 
-    Float `qopt.linear` layers are left alone (quantize weights first).
+    Convolutions take per-tensor scales: with `per_token` they get a dynamic
+    per-tensor scale (absmax of the whole input at run time). Float
+    `qopt.linear` and `qopt.conv2d` layers are left alone (quantize weights
+    first).
   }];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"int8\"",
@@ -126,9 +133,10 @@ def QuantizeActivations : Pass<"qopt-quantize-activations"> {
 }
 
 def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
-  let summary = "Insert qopt.observe probes on the inputs (and outputs) of linear layers";
+  let summary = "Insert qopt.observe probes on the inputs (and outputs) of layers";
   let description = [{
-    Calibration's first step: every `qopt.linear` / `qopt.qlinear` input
+    Calibration's first step: every `qopt.linear` / `qopt.qlinear` /
+    `qopt.conv2d` / `qopt.qconv2d` input
     gets a `qopt.observe` probe (one per distinct tensor, so q/k/v sharing
     their input share a probe), labelled with the layer's name (its ONNX
     node) and `.input`; with `outputs=true` every layer output gets one

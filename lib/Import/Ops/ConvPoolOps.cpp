@@ -1,6 +1,8 @@
 //===- ConvPoolOps.cpp - ONNX Conv, ConvTranspose, pooling ----------------===//
 //
-// Convolutions and pools of any spatial rank, NCHW as ONNX has them, each one
+// Convolutions and pools of any spatial rank, NCHW as ONNX has them. 2-D
+// convolutions become qopt.conv2d (what weight quantization works on; it
+// lowers through the same qopt::buildConvolution). The rest are each one
 // linalg.generic over (batch, [group,] channel, output position, window):
 // the input is read at `out * stride + k * dilation` of a tensor.pad-ded
 // input. Groups are a dimension of their own (weights [G, F/G, C/G, k...]),
@@ -13,6 +15,9 @@
 #include "../NodeImporter.h"
 #include "../OnnxOpRegistry.h"
 #include "../TensorBuilders.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/Convolution.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -81,26 +86,7 @@ FailureOr<Window> getWindow(NodeImporter &node, ArrayRef<int64_t> spatial,
 
 /// `input` padded on its trailing spatial dimensions with `value`.
 Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, TypedAttr value) {
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t lead = type.getRank() - int64_t(w.kernel.size());
-  if (llvm::all_of(w.padBegin, [](int64_t p) { return p == 0; }) &&
-      llvm::all_of(w.padEnd, [](int64_t p) { return p == 0; }))
-    return input;
-  SmallVector<int64_t> low(lead, 0), high(lead, 0), shape(type.getShape());
-  for (size_t i = 0; i < w.kernel.size(); ++i) {
-    low.push_back(w.padBegin[i]);
-    high.push_back(w.padEnd[i]);
-    shape[lead + i] += w.padBegin[i] + w.padEnd[i];
-  }
-  Value padValue = arith::ConstantOp::create(b, loc, value);
-  auto toFold = [&](ArrayRef<int64_t> values) {
-    SmallVector<OpFoldResult> result;
-    for (int64_t v : values)
-      result.push_back(b.getIndexAttr(v));
-    return result;
-  };
-  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), input,
-                               toFold(low), toFold(high), padValue);
+  return buildSpatialPad(b, loc, input, w.padBegin, w.padEnd, value);
 }
 
 /// Sets output 0 to `result` [N, M, spatial...] plus `bias` [M] (if given)
@@ -108,15 +94,12 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, const Window &w, Typed
 LogicalResult setWithChannelBias(NodeImporter &node, Value result, Value bias) {
   if (bias) {
     auto type = cast<RankedTensorType>(result.getType());
-    SmallVector<int64_t> biasShape(type.getRank(), 1);
-    biasShape[1] = type.getDimSize(1);
-    result = buildElementwise(node, {result, buildStaticReshape(node.getBuilder(), node.getLoc(), bias, biasShape)},
-                              type.getElementType(),
-                              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                                return arith::AddFOp::create(nb, l, args[0], args[1]);
-                              });
-    if (!result)
-      return failure();
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getShape() != ArrayRef<int64_t>{type.getDimSize(1)} ||
+        biasType.getElementType() != type.getElementType())
+      return node.emitError() << "B must be a 1-D tensor of the " << type.getDimSize(1)
+                              << " output channels, of the input's element type";
+    result = buildChannelBiasAdd(node.getBuilder(), node.getLoc(), result, bias);
   }
   node.setOutput(0, result);
   return success();
@@ -168,47 +151,20 @@ LogicalResult importConv(NodeImporter &node) {
     return failure();
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
-  int64_t cg = c / groups, mg = m / groups;
-
-  // [N, G, C/G, spatial...] input and [G, M/G, C/G, k...] weights.
-  Value padded = padSpatial(b, loc, x, *w, b.getFloatAttr(elementType, 0.0));
-  auto paddedType = cast<RankedTensorType>(padded.getType());
-  SmallVector<int64_t> inShape = {n, groups, cg};
-  inShape.append(paddedType.getShape().begin() + 2, paddedType.getShape().end());
-  SmallVector<int64_t> wShape = {groups, mg, cg};
-  wShape.append(kernel.begin(), kernel.end());
-  SmallVector<int64_t> outShape = {n, groups, mg};
-  outShape.append(w->output.begin(), w->output.end());
-  Value input = buildStaticReshape(b, loc, padded, inShape);
-  Value filter = buildStaticReshape(b, loc, weight, wShape);
-
-  // Loops: n, g, f, c, k_1..k_r, o_1..o_r. The output positions are the
-  // innermost loops: consecutive iterations touch consecutive outputs and
-  // inputs (stride 1) under one weight, which vectorizes; the reductions
-  // over c and the window run outside them.
-  const unsigned loops = 4 + 2 * rank, cDim = 3, firstK = 4, firstOut = 4 + rank;
-  SmallVector<AffineExpr> inExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1),
-                                     b.getAffineDimExpr(cDim)};
-  SmallVector<AffineExpr> wExprs = {b.getAffineDimExpr(1), b.getAffineDimExpr(2),
-                                    b.getAffineDimExpr(cDim)};
-  SmallVector<AffineExpr> outExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1),
-                                      b.getAffineDimExpr(2)};
-  for (size_t i = 0; i < rank; ++i) {
-    inExprs.push_back(windowExpr(b, *w, i, firstOut + i, firstK + i));
-    wExprs.push_back(b.getAffineDimExpr(firstK + i));
-    outExprs.push_back(b.getAffineDimExpr(firstOut + i));
-  }
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, b.getContext()),
-                                 AffineMap::get(loops, 0, wExprs, b.getContext()),
-                                 AffineMap::get(loops, 0, outExprs, b.getContext())};
-  SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-  for (unsigned d = cDim; d < firstOut; ++d)
-    iterators[d] = utils::IteratorType::reduction;
-  auto outType = RankedTensorType::get(outShape, elementType);
-  Value result = buildMultiplyAccumulate(b, loc, ValueRange{input, filter}, maps, iterators, outType);
   SmallVector<int64_t> shape = {n, m};
   shape.append(w->output.begin(), w->output.end());
-  return setWithChannelBias(node, buildStaticReshape(b, loc, result, shape), bias);
+  auto resultType = RankedTensorType::get(shape, elementType);
+  if (rank == 2) {
+    // qopt.conv2d: the unit weight quantization works on.
+    if (bias && cast<RankedTensorType>(bias.getType()).getShape() != ArrayRef<int64_t>{m})
+      return node.emitError() << "B must be a 1-D tensor of the " << m << " output channels";
+    SmallVector<int64_t> pads = {w->padBegin[0], w->padBegin[1], w->padEnd[0], w->padEnd[1]};
+    node.setOutput(0, Conv2DOp::create(b, loc, resultType, x, weight, bias, w->strides, w->dilations,
+                                       pads, groups));
+    return success();
+  }
+  ConvolutionGeometry geometry{w->strides, w->dilations, w->padBegin, w->padEnd, groups};
+  return setWithChannelBias(node, buildConvolution(b, loc, x, weight, geometry, resultType), bias);
 }
 
 enum class PoolKind { Max, Average };

@@ -440,3 +440,55 @@ func.func @f(%c: tensor<4x64xi8>, %s: tensor<4x1xf32>) -> tensor<4x32xf32> {
   %0 = qopt.dequantize %c, %s {format = #qopt.format<int8>} : tensor<4x64xi8>, tensor<4x1xf32> -> tensor<4x32xf32>
   return %0 : tensor<4x32xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// conv2d / qconv2d
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @f(%x: tensor<1x4x9x9xf32>, %w: tensor<6x3x3x3xf32>) -> tensor<1x6x7x7xf32> {
+  // expected-error @+1 {{C = 4 input and F = 6 output channels do not split into 1 groups of 3 weight channels}}
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : tensor<1x4x9x9xf32>, tensor<6x3x3x3xf32> -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x6x9x9xf32> {
+  // expected-error @+1 {{expected result of shape [1, 6, 7, 7] for this convolution geometry, got [1, 6, 9, 9]}}
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x9x9xf32>
+  return %0 : tensor<1x6x9x9xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32> {
+  // expected-error @+1 {{needs 2 kernel sizes, strides and dilations and 4 pads [top, left, bottom, right]}}
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0>}
+         : tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32> -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x9x9xf32>, %codes: tensor<6x9xi8>, %s: tensor<6x1xf32>) -> tensor<1x6x7x7xf32> {
+  // expected-error @+1 {{expected packed weight of shape [6, 18] for format int4 with N = 6, K = 36 (4 bits per code, row_major), got [6, 9]}}
+  %0 = qopt.qconv2d %x, %codes, %s {format = #qopt.format<int4>, group = 36 : i64, kernel = array<i64: 3, 3>,
+         strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : (tensor<1x4x9x9xf32>, tensor<6x9xi8>, tensor<6x1xf32>) -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x9x9xf32>, %codes: tensor<6x36xi8>, %s: tensor<6x1xf32>) -> tensor<1x6x7x7xf32> {
+  // expected-error @+1 {{convolutions take per-tensor activation scales}}
+  %0 = qopt.qconv2d %x, %codes, %s {format = #qopt.format<int8>, group = 36 : i64, kernel = array<i64: 3, 3>,
+         strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+         act = #qopt.act<int8, per_token>}
+         : (tensor<1x4x9x9xf32>, tensor<6x36xi8>, tensor<6x1xf32>) -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
+}

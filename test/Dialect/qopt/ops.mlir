@@ -132,3 +132,32 @@ func.func @observe_is_kept(%x: tensor<4xf32>) {
   %0 = qopt.observe %x {id = 0 : i64} : tensor<4xf32>
   return
 }
+
+// -----
+
+// Stride 2, padding 1 on every side, 2 groups: [1, 4, 9, 9] -> [1, 6, 5, 5].
+// CHECK-LABEL: func.func @conv2d
+// CHECK: qopt.conv2d %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<1x6x5x5xf32>
+// CHECK: qopt.conv2d %{{.*}}, %{{.*}} {dilations = array<i64: 2, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x4x9x9xf32>, tensor<3x4x3x3xf32> -> tensor<1x3x5x7xf32>
+func.func @conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>, %w1: tensor<3x4x3x3xf32>)
+    -> (tensor<1x6x5x5xf32>, tensor<1x3x5x7xf32>) {
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 2 : i64}
+         : tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<1x6x5x5xf32>
+  %1 = qopt.conv2d %x, %w1 {strides = array<i64: 1, 1>, dilations = array<i64: 2, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : tensor<1x4x9x9xf32>, tensor<3x4x3x3xf32> -> tensor<1x3x5x7xf32>
+  return %0, %1 : tensor<1x6x5x5xf32>, tensor<1x3x5x7xf32>
+}
+
+// -----
+
+// K = 4 / 2 * 3 * 3 = 18 codes per output channel, int4 in groups of 8
+// (8, 8 and a tail of 2): 9 bytes and 3 scales per row.
+// CHECK-LABEL: func.func @qconv2d
+// CHECK: qopt.qconv2d %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) {act = #qopt.act<int8, per_tensor>, dilations = array<i64: 1, 1>, format = #qopt.format<int4>, group = 8 : i64, groups = 2 : i64, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x4x9x9xf32>, tensor<6x9xi8>, tensor<6x3xf32>, tensor<6xf32>) -> tensor<1x6x5x5xf32>
+func.func @qconv2d(%x: tensor<1x4x9x9xf32>, %codes: tensor<6x9xi8>, %s: tensor<6x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x5x5xf32> {
+  %0 = qopt.qconv2d %x, %codes, %s bias(%b)
+         {format = #qopt.format<int4>, group = 8 : i64, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+          dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 2 : i64, act = #qopt.act<int8, per_tensor>}
+         : (tensor<1x4x9x9xf32>, tensor<6x9xi8>, tensor<6x3xf32>, tensor<6xf32>) -> tensor<1x6x5x5xf32>
+  return %0 : tensor<1x6x5x5xf32>
+}

@@ -37,6 +37,25 @@ def mlp():
         [tensor("w1", 64, 128), tensor("b1", 128), tensor("w2", 32, 128), tensor("b2", 32)])
 
 
+def cnn():
+    """Conv (padded, biased) + Relu, a strided Conv, a grouped dilated Conv,
+    GlobalAveragePool, Flatten and Gemm: [2, 3, 10, 10] -> [2, 10]."""
+    return model(
+        [helper.make_node("Conv", ["x", "c1w", "c1b"], ["a1"], name="conv1", pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["a1"], ["r1"], name="relu1"),
+         helper.make_node("Conv", ["r1", "c2w"], ["a2"], name="conv2", strides=[2, 2], pads=[1, 0, 1, 1],
+                          kernel_shape=[3, 3]),
+         helper.make_node("Relu", ["a2"], ["r2"], name="relu2"),
+         helper.make_node("Conv", ["r2", "c3w", "c3b"], ["a3"], name="conv3", group=4, dilations=[2, 2],
+                          pads=[2, 2, 2, 2]),
+         helper.make_node("GlobalAveragePool", ["a3"], ["p"], name="pool"),
+         helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+         helper.make_node("Gemm", ["f", "fcw", "fcb"], ["y"], name="fc", transB=1)],
+        [value("x", [2, 3, 10, 10])], [value("y", [2, 10])],
+        [tensor("c1w", 8, 3, 3, 3), tensor("c1b", 8), tensor("c2w", 12, 8, 3, 3),
+         tensor("c3w", 12, 3, 3, 3), tensor("c3b", 12), tensor("fcw", 10, 12), tensor("fcb", 10)])
+
+
 def elementwise():
     """Every elementwise op, broadcasting a [3] and a scalar against [2, 3]."""
     ops = [("Sqrt", 1), ("Reciprocal", 1), ("Neg", 1), ("Exp", 1), ("Log", 1), ("Abs", 1),
@@ -166,7 +185,7 @@ def shape_ops():
     return onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
 
 
-CASES = {f.__name__: f for f in [shape_ops, mlp, elementwise, batched_matmul, symbolic, unsupported,
+CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, elementwise, batched_matmul, symbolic, unsupported,
                                  missing_initializer, old_opset, bad_initializer, broadcast_error]}
 
 if __name__ == "__main__":
