@@ -110,3 +110,48 @@ func.func @qlinear_act_static_fp8(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, %s:
   %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64, act = #qopt.act<fp8_e4m3, per_tensor, scale = 0.5>} : (tensor<2x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// A grouped, strided, padded convolution: pad the input, split channels
+// into [groups, C / groups] (and the weight into [groups, F / groups, ...]),
+// one generic with the window reductions outside the output positions,
+// then the bias along channels.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d3, d6 * 2 + d4, d7 * 2 + d5)>
+// CHECK-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d3, d4, d5)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6, d7)>
+// CHECK-LABEL: func.func @conv2d
+// CHECK: %[[PADDED:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[X:.*]] = tensor.expand_shape %[[PADDED]] {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 2, 11, 11]
+// CHECK: %[[W:.*]] = tensor.expand_shape %arg1 {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3]
+// CHECK: %[[CONV:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]} ins(%[[X]], %[[W]] :
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[CONV]] {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x3x5x5xf32> into tensor<1x6x5x5xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[Y]], %arg2 : tensor<1x6x5x5xf32>, tensor<6xf32>)
+// CHECK-NOT: qopt.conv2d
+func.func @conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x5x5xf32> {
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 2 : i64}
+         : tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<1x6x5x5xf32>
+  return %0 : tensor<1x6x5x5xf32>
+}
+
+// -----
+
+// qconv2d: the [F, K] = [6, 18] weight dequantized (int4 in groups of 8),
+// reshaped to [groups, F / groups, C / groups, KH, KW]; the input quantized
+// with one dynamic scale (absmax over every dimension), then convolved.
+// CHECK-LABEL: func.func @qconv2d
+// CHECK: %[[WEIGHT:.*]] = linalg.generic {{.*}} ins(%arg2 : tensor<6x3xf32>) outs(%{{.*}} : tensor<6x18xf32>)
+// CHECK: %[[ABSMAX:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction", "reduction"]} ins(%arg0 : tensor<1x4x9x9xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: %[[FAKEQ:.*]] = linalg.generic {{.*}} ins(%arg0, %[[ABSMAX]] : tensor<1x4x9x9xf32>, tensor<f32>)
+// CHECK: math.roundeven
+// CHECK: tensor.pad %[[FAKEQ]] low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: tensor.expand_shape %[[WEIGHT]] {{\[\[}}0, 1], [2, 3, 4]] output_shape [2, 3, 2, 3, 3] : tensor<6x18xf32> into tensor<2x3x2x3x3xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]
+// CHECK-NOT: qopt.qconv2d
+func.func @qconv2d(%x: tensor<1x4x9x9xf32>, %codes: tensor<6x9xi8>, %s: tensor<6x3xf32>) -> tensor<1x6x5x5xf32> {
+  %0 = qopt.qconv2d %x, %codes, %s
+         {format = #qopt.format<int4>, group = 8 : i64, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+          dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 2 : i64, act = #qopt.act<int8, per_tensor>}
+         : (tensor<1x4x9x9xf32>, tensor<6x9xi8>, tensor<6x3xf32>) -> tensor<1x6x5x5xf32>
+  return %0 : tensor<1x6x5x5xf32>
+}

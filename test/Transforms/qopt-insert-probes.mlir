@@ -30,3 +30,17 @@ func.func @attention_inputs(%x: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %o = qopt.linear %s, %w : tensor<1x4x8xf32>, tensor<8x8xf32> -> tensor<1x4x8xf32> loc("wo")
   return %o : tensor<1x4x8xf32>
 }
+
+// Convolutions are layers too.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[P:.*]] = qopt.observe %arg0 {id = {{[0-9]+}} : i64, label = "conv1.input"} : tensor<1x1x3x3xf32>
+// CHECK: qopt.conv2d %[[P]]
+// OUT-LABEL: func.func @conv
+// OUT: %[[C:.*]] = qopt.conv2d
+// OUT-NEXT: qopt.observe %[[C]] {id = {{[0-9]+}} : i64, label = "conv1.output"}
+func.func @conv(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %w = arith.constant dense<0.5> : tensor<2x1x2x2xf32>
+  %y = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : tensor<1x1x3x3xf32>, tensor<2x1x2x2xf32> -> tensor<1x2x2x2xf32> loc("conv1")
+  return %y : tensor<1x2x2x2xf32>
+}

@@ -31,3 +31,21 @@ func.func @calibrated(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
   return %y : tensor<2x4xf32>
 }
 
+
+// Convolutions take per-tensor scales: dynamic when per-token is asked for,
+// calibrated otherwise.
+// TOKEN-LABEL: func.func @conv
+// TOKEN: qopt.qconv2d {{.*}}act = #qopt.act<int8, per_tensor>,
+// ABSMAX-LABEL: func.func @conv
+// ABSMAX: qopt.qconv2d {{.*}}act = #qopt.act<int8, per_tensor, scale = 0.0393700786>
+// FP8-LABEL: func.func @conv
+// FP8: qopt.qconv2d {{.*}}act = #qopt.act<fp8_e4m3, per_tensor>,
+func.func @conv(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %codes = arith.constant dense<17> : tensor<2x2xi8>
+  %scales = arith.constant dense<0.5> : tensor<2x1xf32>
+  %y = qopt.qconv2d %x, %codes, %scales {format = #qopt.format<int4>, group = 4 : i64, kernel = array<i64: 2, 2>,
+         strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+         qopt.calib.absmax = 5.0 : f32, qopt.calib.abs_quantiles = dense<[1.0, 1.27, 2.0]> : tensor<3xf32>}
+     : (tensor<1x1x3x3xf32>, tensor<2x2xi8>, tensor<2x1xf32>) -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
+}

@@ -57,10 +57,19 @@ cl::list<std::string> shapes("shape", cl::desc("Static shape of an input with sy
                              cl::sub(getEvalCommand()), cl::cat(category()));
 
 /// "model.onnx: " for diagnostics located in the model file.
-std::string describeLocation(mlir::Location loc) {
+/// "model.onnx: layer 'conv1': " for diagnostics of passes on an imported
+/// node's ops (the importer's own messages already name their node,
+/// initializer or input).
+std::string describeLocation(mlir::Location loc, StringRef message) {
+  std::string text;
   if (auto file = loc->findInstanceOf<mlir::FileLineColLoc>())
-    return file.getFilename().str() + ": ";
-  return "";
+    text = file.getFilename().str() + ": ";
+  if (auto name = loc->findInstanceOf<mlir::NameLoc>()) {
+    std::string quoted = "'" + name.getName().str() + "'";
+    if (!StringRef(message).contains(quoted))
+      text += "layer " + quoted + ": ";
+  }
+  return text;
 }
 
 const OnnxImportOptions &getImportOptions() {
@@ -82,7 +91,8 @@ std::unique_ptr<mlir::MLIRContext> qopt::createDriverContext(StringRef tool) {
                       : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
                           ? WithColor::warning(errs(), name)
                           : WithColor::note(errs(), name);
-    os << describeLocation(diag.getLocation()) << diag.str() << "\n";
+    std::string message = diag.str();
+    os << describeLocation(diag.getLocation(), message) << message << "\n";
     return mlir::success();
   });
   return context;

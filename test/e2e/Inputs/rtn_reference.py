@@ -1,13 +1,15 @@
-"""An independent numpy RTN: fake-quantizes the MatMul/Gemm weights of an
-ONNX model the way qopt-quantize-weights documents it, so that ONNX Runtime on
+"""An independent numpy RTN: fake-quantizes the MatMul/Gemm/Conv weights of
+an ONNX model the way qopt-quantize-weights documents it (a Conv weight
+[F, C/G, KH, KW] as the [F, K] matrix of its rows), so that ONNX Runtime on
 the result is a reference for qopt's quantized executable.
 
     rtn_reference.py in.onnx out.onnx <format> <group> <symmetric 0|1> [int8|fp8]
 
 With an activation format, each quantized layer's input is also quantized
-per token (row), symmetric, as qopt-quantize-activations documents it:
-scale = max|x| / (127 | 448), round half to even (ONNX Round, or a Cast to
-float8e4m3fn, which saturates), times the scale.
+per token (row; a Conv's whole input, per tensor), symmetric, as
+qopt-quantize-activations documents it: scale = max|x| / (127 | 448), round
+half to even (ONNX Round, or a Cast to float8e4m3fn, which saturates), times
+the scale.
 """
 
 import sys
@@ -80,14 +82,17 @@ def fake_quantize(weight_nk, fmt, group, symmetric):
 
 
 def fake_quantize_activation(model, node, act):
-    """Nodes computing the per-token fake-quantized input of `node`."""
+    """Nodes computing the fake-quantized input of `node`: per token, or
+    per tensor for a Conv (ReduceMax over every axis)."""
     x, prefix = node.input[0], node.name + ".act"
     qmax = 127.0 if act == "int8" else 448.0
-    model.graph.initializer.extend([
-        numpy_helper.from_array(np.array([-1], np.int64), prefix + ".axes"),
-        numpy_helper.from_array(np.array(qmax, np.float32), prefix + ".qmax")])
+    model.graph.initializer.append(numpy_helper.from_array(np.array(qmax, np.float32), prefix + ".qmax"))
+    axes = []
+    if node.op_type != "Conv":
+        model.graph.initializer.append(numpy_helper.from_array(np.array([-1], np.int64), prefix + ".axes"))
+        axes = [prefix + ".axes"]
     nodes = [helper.make_node("Abs", [x], [prefix + ".abs"]),
-             helper.make_node("ReduceMax", [prefix + ".abs", prefix + ".axes"], [prefix + ".max"], keepdims=1),
+             helper.make_node("ReduceMax", [prefix + ".abs"] + axes, [prefix + ".max"], keepdims=1),
              helper.make_node("Div", [prefix + ".max", prefix + ".qmax"], [prefix + ".scale"]),
              helper.make_node("Div", [x, prefix + ".scale"], [prefix + ".t"])]
     if act == "int8":
@@ -111,18 +116,25 @@ def main():
     weights = {t.name: t for t in model.graph.initializer}
     nodes = []
     for node in model.graph.node:
-        quantized = node.op_type in ("MatMul", "Gemm") and node.input[1] in weights
+        quantized = node.op_type in ("MatMul", "Gemm", "Conv") and node.input[1] in weights
+        if quantized:
+            tensor = weights[node.input[1]]
+            w = numpy_helper.to_array(tensor)
+            if node.op_type == "Conv":
+                nk = w.reshape(w.shape[0], -1)
+            else:
+                trans_b = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
+                nk = w if trans_b else w.T
+            # Microscaled formats leave layers with K below the block in float.
+            quantized = not (fmt == "mxfp4" and nk.shape[1] < 32)
         if quantized and act:
             nodes += fake_quantize_activation(model, node, act)
         nodes.append(node)
         if not quantized:
             continue
-        tensor = weights[node.input[1]]
-        w = numpy_helper.to_array(tensor)
-        trans_b = node.op_type == "Gemm" and any(a.name == "transB" and a.i for a in node.attribute)
-        nk = w if trans_b else w.T
         q = fake_quantize(nk, fmt, group, symmetric)
-        tensor.CopyFrom(numpy_helper.from_array((q if trans_b else q.T).astype(np.float32), tensor.name))
+        q = q.reshape(w.shape) if node.op_type == "Conv" else q if trans_b else q.T
+        tensor.CopyFrom(numpy_helper.from_array(q.astype(np.float32), tensor.name))
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     onnx.save(model, sys.argv[2])
