@@ -3,6 +3,7 @@
 #include "qopt/Support/ProgressBar.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -14,10 +15,11 @@ static double now() {
 }
 
 ProgressBar::ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds)
-    : label(label.str()), total(total), enabled(enabled), delay(delaySeconds), start(now()) {}
+    : label(label.str()), total(total), enabled(enabled),
+      interactive(llvm::sys::Process::StandardErrIsDisplayed()), delay(delaySeconds), start(now()) {}
 
 ProgressBar::~ProgressBar() {
-  if (shown)
+  if (shown && interactive)
     llvm::errs() << "\n";
 }
 
@@ -25,13 +27,19 @@ void ProgressBar::update(int64_t done) {
   double elapsed = now() - start;
   if (!enabled || (!shown && elapsed < delay))
     return;
+  bool finished = done >= total;
+  int64_t tenth = total > 0 ? done * 10 / total : 10;
+  if (interactive ? (!finished && shown && elapsed - lastDrawn < 0.1) : tenth == lastTenth)
+    return;
   shown = true;
+  lastDrawn = elapsed;
+  lastTenth = tenth;
   const int width = 30;
   int filled = total > 0 ? int(width * done / total) : width;
   double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
   double left = rate > 0 ? double(total - done) / rate : 0.0;
-  llvm::errs() << "\r" << label << " [" << std::string(size_t(filled), '#')
+  llvm::errs() << (interactive ? "\r" : "") << label << " [" << std::string(size_t(filled), '#')
                << std::string(size_t(width - filled), ' ') << "] " << done << "/" << total
-               << llvm::format(" %.1f s, %.1f s left ", elapsed, left);
+               << llvm::format(" %.1f s, %.1f s left ", elapsed, left) << (interactive ? "" : "\n");
   llvm::errs().flush();
 }

@@ -52,8 +52,8 @@ cl::opt<bool> emitJson("json", cl::desc("Print JSON instead of a table"), cl::su
 
 constexpr StringLiteral kTool = "qopt eval";
 
-/// Weight storage of the linear layers, in bits per weight (codes, scales,
-/// zero points, codebooks; float layers count 32).
+/// Weight storage of the linear layers and convolutions, in bits per weight
+/// (codes, scales, zero points, codebooks; float layers count 32).
 double getBitsPerWeight(mlir::ModuleOp module) {
   double bits = 0, weights = 0;
   auto tensorBits = [](mlir::Value value) -> double {
@@ -63,13 +63,17 @@ double getBitsPerWeight(mlir::ModuleOp module) {
     return double(type.getNumElements()) * double(type.getElementTypeBitWidth());
   };
   module->walk([&](mlir::Operation *op) {
-    if (auto linear = mlir::dyn_cast<LinearOp>(op)) {
-      weights += double(mlir::cast<mlir::RankedTensorType>(linear.getWeight().getType()).getNumElements());
-      bits += tensorBits(linear.getWeight());
+    if (mlir::isa<LinearOp, Conv2DOp>(op)) {
+      mlir::Value weight = op->getOperand(1);
+      weights += double(mlir::cast<mlir::RankedTensorType>(weight.getType()).getNumElements());
+      bits += tensorBits(weight);
     } else if (auto qlinear = mlir::dyn_cast<QLinearOp>(op)) {
       weights += double(qlinear.getNumOutputs() * qlinear.getReductionSize());
       bits += tensorBits(qlinear.getPacked()) + tensorBits(qlinear.getScales()) +
               tensorBits(qlinear.getZeros()) + tensorBits(qlinear.getCodebook());
+    } else if (auto qconv = mlir::dyn_cast<QConv2DOp>(op)) {
+      weights += double(qconv.getNumOutputs() * qconv.getReductionSize());
+      bits += tensorBits(qconv.getPacked()) + tensorBits(qconv.getScales()) + tensorBits(qconv.getZeros());
     }
   });
   return weights > 0 ? bits / weights : 0.0;

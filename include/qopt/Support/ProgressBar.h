@@ -11,7 +11,9 @@
 namespace qopt {
 
 /// A progress bar on stderr (done/total, elapsed, time left) that appears
-/// only once `delaySeconds` have passed, so short runs print nothing.
+/// only once `delaySeconds` have passed, so short runs print nothing. On a
+/// terminal it is redrawn in place at most ten times a second; into a file
+/// or pipe (logs) it writes a line per tenth of the work instead.
 class ProgressBar {
 public:
   ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds = 1.0);
@@ -21,9 +23,10 @@ public:
 private:
   std::string label;
   int64_t total;
-  bool enabled, shown = false;
+  bool enabled, shown = false, interactive;
   double delay;
-  double start;
+  double start, lastDrawn = 0.0;
+  int64_t lastTenth = -1;
 };
 
 } // namespace qopt
