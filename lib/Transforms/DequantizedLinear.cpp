@@ -1,10 +1,12 @@
-//===- DequantizedLinear.cpp - matmul of dequantized weights -> qlinear ---===//
+//===- DequantizedLinear.cpp - layers of dequantized weights -> qlinear ---===//
 //
 // A linalg.matmul whose weight is qopt.dequantize of constant codes (what
 // ONNX DequantizeLinear on an initializer imports as) is a quantized linear
 // layer: its [K, N] codes are transposed to [N, K] and packed row_major, its
 // scales and zero points (per tensor, per output channel, or blocks along
-// K) laid out as [N, K / group].
+// K) laid out as [N, K / group]. Likewise a qopt.conv2d of dequantized
+// [F, C/G, KH, KW] codes with per-tensor or per-output-channel scales (what
+// ONNX Runtime's QDQ quantizer writes) is a qopt.qconv2d.
 //
 //===----------------------------------------------------------------------===//
 
@@ -124,8 +126,63 @@ struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
   llvm::Statistic &counter;
 };
 
+/// conv2d(x, dequantize(codes [F, C/G, KH, KW], scales [F or 1, 1, 1, 1]))
+/// -> qconv2d with the codes as [F, K] rows, one group per row.
+struct DequantizedConvToQConv2D : OpRewritePattern<Conv2DOp> {
+  DequantizedConvToQConv2D(MLIRContext *context, llvm::Statistic &counter)
+      : OpRewritePattern(context), counter(counter) {}
+
+  LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
+    auto dequantize = op.getWeight().getDefiningOp<DequantizeOp>();
+    if (!dequantize || !dequantize->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "the weight is not a dequantize");
+    NumberFormat format = dequantize.getFormat().getValue();
+    if (!format.isInteger() || format.isMicroscaled() || format.getCodeBits() != 8)
+      return rewriter.notifyMatchFailure(op, "only 8-bit integer codes");
+    ElementsAttr codes = getConstantTensor(dequantize.getCodes());
+    ElementsAttr scales = getConstantTensor(dequantize.getScales());
+    ElementsAttr zeros = dequantize.getZeros() ? getConstantTensor(dequantize.getZeros()) : ElementsAttr();
+    if (!codes || !scales || (dequantize.getZeros() && !zeros))
+      return rewriter.notifyMatchFailure(op, "codes, scales and zero points must be constants");
+    auto codesType = cast<RankedTensorType>(codes.getType());
+    auto scalesType = cast<RankedTensorType>(scales.getType());
+    int64_t f = codesType.getDimSize(0), k = codesType.getNumElements() / f;
+    int64_t perRow = scalesType.getDimSize(0);
+    if ((perRow != 1 && perRow != f) || scalesType.getNumElements() != perRow)
+      return rewriter.notifyMatchFailure(op, "scales are not per tensor or per output channel");
+    std::optional<std::vector<char>> codeBytes = copyConstantBytes(codes);
+    std::optional<std::vector<char>> scaleBytes = copyConstantBytes(scales);
+    std::optional<std::vector<char>> zeroBytes = zeros ? copyConstantBytes(zeros) : std::nullopt;
+    if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
+      return rewriter.notifyMatchFailure(op, "unreadable constants");
+
+    // 8-bit codes [F, K] are their own row_major packing; one scale (and
+    // zero point) per row.
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    auto rows = [&](ArrayRef<char> values, Type element) {
+      size_t bytes = element.getIntOrFloatBitWidth() / 8;
+      return createConstant(rewriter, loc, RankedTensorType::get({f, 1}, element),
+                            toRowsOfGroups(values, 1, perRow, f, bytes, /*transposed=*/true), "qconv_scales");
+    };
+    Value packed = createConstant(rewriter, loc, RankedTensorType::get({f, k}, rewriter.getI8Type()),
+                                  *codeBytes, "qconv_codes");
+    Value scaleValue = rows(*scaleBytes, scalesType.getElementType());
+    Value zeroValue = zeros ? rows(*zeroBytes, cast<RankedTensorType>(zeros.getType()).getElementType()) : Value();
+    rewriter.replaceOpWithNewOp<QConv2DOp>(
+        op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, op.getBias(), dequantize.getFormat(),
+        rewriter.getI64IntegerAttr(k), PackedLayoutAttr::get(context, PackedLayout::row_major), ActQuantAttr(),
+        rewriter.getDenseI64ArrayAttr(codesType.getShape().drop_front(2)), op.getStridesAttr(),
+        op.getDilationsAttr(), op.getPadsAttr(), op.getGroupsAttr());
+    ++counter;
+    return success();
+  }
+
+  llvm::Statistic &counter;
+};
+
 } // namespace
 
 void qopt::populateDequantizedLinearPatterns(RewritePatternSet &patterns, llvm::Statistic &counter) {
-  patterns.add<DequantizedMatmulToQLinear>(patterns.getContext(), counter);
+  patterns.add<DequantizedMatmulToQLinear, DequantizedConvToQConv2D>(patterns.getContext(), counter);
 }

@@ -12,7 +12,8 @@ class RewritePatternSet;
 namespace qopt {
 
 /// linalg.matmul(x, qopt.dequantize(constant codes [K, N], scales, zeros))
-/// -> qopt.qlinear (part of qopt-fuse-linear).
+/// -> qopt.qlinear, and qopt.conv2d of dequantized 8-bit codes ->
+/// qopt.qconv2d (part of qopt-fuse-linear).
 void populateDequantizedLinearPatterns(mlir::RewritePatternSet &patterns, llvm::Statistic &counter);
 
 } // namespace qopt

@@ -31,7 +31,9 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
       codes [K, N] (ONNX DequantizeLinear of an initializer) becomes
       `qopt.qlinear`: codes transposed to [N, K] and packed row_major,
       scales and zero points (per tensor, per output channel or per block
-      along K) laid out [N, K / group].
+      along K) laid out [N, K / group]; a `qopt.conv2d` of dequantized 8-bit
+      codes with per-tensor or per-output-channel scales becomes
+      `qopt.qconv2d` (ONNX Runtime's QDQ convolutions).
 
     The weight is stored [N, K] (out, in); a [K, N] constant is transposed
     once into a new resource blob. Constants reshaped from resource blobs
@@ -40,7 +42,7 @@ def FuseLinear : Pass<"qopt-fuse-linear"> {
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numLinears", "linears", "Number of matmuls rewritten into qopt.linear">,
-    Statistic<"numQLinears", "qlinears", "Number of matmuls of dequantized weights rewritten into qopt.qlinear">,
+    Statistic<"numQLinears", "qlinears", "Number of matmuls (convolutions) of dequantized weights rewritten into qopt.qlinear (qopt.qconv2d)">,
     Statistic<"numBiases", "biases", "Number of bias adds folded into qopt.linear">,
   ];
 }
