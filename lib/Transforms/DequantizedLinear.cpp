@@ -52,6 +52,42 @@ Value createConstant(PatternRewriter &rewriter, Location loc, RankedTensorType t
   return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(attr));
 }
 
+/// The constant codes, scales and zero points of a one-use qopt.dequantize
+/// of an integer (non-microscaled) format that feeds a layer's weight.
+struct ConstantDequantize {
+  DequantizeOp op;
+  RankedTensorType codesType, scalesType, zerosType;
+  std::vector<char> codes, scales, zeros;
+};
+
+FailureOr<ConstantDequantize> matchConstantDequantize(PatternRewriter &rewriter, Operation *layer,
+                                                      Value weight) {
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  if (!dequantize || !dequantize->hasOneUse())
+    return rewriter.notifyMatchFailure(layer, "the weight is not a dequantize");
+  NumberFormat format = dequantize.getFormat().getValue();
+  if (!format.isInteger() || format.isMicroscaled())
+    return rewriter.notifyMatchFailure(layer, "only integer formats");
+  ElementsAttr codes = getConstantTensor(dequantize.getCodes());
+  ElementsAttr scales = getConstantTensor(dequantize.getScales());
+  ElementsAttr zeros = dequantize.getZeros() ? getConstantTensor(dequantize.getZeros()) : ElementsAttr();
+  if (!codes || !scales || (dequantize.getZeros() && !zeros))
+    return rewriter.notifyMatchFailure(layer, "codes, scales and zero points must be constants");
+  std::optional<std::vector<char>> codeBytes = copyConstantBytes(codes);
+  std::optional<std::vector<char>> scaleBytes = copyConstantBytes(scales);
+  std::optional<std::vector<char>> zeroBytes = zeros ? copyConstantBytes(zeros) : std::nullopt;
+  if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
+    return rewriter.notifyMatchFailure(layer, "unreadable constants");
+  ConstantDequantize result{dequantize, cast<RankedTensorType>(codes.getType()),
+                            cast<RankedTensorType>(scales.getType()), RankedTensorType(),
+                            std::move(*codeBytes), std::move(*scaleBytes), {}};
+  if (zeros) {
+    result.zerosType = cast<RankedTensorType>(zeros.getType());
+    result.zeros = std::move(*zeroBytes);
+  }
+  return result;
+}
+
 struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
   DequantizedMatmulToQLinear(MLIRContext *context, llvm::Statistic &counter)
       : OpRewritePattern(context), counter(counter) {}
@@ -61,19 +97,10 @@ struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
     if (!op.hasPureTensorSemantics() || !isZeroInitialized(op.getOutputs()[0]) ||
         !(transposed || linalg::MatmulOp::isDefaultIndexingMaps(op.getIndexingMaps())))
       return rewriter.notifyMatchFailure(op, "not a matmul (plain or transposed B) into zeros");
-    auto dequantize = op.getInputs()[1].getDefiningOp<DequantizeOp>();
-    if (!dequantize || !dequantize->hasOneUse())
-      return rewriter.notifyMatchFailure(op, "the weight is not a dequantize");
-    NumberFormat format = dequantize.getFormat().getValue();
-    if (!format.isInteger() || format.isMicroscaled())
-      return rewriter.notifyMatchFailure(op, "only integer formats");
-    ElementsAttr codes = getConstantTensor(dequantize.getCodes());
-    ElementsAttr scales = getConstantTensor(dequantize.getScales());
-    ElementsAttr zeros = dequantize.getZeros() ? getConstantTensor(dequantize.getZeros()) : ElementsAttr();
-    if (!codes || !scales || (dequantize.getZeros() && !zeros))
-      return rewriter.notifyMatchFailure(op, "codes, scales and zero points must be constants");
-    auto codesType = cast<RankedTensorType>(codes.getType());
-    auto scalesType = cast<RankedTensorType>(scales.getType());
+    FailureOr<ConstantDequantize> weight = matchConstantDequantize(rewriter, op, op.getInputs()[1]);
+    if (failed(weight))
+      return failure();
+    RankedTensorType codesType = weight->codesType, scalesType = weight->scalesType;
     if (codesType.getRank() != 2)
       return rewriter.notifyMatchFailure(op, "the weight must be 2-D");
     // B is [K, N], or [N, K] under transposed-B maps (Gemm transB).
@@ -81,18 +108,15 @@ struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
     int64_t sK = scalesType.getDimSize(transposed ? 1 : 0), sN = scalesType.getDimSize(transposed ? 0 : 1);
     if ((sN != 1 && sN != n) || k % sK != 0)
       return rewriter.notifyMatchFailure(op, "scales are not per tensor, channel or K-block");
-    std::optional<std::vector<char>> codeBytes = copyConstantBytes(codes);
-    std::optional<std::vector<char>> scaleBytes = copyConstantBytes(scales);
-    std::optional<std::vector<char>> zeroBytes = zeros ? copyConstantBytes(zeros) : std::nullopt;
-    if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
-      return rewriter.notifyMatchFailure(op, "unreadable constants");
+    NumberFormat format = weight->op.getFormat().getValue();
+    ArrayRef<char> codeBytes = weight->codes;
 
     // Codes as [N, K], packed.
     std::vector<uint8_t> codesNK(size_t(n * k));
     for (int64_t row = 0; row < n; ++row)
       for (int64_t col = 0; col < k; ++col)
         codesNK[size_t(row * k + col)] =
-            uint8_t((*codeBytes)[size_t(transposed ? row * k + col : col * n + row)]);
+            uint8_t(codeBytes[size_t(transposed ? row * k + col : col * n + row)]);
     unsigned bits = format.getCodeBits();
     std::vector<uint8_t> packed = packRowMajor(codesNK, n, k, bits);
     Location loc = op.getLoc();
@@ -104,20 +128,18 @@ struct DequantizedMatmulToQLinear : OpRewritePattern<linalg::MatmulOp> {
     size_t scaleElementBytes = scalesType.getElementTypeBitWidth() / 8;
     auto groupType = [&](Type element) { return RankedTensorType::get({n, sK}, element); };
     Value scaleValue = createConstant(rewriter, loc, groupType(scalesType.getElementType()),
-                                      toRowsOfGroups(*scaleBytes, sK, sN, n, scaleElementBytes, transposed),
+                                      toRowsOfGroups(weight->scales, sK, sN, n, scaleElementBytes, transposed),
                                       "qlinear_scales");
     Value zeroValue;
-    if (zeros) {
-      auto zerosType = cast<RankedTensorType>(zeros.getType());
+    if (RankedTensorType zerosType = weight->zerosType)
       zeroValue = createConstant(rewriter, loc, groupType(zerosType.getElementType()),
-                                 toRowsOfGroups(*zeroBytes, sK, sN, n, zerosType.getElementTypeBitWidth() / 8,
+                                 toRowsOfGroups(weight->zeros, sK, sN, n, zerosType.getElementTypeBitWidth() / 8,
                                                 transposed),
                                  "qlinear_zeros");
-    }
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     rewriter.replaceOpWithNewOp<QLinearOp>(
         op, resultType, op.getInputs()[0], packedValue, scaleValue, zeroValue, Value(), Value(),
-        Value(), Value(), Value(), dequantize.getFormat(), rewriter.getI64IntegerAttr(k / sK),
+        Value(), Value(), Value(), weight->op.getFormat(), rewriter.getI64IntegerAttr(k / sK),
         PackedLayoutAttr::get(context, PackedLayout::row_major), ActQuantAttr());
     ++counter;
     return success();
@@ -133,28 +155,16 @@ struct DequantizedConvToQConv2D : OpRewritePattern<Conv2DOp> {
       : OpRewritePattern(context), counter(counter) {}
 
   LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
-    auto dequantize = op.getWeight().getDefiningOp<DequantizeOp>();
-    if (!dequantize || !dequantize->hasOneUse())
-      return rewriter.notifyMatchFailure(op, "the weight is not a dequantize");
-    NumberFormat format = dequantize.getFormat().getValue();
-    if (!format.isInteger() || format.isMicroscaled() || format.getCodeBits() != 8)
-      return rewriter.notifyMatchFailure(op, "only 8-bit integer codes");
-    ElementsAttr codes = getConstantTensor(dequantize.getCodes());
-    ElementsAttr scales = getConstantTensor(dequantize.getScales());
-    ElementsAttr zeros = dequantize.getZeros() ? getConstantTensor(dequantize.getZeros()) : ElementsAttr();
-    if (!codes || !scales || (dequantize.getZeros() && !zeros))
-      return rewriter.notifyMatchFailure(op, "codes, scales and zero points must be constants");
-    auto codesType = cast<RankedTensorType>(codes.getType());
-    auto scalesType = cast<RankedTensorType>(scales.getType());
+    FailureOr<ConstantDequantize> weight = matchConstantDequantize(rewriter, op, op.getWeight());
+    if (failed(weight))
+      return failure();
+    if (weight->op.getFormat().getValue().getCodeBits() != 8)
+      return rewriter.notifyMatchFailure(op, "only 8-bit codes");
+    RankedTensorType codesType = weight->codesType, scalesType = weight->scalesType;
     int64_t f = codesType.getDimSize(0), k = codesType.getNumElements() / f;
     int64_t perRow = scalesType.getDimSize(0);
     if ((perRow != 1 && perRow != f) || scalesType.getNumElements() != perRow)
       return rewriter.notifyMatchFailure(op, "scales are not per tensor or per output channel");
-    std::optional<std::vector<char>> codeBytes = copyConstantBytes(codes);
-    std::optional<std::vector<char>> scaleBytes = copyConstantBytes(scales);
-    std::optional<std::vector<char>> zeroBytes = zeros ? copyConstantBytes(zeros) : std::nullopt;
-    if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
-      return rewriter.notifyMatchFailure(op, "unreadable constants");
 
     // 8-bit codes [F, K] are their own row_major packing; one scale (and
     // zero point) per row.
@@ -166,11 +176,11 @@ struct DequantizedConvToQConv2D : OpRewritePattern<Conv2DOp> {
                             toRowsOfGroups(values, 1, perRow, f, bytes, /*transposed=*/true), "qconv_scales");
     };
     Value packed = createConstant(rewriter, loc, RankedTensorType::get({f, k}, rewriter.getI8Type()),
-                                  *codeBytes, "qconv_codes");
-    Value scaleValue = rows(*scaleBytes, scalesType.getElementType());
-    Value zeroValue = zeros ? rows(*zeroBytes, cast<RankedTensorType>(zeros.getType()).getElementType()) : Value();
+                                  weight->codes, "qconv_codes");
+    Value scaleValue = rows(weight->scales, scalesType.getElementType());
+    Value zeroValue = weight->zerosType ? rows(weight->zeros, weight->zerosType.getElementType()) : Value();
     rewriter.replaceOpWithNewOp<QConv2DOp>(
-        op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, op.getBias(), dequantize.getFormat(),
+        op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, op.getBias(), weight->op.getFormat(),
         rewriter.getI64IntegerAttr(k), PackedLayoutAttr::get(context, PackedLayout::row_major), ActQuantAttr(),
         rewriter.getDenseI64ArrayAttr(codesType.getShape().drop_front(2)), op.getStridesAttr(),
         op.getDilationsAttr(), op.getPadsAttr(), op.getGroupsAttr());

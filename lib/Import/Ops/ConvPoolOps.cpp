@@ -450,7 +450,7 @@ LogicalResult importConvTranspose(NodeImporter &node) {
   wShape.append(kernel.begin(), kernel.end());
   Value input = buildStaticReshape(b, loc, spread, inShape);
   Value filter = buildStaticReshape(b, loc, weight, wShape);
-  // Loops as in importConv: n, g, f, c, k_1..k_r, o_1..o_r.
+  // Loops as in qopt::buildConvolution: n, g, f, c, k_1..k_r, o_1..o_r.
   const unsigned loops = 4 + 2 * rank, cDim = 3, firstK = 4, firstOut = 4 + rank;
   SmallVector<AffineExpr> inExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(cDim)};
   SmallVector<AffineExpr> wExprs = {b.getAffineDimExpr(1), b.getAffineDimExpr(cDim), b.getAffineDimExpr(2)};
