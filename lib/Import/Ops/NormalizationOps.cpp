@@ -10,6 +10,9 @@
 #include "../OnnxOpRegistry.h"
 #include "../TensorBuilders.h"
 
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/ConstantTensor.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -134,6 +137,57 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
 /// (opset 14+) they are the batch's own (population variance over every
 /// axis but 1), and the running statistics outputs are
 /// input * momentum + batch * (1 - momentum).
+/// Inference BatchNormalization of a qopt.conv2d whose f32 weight, bias and
+/// the four statistics are constants: a new convolution with weight W * s
+/// and bias (b - mean) * s + B, s = scale / sqrt(var + eps), so that
+/// quantization sees the weights that actually run. The original stays for
+/// its other users, if any (dead code elimination removes it otherwise).
+/// Returns false (nothing built) when the pattern does not apply.
+bool foldIntoConvolution(NodeImporter &node, Value x, double epsilon) {
+  auto conv = x.getDefiningOp<Conv2DOp>();
+  if (!conv || !conv.getType().getElementType().isF32())
+    return false;
+  ElementsAttr weightAttr = getConstantTensor(conv.getWeight());
+  ElementsAttr biasAttr = conv.getBias() ? getConstantTensor(conv.getBias()) : ElementsAttr();
+  if (!weightAttr || (conv.getBias() && !biasAttr))
+    return false;
+  std::optional<std::vector<float>> weight = readFloatConstant(weightAttr);
+  std::optional<std::vector<float>> bias =
+      biasAttr ? readFloatConstant(biasAttr) : std::optional<std::vector<float>>(std::vector<float>());
+  SmallVector<std::vector<float>> stats;
+  for (unsigned i = 1; i <= 4; ++i) {
+    ElementsAttr attr = getConstantTensor(node.getInput(i));
+    std::optional<std::vector<float>> values = attr ? readFloatConstant(attr) : std::nullopt;
+    if (!values)
+      return false;
+    stats.push_back(std::move(*values));
+  }
+  if (!weight || !bias)
+    return false;
+  const size_t channels = stats[0].size(), perChannel = weight->size() / channels;
+  std::vector<float> foldedBias(channels);
+  for (size_t f = 0; f < channels; ++f) {
+    double s = double(stats[0][f]) / std::sqrt(double(stats[3][f]) + epsilon);
+    for (size_t i = 0; i < perChannel; ++i)
+      (*weight)[f * perChannel + i] = float((*weight)[f * perChannel + i] * s);
+    double b = bias->empty() ? 0.0 : double((*bias)[f]);
+    foldedBias[f] = float((b - double(stats[2][f])) * s + double(stats[1][f]));
+  }
+  OpBuilder &builder = node.getBuilder();
+  auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+  auto biasType = RankedTensorType::get({int64_t(channels)}, builder.getF32Type());
+  Value newWeight = arith::ConstantOp::create(builder, node.getLoc(),
+                                              DenseElementsAttr::get(weightType, ArrayRef<float>(*weight)));
+  Value newBias = arith::ConstantOp::create(builder, node.getLoc(),
+                                            DenseElementsAttr::get(biasType, ArrayRef<float>(foldedBias)));
+  // The folded convolution keeps the convolution's name (its location).
+  auto folded = Conv2DOp::create(builder, conv.getLoc(), conv.getType(), conv.getInput(), newWeight, newBias,
+                                 conv.getStridesAttr(), conv.getDilationsAttr(), conv.getPadsAttr(),
+                                 conv.getGroupsAttr());
+  node.setOutput(0, folded.getResult());
+  return true;
+}
+
 LogicalResult importBatchNormalization(NodeImporter &node) {
   Value x = node.getInput(0);
   if (!x || !node.hasInput(1) || !node.hasInput(2) || !node.hasInput(3) || !node.hasInput(4))
@@ -196,6 +250,8 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
     node.setOutput(2, running(parameters[3], variance));
   }
   double epsilon = node.getFloat("epsilon", 1e-5f);
+  if (!training && foldIntoConvolution(node, x, epsilon))
+    return success();
   Value result = buildElementwise(node, {x, parameters[0], parameters[1], mean, variance}, elementType,
                                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
                                     Value shifted = arith::AddFOp::create(

@@ -56,6 +56,20 @@ def cnn():
          tensor("c3w", 12, 3, 3, 3), tensor("c3b", 12), tensor("fcw", 10, 12), tensor("fcb", 10)])
 
 
+def conv_bn():
+    """Conv + BatchNormalization (inference) + Relu; the Conv output also
+    feeds an Add, so the unfolded convolution must stay for it."""
+    return model(
+        [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+         helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"], name="bn",
+                          epsilon=1e-3),
+         helper.make_node("Relu", ["n"], ["y"], name="relu"),
+         helper.make_node("Add", ["c", "c"], ["z"], name="twice")],
+        [value("x", [1, 3, 6, 6])], [value("y", [1, 4, 6, 6]), value("z", [1, 4, 6, 6])],
+        [tensor("w", 4, 3, 3, 3), tensor("b", 4), tensor("gamma", 4), tensor("beta", 4), tensor("mean", 4),
+         numpy_helper.from_array(RNG.uniform(0.5, 2.0, 4).astype(np.float32), "var")])
+
+
 def elementwise():
     """Every elementwise op, broadcasting a [3] and a scalar against [2, 3]."""
     ops = [("Sqrt", 1), ("Reciprocal", 1), ("Neg", 1), ("Exp", 1), ("Log", 1), ("Abs", 1),
@@ -185,7 +199,7 @@ def shape_ops():
     return onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
 
 
-CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, elementwise, batched_matmul, symbolic, unsupported,
+CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, conv_bn, elementwise, batched_matmul, symbolic, unsupported,
                                  missing_initializer, old_opset, bad_initializer, broadcast_error]}
 
 if __name__ == "__main__":
