@@ -70,18 +70,7 @@ void annotate(mlir::Operation *layer, const ActivationStatistics &stats) {
 template <typename Conv2DLikeOp>
 PatchGeometry getPatchGeometry(Conv2DLikeOp op, llvm::ArrayRef<int64_t> kernel) {
   llvm::ArrayRef<int64_t> shape = op.getInput().getType().getShape();
-  PatchGeometry g;
-  g.batch = shape[0];
-  g.channels = shape[1];
-  g.height = shape[2];
-  g.width = shape[3];
-  g.kernel = {kernel[0], kernel[1]};
-  g.strides = {op.getStrides()[0], op.getStrides()[1]};
-  g.dilations = {op.getDilations()[0], op.getDilations()[1]};
-  llvm::ArrayRef<int64_t> pads = op.getPads();
-  g.pads = {pads[0], pads[1], pads[2], pads[3]};
-  g.groups = int64_t(op.getGroups());
-  return g;
+  return {shape[0], shape[1], shape[2], shape[3], {kernel[0], kernel[1]}, getConvolutionGeometry(op)};
 }
 
 /// The image patches a convolution multiplies; std::nullopt for linears.
@@ -164,17 +153,17 @@ llvm::Expected<CalibrationSummary> qopt::calibrate(mlir::ModuleOp module, llvm::
       layerCollector.push_back(-1);
       continue;
     }
-    if (!patches)
-      if (auto it = probeCollector.find(id); it != probeCollector.end()) {
-        layerCollector.push_back(int64_t(it->second));
-        continue;
-      }
+    auto shared = patches ? probeCollector.end() : probeCollector.find(id);
+    if (shared != probeCollector.end()) {
+      layerCollector.push_back(int64_t(shared->second));
+      continue;
+    }
     unsigned output = probeOutput[id];
     const BoundaryTensor &tensor = signature.outputs[output];
     if (tensor.elementType != 1)
       return makeError("probe '" + tensor.name + "' is not f32; calibration reads f32 activations");
     int64_t channels = patches ? patches->getPatchSize() : tensor.shape.back();
-    bool hessian = options.hessians && (!patches || patches->groups == 1);
+    bool hessian = options.hessians && (!patches || patches->convolution.groups == 1);
     if (!patches)
       probeCollector[id] = collectors.size();
     layerCollector.push_back(int64_t(collectors.size()));

@@ -170,15 +170,16 @@ struct DequantizedConvToQConv2D : OpRewritePattern<Conv2DOp> {
     // zero point) per row.
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
-    auto rows = [&](ArrayRef<char> values, Type element) {
+    auto rows = [&](ArrayRef<char> values, Type element, StringRef name) {
       size_t bytes = element.getIntOrFloatBitWidth() / 8;
       return createConstant(rewriter, loc, RankedTensorType::get({f, 1}, element),
-                            toRowsOfGroups(values, 1, perRow, f, bytes, /*transposed=*/true), "qconv_scales");
+                            toRowsOfGroups(values, 1, perRow, f, bytes, /*transposed=*/true), name);
     };
     Value packed = createConstant(rewriter, loc, RankedTensorType::get({f, k}, rewriter.getI8Type()),
                                   weight->codes, "qconv_codes");
-    Value scaleValue = rows(weight->scales, scalesType.getElementType());
-    Value zeroValue = weight->zerosType ? rows(weight->zeros, weight->zerosType.getElementType()) : Value();
+    Value scaleValue = rows(weight->scales, scalesType.getElementType(), "qconv_scales");
+    Value zeroValue =
+        weight->zerosType ? rows(weight->zeros, weight->zerosType.getElementType(), "qconv_zeros") : Value();
     rewriter.replaceOpWithNewOp<QConv2DOp>(
         op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, op.getBias(), weight->op.getFormat(),
         rewriter.getI64IntegerAttr(k), PackedLayoutAttr::get(context, PackedLayout::row_major), ActQuantAttr(),

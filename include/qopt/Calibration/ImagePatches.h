@@ -12,6 +12,8 @@
 #ifndef QOPT_CALIBRATION_IMAGEPATCHES_H
 #define QOPT_CALIBRATION_IMAGEPATCHES_H
 
+#include "qopt/Support/Convolution.h"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,9 +23,8 @@ namespace qopt {
 
 struct PatchGeometry {
   int64_t batch = 1, channels = 1, height = 1, width = 1; // the NCHW input
-  std::array<int64_t, 2> kernel{1, 1}, strides{1, 1}, dilations{1, 1};
-  std::array<int64_t, 4> pads{0, 0, 0, 0}; // top, left, bottom, right
-  int64_t groups = 1;
+  std::array<int64_t, 2> kernel{1, 1};
+  ConvolutionGeometry convolution; // 2 strides, dilations, pads before and after
 
   int64_t getOutputHeight() const;
   int64_t getOutputWidth() const;
