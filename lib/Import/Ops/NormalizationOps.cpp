@@ -154,17 +154,18 @@ bool foldIntoConvolution(NodeImporter &node, Value x, double epsilon) {
   std::optional<std::vector<float>> weight = readFloatConstant(weightAttr);
   std::optional<std::vector<float>> bias =
       biasAttr ? readFloatConstant(biasAttr) : std::optional<std::vector<float>>(std::vector<float>());
+  const size_t channels = size_t(conv.getType().getDimSize(1));
   SmallVector<std::vector<float>> stats;
   for (unsigned i = 1; i <= 4; ++i) {
     ElementsAttr attr = getConstantTensor(node.getInput(i));
     std::optional<std::vector<float>> values = attr ? readFloatConstant(attr) : std::nullopt;
-    if (!values)
-      return false;
+    if (!values || values->size() != channels)
+      return false; // the general path reports wrong sizes
     stats.push_back(std::move(*values));
   }
   if (!weight || !bias)
     return false;
-  const size_t channels = stats[0].size(), perChannel = weight->size() / channels;
+  const size_t perChannel = weight->size() / channels;
   std::vector<float> foldedBias(channels);
   for (size_t f = 0; f < channels; ++f) {
     double s = double(stats[0][f]) / std::sqrt(double(stats[3][f]) + epsilon);
@@ -199,6 +200,9 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
   Type elementType = type.getElementType();
   if (!isa<FloatType>(elementType) || type.getRank() < 2)
     return node.emitError() << "needs a float input of rank >= 2";
+  double epsilon = node.getFloat("epsilon", 1e-5f);
+  if (!training && foldIntoConvolution(node, x, epsilon))
+    return success();
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
   const int64_t channels = type.getDimSize(1);
@@ -249,9 +253,6 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
     node.setOutput(1, running(parameters[2], mean));
     node.setOutput(2, running(parameters[3], variance));
   }
-  double epsilon = node.getFloat("epsilon", 1e-5f);
-  if (!training && foldIntoConvolution(node, x, epsilon))
-    return success();
   Value result = buildElementwise(node, {x, parameters[0], parameters[1], mean, variance}, elementType,
                                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
                                     Value shifted = arith::AddFOp::create(
