@@ -1,11 +1,14 @@
 /*===- qopt_main.c - main() of standalone qopt executables --------------===*
  *
  *   model --input x=in.npy [--input ...] [--output y=out.npy ...] [--bench N]
+ *         [--threads N]
  *   model --info
  *
  * Inputs are matched by name; every model input must be given. Outputs not
  * named are computed and dropped. --bench N runs the model N more times
- * after one warm-up run and prints latency statistics as JSON.
+ * after one warm-up run and prints latency statistics as JSON. --threads N
+ * sets the number of threads of the parallel kernels (default: the OpenMP
+ * runtime's, OMP_NUM_THREADS or one per core).
  *
  *===--------------------------------------------------------------------===*/
 
@@ -15,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The OpenMP runtime (libomp) runs the kernels' parallel loops. */
+void omp_set_num_threads(int count);
 
 static const qopt_tensor_info *find_tensor(const qopt_tensor_info *list, int count,
                                            const char *name, int *index) {
@@ -38,7 +44,7 @@ static void print_tensors(const char *title, const qopt_tensor_info *list, int c
 
 static int usage(const char *program) {
   fprintf(stderr,
-          "usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy ...] [--bench N]\n"
+          "usage: %s --input NAME=FILE.npy ... [--output NAME=FILE.npy ...] [--bench N] [--threads N]\n"
           "       %s --info\n",
           program, program);
   return 2;
@@ -86,6 +92,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "error: --bench needs a positive count, not '%s'\n", argv[a]);
         return 2;
       }
+      continue;
+    }
+    if (strcmp(arg, "--threads") == 0 && a + 1 < argc) {
+      char *end;
+      long threads = strtol(argv[++a], &end, 10);
+      if (*end || threads < 1 || threads > 4096) {
+        fprintf(stderr, "error: --threads needs a positive count, not '%s'\n", argv[a]);
+        return 2;
+      }
+      omp_set_num_threads((int)threads);
       continue;
     }
     int is_input = strcmp(arg, "--input") == 0, is_output = strcmp(arg, "--output") == 0;

@@ -1,12 +1,14 @@
 //===- CpuPipeline.cpp - tensor-level IR -> LLVM dialect for the CPU ------===//
 //
-// The reference CPU pipeline: correct first (loops from linalg); the
-// vectorized and tiled kernels replace the loop lowering of the hot ops.
+// The CPU pipeline: quantized linears over packed weights run generated
+// vector kernels (qopt-generate-cpu-kernels); everything else is lowered
+// from linalg to loops.
 // Upstream passes throughout; only the qopt -> linalg step is qopt's own.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/Passes.h"
+#include "qopt/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -18,7 +20,10 @@
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -30,9 +35,11 @@
 
 using namespace mlir;
 
-void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
-  // Tensor level: qopt -> linalg, then fuse elementwise chains (and the
+void qopt::buildCpuLoweringPipeline(OpPassManager &pm, StringRef isa) {
+  // Quantized weights into the kernels' layouts; the packed layers become
+  // kernel calls, the rest linalg. Then fuse elementwise chains (and the
   // broadcasts feeding them) so they run as one loop nest.
+  pm.addPass(createPackWeights());
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
@@ -53,6 +60,14 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());
 
+  // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
+  GenerateCpuKernelsOptions kernels;
+  kernels.isa = isa.str();
+  pm.addPass(createGenerateCpuKernels(kernels));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCanonicalizerPass()); // inlines the alloca scopes of alloca-free loop bodies
+
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertMathToFuncs()); // math.ipowi -> a helper function (scf)
@@ -62,6 +77,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
@@ -70,6 +86,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -55,6 +55,7 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateLinearToLinalgPatterns(patterns);
     populateQuantizedToLinalgPatterns(patterns);
+    populatePackedQLinearToKernelCallPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // What is left has no lowering: say so at the op rather than fail later

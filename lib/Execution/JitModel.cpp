@@ -12,6 +12,7 @@
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -22,6 +23,8 @@ using namespace qopt;
 extern "C" void memrefCopy(int64_t elementSize, void *source, void *destination);
 
 namespace {
+
+constexpr const char *kOpenMPRuntime = "libomp.so.5";
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -51,16 +54,15 @@ llvm::Expected<std::unique_ptr<JitModel>> JitModel::compile(mlir::ModuleOp modul
   loweredEntry.setAllResultAttrs(llvm::ArrayRef<mlir::DictionaryAttr>{});
   mlir::MLIRContext *context = module.getContext();
   context->loadDialect<mlir::LLVM::LLVMDialect>();
-  mlir::PassManager pm(context);
-  buildCpuLoweringPipeline(pm);
-  if (mlir::failed(pm.run(*lowered)))
-    return makeError("lowering the model for the JIT failed");
-
   CpuTargetOptions target;
   target.cpu = "native";
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createCpuTargetMachine(target);
   if (!machine)
     return machine.takeError();
+  mlir::PassManager pm(context);
+  buildCpuLoweringPipeline(pm, getKernelIsa(**machine));
+  if (mlir::failed(pm.run(*lowered)))
+    return makeError("lowering the model for the JIT failed");
   auto llvmContext = std::make_unique<llvm::LLVMContext>();
   llvm::Expected<std::unique_ptr<llvm::Module>> llvmModule = translateToModelModule(
       *lowered, entryName, model->signature, *llvmContext, **machine, target.optLevel);
@@ -76,6 +78,10 @@ llvm::Expected<std::unique_ptr<JitModel>> JitModel::compile(mlir::ModuleOp modul
       llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(layout.getGlobalPrefix());
   if (!process)
     return process.takeError();
+  // The kernels' parallel loops call the OpenMP runtime (libomp-22-dev).
+  std::string ompError;
+  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(kOpenMPRuntime, &ompError))
+    return makeError(llvm::Twine("cannot load the OpenMP runtime ") + kOpenMPRuntime + ": " + ompError);
   llvm::orc::JITDylib &library = (*jit)->getMainJITDylib();
   library.addGenerator(std::move(*process));
   llvm::orc::SymbolMap runtime;

@@ -2,6 +2,7 @@
 
 #include "qopt/Support/ConstantTensor.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -140,4 +141,12 @@ ElementsAttr qopt::transposeConstant2D(ElementsAttr attr, StringRef blobName) {
       std::memcpy(out.data() + (c * rows + r) * elementBytes,
                   bytes->data() + (r * cols + c) * elementBytes, elementBytes);
   return DenseResourceElementsAttr::get(transposedType, blobName, std::move(blob));
+}
+
+mlir::Value qopt::createBlobConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                                     mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
+                                     llvm::StringRef name) {
+  mlir::ElementsAttr attr = mlir::DenseResourceElementsAttr::get(
+      type, name, mlir::HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t)));
+  return mlir::arith::ConstantOp::create(builder, loc, mlir::cast<mlir::TypedAttr>(attr));
 }

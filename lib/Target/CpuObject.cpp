@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -123,6 +124,13 @@ qopt::createCpuTargetMachine(const CpuTargetOptions &options) {
   return std::move(machine);
 }
 
+std::string qopt::getKernelIsa(const llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
+  if (!subtarget->checkFeatures("+avx512f,+avx512bw,+avx512dq,+avx512vl"))
+    return "avx2";
+  return subtarget->checkFeatures("+avx512vnni") ? "avx512-vnni" : "avx512";
+}
+
 /// A private constant global holding `value`.
 static llvm::GlobalVariable *addConstantGlobal(llvm::Module &module, llvm::Constant *value,
                                                const llvm::Twine &name) {
@@ -211,6 +219,7 @@ qopt::translateToModelModule(mlir::ModuleOp module, llvm::StringRef entryName,
                              llvm::TargetMachine &machine, unsigned optLevel) {
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
+  mlir::registerOpenMPDialectTranslation(*module->getContext());
   std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(module, context, "qopt_model");
   if (!llvmModule)
     return makeError("translation to LLVM IR failed");

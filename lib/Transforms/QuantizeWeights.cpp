@@ -25,15 +25,6 @@ using namespace qopt;
 
 namespace {
 
-template <typename T>
-Value createBlobConstant(OpBuilder &builder, Location loc, RankedTensorType type, ArrayRef<T> data,
-                         StringRef name) {
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(data.data()), data.size() * sizeof(T));
-  ElementsAttr attr = DenseResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t)));
-  return arith::ConstantOp::create(builder, loc, cast<TypedAttr>(attr));
-}
-
 /// The operands and attributes of a quantized [N, K] weight.
 struct QuantizedWeight {
   Value codes, scales, zeros;

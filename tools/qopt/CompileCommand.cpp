@@ -106,6 +106,7 @@ int link(StringRef object, StringRef output, bool shared) {
     args.push_back(runtime + "/libqopt_main.a");
   args.push_back(runtime + "/libqopt_runtime.a");
   args.push_back("-lm");
+  args.push_back("-lomp"); // the OpenMP runtime of the kernels' parallel loops
   for (const std::string &library : {runtime + "/libqopt_runtime.a"})
     if (!sys::fs::exists(library))
       return fail("the runtime library " + library + " is missing");
@@ -160,7 +161,7 @@ int qopt::runCompile() {
   if (lastPhase >= Phase::Codegen) {
     context->loadDialect<mlir::LLVM::LLVMDialect>();
     mlir::PassManager pm(context.get());
-    buildCpuLoweringPipeline(pm);
+    buildCpuLoweringPipeline(pm, getKernelIsa(**machine));
     if (failed(pm.run(*module)))
       return 1;
   }

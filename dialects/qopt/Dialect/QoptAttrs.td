@@ -30,7 +30,17 @@ def Qopt_PackedLayout : I32EnumAttr<"PackedLayout",
     // tensor, B = ceil(K * bits / 8); code k occupies bits
     // [k * bits, (k + 1) * bits) of the row read as a little-endian bit
     // string (for int4: code 2j in the low nibble of byte j).
-    I32EnumAttrCase<"row_major", 0>]> {
+    I32EnumAttrCase<"row_major", 0>,
+    // Panels of 16 rows for the CPU kernels with float activations (4- and
+    // 8-bit codes): packed is [P, panel bytes], P = ceil(N / 16), and a
+    // panel's steps hold one code (8-bit) or two consecutive codes (4-bit,
+    // low nibble first) of each of its 16 rows. Scales and zeros are
+    // [P, G, 16]. See qopt/Quant/PanelLayout.h.
+    I32EnumAttrCase<"panel16", 1>,
+    // Panels of 16 rows for int8 dot-product kernels (VNNI): each 32-bit
+    // lane of a step holds 4 consecutive codes of its row (8-bit), or 8 (4-bit:
+    // k..k+3 in the low nibbles, k+4..k+7 in the high ones).
+    I32EnumAttrCase<"panel16_dot", 2>]> {
   let cppNamespace = "::qopt";
 }
 

@@ -1,6 +1,7 @@
 //===- QoptOps.cpp - qopt operations --------------------------------------===//
 
 #include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/PanelLayout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -99,7 +100,7 @@ LogicalResult LinearOp::verify() {
 // QLinearOp
 //===----------------------------------------------------------------------===//
 
-int64_t QLinearOp::getNumOutputs() { return getPacked().getType().getDimSize(0); }
+int64_t QLinearOp::getNumOutputs() { return getResult().getType().getShape().back(); }
 
 int64_t QLinearOp::getReductionSize() { return getInput().getType().getShape().back(); }
 
@@ -121,9 +122,41 @@ static LogicalResult verifyScaleElementType(Operation *op, NumberFormat format,
 /// Checks the packed codes, scales and zero points of an [N, K] weight
 /// matrix quantized in groups of `group` codes (the last one of a row may
 /// be shorter). Returns the number of groups per row.
+/// The packed weight, scales and zeros of a panel layout (see
+/// qopt/Quant/PanelLayout.h).
+static FailureOr<int64_t> verifyPanelWeight(Operation *op, NumberFormat format, int64_t group,
+                                            int64_t numOutputs, int64_t reduction, ShapedType packed,
+                                            ShapedType scales, Value zeros, bool dotProduct) {
+  if (!PanelLayout::supportsBits(format.getCodeBits()) || format.needsCodebook())
+    return op->emitOpError() << "panel layouts hold 4- or 8-bit codes of fixed value, not "
+                             << format.str();
+  PanelLayout layout;
+  layout.dotProduct = dotProduct;
+  layout.bits = format.getCodeBits();
+  layout.n = numOutputs;
+  layout.k = reduction;
+  layout.group = group;
+  std::string reason = "N = " + std::to_string(numOutputs) + ", K = " + std::to_string(reduction) +
+                       ", group " + std::to_string(group) + " in panels of 16 rows";
+  if (failed(verifyShape(op, "packed weight", packed, {layout.getNumPanels(), layout.getPanelBytes()},
+                         reason)))
+    return failure();
+  SmallVector<int64_t> gridShape = {layout.getNumPanels(), layout.getNumGroups(), PanelLayout::kRows};
+  if (failed(verifyShape(op, "scales", scales, gridShape, reason)) ||
+      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
+    return failure();
+  if (zeros && (!format.allowsZeroPoint() ||
+                failed(verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()), gridShape, reason))))
+    return format.allowsZeroPoint() ? failure()
+                                    : op->emitOpError() << "zero points need a non-microscaled "
+                                                           "integer format, not " << format.str();
+  return layout.getNumGroups();
+}
+
 static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat format, int64_t group,
                                                 int64_t numOutputs, int64_t reduction,
-                                                ShapedType packed, ShapedType scales, Value zeros) {
+                                                ShapedType packed, ShapedType scales, Value zeros,
+                                                PackedLayout layout = PackedLayout::row_major) {
   if (group > reduction)
     return op->emitOpError() << "group size " << group << " exceeds the reduction size K = "
                              << reduction;
@@ -132,6 +165,10 @@ static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat form
                              << " shares one scale per " << format.getScaleBlock()
                              << " codes, but group = " << group;
   int64_t numGroups = (reduction + group - 1) / group;
+
+  if (layout != PackedLayout::row_major)
+    return verifyPanelWeight(op, format, group, numOutputs, reduction, packed, scales, zeros,
+                             layout == PackedLayout::panel16_dot);
 
   // Packed storage: row_major keeps each row's codes densely in its own bytes.
   int64_t rowBytes = format.getPackedBytes(reduction);
@@ -180,8 +217,13 @@ LogicalResult QLinearOp::verify() {
   int64_t reduction = getReductionSize();
   if (ShapedType::isDynamic(reduction))
     return emitOpError("the input's last dimension (the reduction K) must be static");
+  if (getResult().getType().getRank() < 1 || ShapedType::isDynamic(numOutputs))
+    return emitOpError("the result's last dimension (the output features N) must be static");
+  if (getLayout() != PackedLayout::row_major && (getCodebook() || getOutlierRowPtr()))
+    return emitOpError("panel layouts take no codebook or outliers");
   FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, reduction,
-                                                       packed, getScales().getType(), getZeros());
+                                                       packed, getScales().getType(), getZeros(),
+                                                       getLayout());
   if (failed(numGroups))
     return failure();
 
@@ -320,6 +362,8 @@ LogicalResult QConv2DOp::verify() {
   NumberFormat format = getFormat().getValue();
   if (format.needsCodebook())
     return emitOpError() << "format " << format.str() << " needs a codebook, which qconv2d does not take";
+  if (getLayout() != PackedLayout::row_major)
+    return emitOpError("convolution weights are packed row_major");
   if (failed(verifyQuantizedWeight(*this, format, getGroup(), numOutputs, getReductionSize(), packed,
                                    getScales().getType(), getZeros())) ||
       failed(verifyBias(*this, getBias(), numOutputs)))

@@ -16,6 +16,21 @@ class LinalgDialect;
 namespace tensor {
 class TensorDialect;
 } // namespace tensor
+namespace math {
+class MathDialect;
+} // namespace math
+namespace memref {
+class MemRefDialect;
+} // namespace memref
+namespace scf {
+class SCFDialect;
+} // namespace scf
+namespace vector {
+class VectorDialect;
+} // namespace vector
+namespace LLVM {
+class LLVMDialect;
+} // namespace LLVM
 } // namespace mlir
 
 namespace qopt {
@@ -30,7 +45,10 @@ namespace qopt {
 /// to the LLVM dialect: qopt -> linalg, elementwise fusion, one-shot
 /// bufferization with results as out-parameters, loops, LLVM. The entry
 /// function takes bare pointers (static shapes): inputs, then outputs.
-void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+///
+/// `isa` (avx2, avx512 or avx512-vnni) selects the instructions of the
+/// quantized kernels; see qopt-generate-cpu-kernels.
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef isa = "avx2");
 
 } // namespace qopt
 

@@ -44,4 +44,25 @@ def ReassociateReductions : Pass<"qopt-reassociate-reductions"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Write the bodies of the declared qopt.qlinear CPU kernels";
+  let description = [{
+    `qopt-lower-to-linalg` turns each `qopt.qlinear` over panel-packed
+    weights (`qopt-pack-weights`) into a call of a private kernel function
+    declared with its configuration (`qopt.kernel`). After bufferization,
+    this pass writes each declaration's body on buffers: vector-dialect code
+    for the selected instruction set, `scf.parallel` over panels of 16
+    output columns (OpenMP after `convert-scf-to-openmp`), and for int8
+    activations a parallel quantization of the input rows into a scratch
+    buffer. See lib/Conversion/CpuKernels.h for the kernels.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"avx2\"",
+           "Instruction set: avx2, avx512 (F/BW/DQ/VL) or avx512-vnni">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

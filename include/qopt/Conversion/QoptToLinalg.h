@@ -18,6 +18,10 @@ void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// qopt.dequantize is an elementwise generic. Fast kernels replace these.
 void populateQuantizedToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// qopt.qlinear over panel-packed weights -> a call of a kernel function
+/// declared for qopt-generate-cpu-kernels to fill in.
+void populatePackedQLinearToKernelCallPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace qopt
 
 #endif // QOPT_CONVERSION_QOPTTOLINALG_H

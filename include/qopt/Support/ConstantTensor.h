@@ -16,6 +16,8 @@
 #include <vector>
 
 namespace mlir {
+class Location;
+class OpBuilder;
 class Value;
 } // namespace mlir
 
@@ -52,6 +54,22 @@ mlir::ElementsAttr reshapeConstant(mlir::ElementsAttr attr, mlir::ShapedType new
 /// The transpose of a 2-D constant as a new resource blob named after
 /// `blobName` (uniqued); splats stay splats. Null if the data is unreadable.
 mlir::ElementsAttr transposeConstant2D(mlir::ElementsAttr attr, llvm::StringRef blobName);
+
+/// An arith.constant of `type` whose row-major element bytes are `bytes`,
+/// held in a new resource blob named after `name` (uniqued).
+mlir::Value createBlobConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                               mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
+                               llvm::StringRef name);
+
+template <typename T>
+mlir::Value createBlobConstant(mlir::OpBuilder &builder, mlir::Location loc,
+                               mlir::RankedTensorType type, llvm::ArrayRef<T> data,
+                               llvm::StringRef name) {
+  return createBlobConstant(
+      builder, loc, type,
+      llvm::ArrayRef<char>(reinterpret_cast<const char *>(data.data()), data.size() * sizeof(T)),
+      name);
+}
 
 } // namespace qopt
 

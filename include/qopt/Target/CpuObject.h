@@ -61,6 +61,10 @@ struct CpuTargetOptions {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createCpuTargetMachine(const CpuTargetOptions &options);
 
+/// The instruction set of the quantized kernels for `machine`'s CPU and
+/// features: "avx512-vnni", "avx512" or "avx2" (qopt-generate-cpu-kernels).
+std::string getKernelIsa(const llvm::TargetMachine &machine);
+
 /// Translates `module` (LLVM dialect) whose entry function is `entryName`,
 /// adds `qopt_model_run` and `qopt_model` for `signature`, and runs LLVM's
 /// optimization pipeline for `machine`.

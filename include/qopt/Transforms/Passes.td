@@ -134,6 +134,34 @@ def QuantizeActivations : Pass<"qopt-quantize-activations"> {
   ];
 }
 
+def PackWeights : Pass<"qopt-pack-weights"> {
+  let summary = "Repack quantized weights into the layouts of the target's kernels";
+  let description = [{
+    Rewrites the constant packed codes, scales and zero points of each
+    `qopt.qlinear` from `row_major` into the layout its target kernel reads
+    (`target=cpu`; see qopt/Quant/PanelLayout.h):
+
+    - float activations, 4- or 8-bit codes of fixed value (int, uint with
+      zero points, fp4_e2m1 and mxfp4, nf4, fp8_e4m3): `panel16`, for the
+      multiply-add kernels that decode codes in registers;
+    - int8 activations (`act = #qopt.act<int8, ...>`) with 4- or 8-bit
+      integer codes: `panel16_dot`, for the int8 dot-product (VNNI) kernels.
+
+    The weight's values do not change, only where its bytes are. Layers the
+    kernels do not cover keep `row_major` and the reference lowering: other
+    code widths, lookup formats, outliers, non-f32 inputs, fp8 activations,
+    non-constant weights, convolutions.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Kernel family to pack for: cpu">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numPacked", "packed", "Number of layers repacked">,
+  ];
+}
+
 def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
   let summary = "Insert qopt.observe probes on the inputs (and outputs) of layers";
   let description = [{

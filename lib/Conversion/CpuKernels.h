@@ -1,0 +1,129 @@
+//===- CpuKernels.h - Generated CPU kernels of quantized ops ----*- C++ -*-===//
+//
+// The kernels of qopt.qlinear over panel-packed weights (PanelLayout.h),
+// generated as vector-dialect code with scf.parallel over panels (OpenMP
+// after scf-to-openmp). Two families:
+//
+// - panel16 (float activations): codes are decoded in registers, 16 rows
+//   at a time (4-bit codes through a 16-entry table permute, 8-bit ones by
+//   integer or fp8 conversion), scaled per group, and multiply-added with
+//   broadcast inputs into [rows x 16] f32 accumulators.
+// - panel16_dot (int8 activations): the input rows are quantized once into
+//   a scratch buffer (with per-group sums), then 4-way u8 x s8 dot
+//   products (vpdpbusd) accumulate int32 per group; the unsigned weight
+//   offset and zero points are removed with the group sums, then the
+//   weight scale, the input scale and the bias apply in f32.
+//
+// No float copy of the weight exists at any point.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_CONVERSION_CPUKERNELS_H
+#define QOPT_LIB_CONVERSION_CPUKERNELS_H
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/PanelLayout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+
+namespace qopt {
+
+/// The attribute holding a kernel declaration's configuration.
+inline constexpr llvm::StringLiteral kKernelConfigAttrName = "qopt.kernel";
+
+/// The vector instructions kernels may use.
+struct CpuIsa {
+  bool avx512 = false; // AVX-512 F/BW/DQ/VL: 512-bit registers and permutes
+  bool vnni = false;   // AVX-512 VNNI: vpdpbusd
+
+  /// "avx2", "avx512" or "avx512-vnni".
+  static std::optional<CpuIsa> parse(llvm::StringRef name);
+  std::string str() const;
+};
+
+/// What a kernel declaration computes, read from its attributes and types.
+struct QLinearKernelConfig {
+  PackedLayout layout;
+  NumberFormat format;
+  ActQuantAttr act; // null: float activations
+  PanelLayout panels;
+  int64_t m = 0;
+  bool hasZeros = false, hasBias = false;
+  mlir::Type scaleType;
+};
+
+mlir::FailureOr<QLinearKernelConfig> readKernelConfig(mlir::func::FuncOp kernel);
+
+/// The kernel's arguments in declaration order.
+struct QLinearKernelArgs {
+  mlir::Value x, packed, scales, zeros, bias, out;
+};
+
+/// Writes the body of a panel16 / panel16_dot kernel declaration.
+void buildPanelFloatKernel(mlir::OpBuilder &b, mlir::Location loc, const QLinearKernelConfig &config,
+                           const QLinearKernelArgs &args, const CpuIsa &isa);
+void buildPanelDotKernel(mlir::OpBuilder &b, mlir::Location loc, const QLinearKernelConfig &config,
+                         const QLinearKernelArgs &args, const CpuIsa &isa);
+
+//===----------------------------------------------------------------------===//
+// Building blocks shared by the kernels (PanelKernelSupport.cpp)
+//===----------------------------------------------------------------------===//
+
+using LoopBody = std::function<llvm::SmallVector<mlir::Value>(mlir::OpBuilder &, mlir::Location,
+                                                              mlir::Value iv, mlir::ValueRange iters)>;
+
+/// for iv in [0, count): iters = body(iv, iters); a count of one is inlined
+/// (iv a constant), zero returns `init`.
+llvm::SmallVector<mlir::Value> buildCountedLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
+                                                mlir::ValueRange init, const LoopBody &body);
+
+using GroupBody = std::function<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::Value group, int64_t length, mlir::ValueRange iters)>;
+
+/// Runs `body` over the groups of `panels`: a loop over the groups of full
+/// length, then the shorter last group (static length) if any.
+llvm::SmallVector<mlir::Value> forEachGroup(mlir::OpBuilder &b, mlir::Location loc,
+                                            const PanelLayout &panels, mlir::ValueRange init,
+                                            const GroupBody &body);
+
+using TileBody = std::function<void(mlir::OpBuilder &, mlir::Location, mlir::Value firstRow,
+                                    int64_t rows)>;
+
+/// Runs `body` over tiles of `tile` rows of [0, count), then the remainder.
+void forEachRowTile(mlir::OpBuilder &b, mlir::Location loc, int64_t count, int64_t tile,
+                    const TileBody &body);
+
+mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
+mlir::Value vectorSplat(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, double value);
+mlir::Value vectorSplatInt(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, int64_t value);
+
+/// The 16 scales of panel `panel`, group `group` as f32 (f16, bf16 and
+/// e8m0 decoded).
+mlir::Value loadScaleVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scales,
+                            mlir::Value panel, mlir::Value group);
+
+/// The 16 zero points of panel `panel`, group `group` as i32, read with the
+/// format's signedness.
+mlir::Value loadZeroVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value zeros, mlir::Value panel,
+                           mlir::Value group, bool isSigned);
+
+/// Stores `value` (16 f32, plus the bias of those columns if `bias`) into
+/// row `row` of `out` at columns [16 panel, 16 panel + 16), masked to N.
+void storePanelRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value out, mlir::Value bias,
+                   mlir::Value row, mlir::Value panel, mlir::Value value, int64_t n);
+
+/// table[idx & 15] lane-wise (vpermps).
+mlir::Value lookup16(mlir::OpBuilder &b, mlir::Location loc, const CpuIsa &isa, mlir::Value table,
+                     mlir::Value indices);
+
+/// acc + sum over i < 4 of zext(a.byte[4j+i]) * sext(b.byte[4j+i]) in lane j
+/// (vpdpbusd); all operands vector<16xi32>.
+mlir::Value dotProduct4(mlir::OpBuilder &b, mlir::Location loc, const CpuIsa &isa, mlir::Value acc,
+                        mlir::Value a, mlir::Value bValues);
+
+} // namespace qopt
+
+#endif // QOPT_LIB_CONVERSION_CPUKERNELS_H

@@ -1,0 +1,214 @@
+//===- PanelKernelSupport.cpp - Building blocks of the CPU kernels --------===//
+
+#include "CpuKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qopt;
+
+std::optional<CpuIsa> CpuIsa::parse(StringRef name) {
+  if (name == "avx2")
+    return CpuIsa{false, false};
+  if (name == "avx512")
+    return CpuIsa{true, false};
+  if (name == "avx512-vnni")
+    return CpuIsa{true, true};
+  return std::nullopt;
+}
+
+std::string CpuIsa::str() const { return !avx512 ? "avx2" : vnni ? "avx512-vnni" : "avx512"; }
+
+FailureOr<QLinearKernelConfig> qopt::readKernelConfig(func::FuncOp kernel) {
+  auto dict = kernel->getAttrOfType<DictionaryAttr>(kKernelConfigAttrName);
+  if (!dict)
+    return failure();
+  auto layout = dict.getAs<PackedLayoutAttr>("layout");
+  auto format = dict.getAs<FormatAttr>("format");
+  auto group = dict.getAs<IntegerAttr>("group");
+  auto hasZeros = dict.getAs<BoolAttr>("has_zeros");
+  auto hasBias = dict.getAs<BoolAttr>("has_bias");
+  if (!layout || !format || !group || !hasZeros || !hasBias)
+    return kernel.emitOpError("kernel configuration is incomplete: ") << dict, failure();
+  QLinearKernelConfig config{layout.getValue(), format.getValue(), dict.getAs<ActQuantAttr>("act")};
+  config.hasZeros = hasZeros.getValue();
+  config.hasBias = hasBias.getValue();
+  ArrayRef<Type> inputs = kernel.getArgumentTypes();
+  size_t expected = 4 + config.hasZeros + config.hasBias;
+  if (inputs.size() != expected)
+    return kernel.emitOpError() << "expects " << expected << " buffer arguments", failure();
+  auto x = cast<MemRefType>(inputs[0]);
+  auto out = cast<MemRefType>(inputs.back());
+  config.m = x.getDimSize(0);
+  config.panels.dotProduct = config.layout == PackedLayout::panel16_dot;
+  config.panels.bits = config.format.getCodeBits();
+  config.panels.k = x.getDimSize(1);
+  config.panels.n = out.getDimSize(1);
+  config.panels.group = group.getInt();
+  config.scaleType = cast<MemRefType>(inputs[2]).getElementType();
+  return config;
+}
+
+Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value qopt::vectorSplat(OpBuilder &b, Location loc, VectorType type, double value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), value)));
+}
+
+Value qopt::vectorSplatInt(OpBuilder &b, Location loc, VectorType type, int64_t value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), value)));
+}
+
+SmallVector<Value> qopt::buildCountedLoop(OpBuilder &b, Location loc, int64_t count, ValueRange init,
+                                          const LoopBody &body) {
+  if (count <= 0)
+    return SmallVector<Value>(init);
+  if (count == 1)
+    return body(b, loc, indexConstant(b, loc, 0), init);
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, count), indexConstant(b, loc, 1), init,
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iters) {
+        scf::YieldOp::create(nb, nl, body(nb, nl, iv, iters));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value> qopt::forEachGroup(OpBuilder &b, Location loc, const PanelLayout &panels,
+                                      ValueRange init, const GroupBody &body) {
+  const int64_t groups = panels.getNumGroups();
+  const int64_t lastLength = panels.getGroupLength(groups - 1);
+  const int64_t fullGroups = lastLength == panels.group ? groups : groups - 1;
+  SmallVector<Value> iters = buildCountedLoop(
+      b, loc, fullGroups, init, [&](OpBuilder &nb, Location nl, Value g, ValueRange values) {
+        return body(nb, nl, g, panels.group, values);
+      });
+  if (fullGroups == groups)
+    return iters;
+  return body(b, loc, indexConstant(b, loc, groups - 1), lastLength, iters);
+}
+
+void qopt::forEachRowTile(OpBuilder &b, Location loc, int64_t count, int64_t tile, const TileBody &body) {
+  const int64_t fullTiles = count / tile, rest = count % tile;
+  buildCountedLoop(b, loc, fullTiles, {}, [&](OpBuilder &nb, Location nl, Value t, ValueRange) {
+    body(nb, nl, arith::MulIOp::create(nb, nl, t, indexConstant(nb, nl, tile)), tile);
+    return SmallVector<Value>();
+  });
+  if (rest)
+    body(b, loc, indexConstant(b, loc, fullTiles * tile), rest);
+}
+
+Value qopt::loadScaleVector(OpBuilder &b, Location loc, Value scales, Value panel, Value group) {
+  Type elementType = cast<MemRefType>(scales.getType()).getElementType();
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  Value raw = vector::LoadOp::create(b, loc, VectorType::get({16}, elementType), scales,
+                                    ValueRange{panel, group, indexConstant(b, loc, 0)});
+  if (elementType.isF32())
+    return raw;
+  if (isa<Float8E8M0FNUType>(elementType)) {
+    // 2^(e - 127): the exponent field of an f32; e = 0 is 2^-127, a subnormal.
+    auto i32x16 = VectorType::get({16}, b.getI32Type());
+    Value bits = arith::BitcastOp::create(b, loc, VectorType::get({16}, b.getI8Type()), raw);
+    Value exponent = arith::ExtUIOp::create(b, loc, i32x16, bits);
+    Value normal = arith::ShLIOp::create(b, loc, exponent, vectorSplatInt(b, loc, i32x16, 23));
+    Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exponent,
+                                         vectorSplatInt(b, loc, i32x16, 0));
+    Value pattern = arith::SelectOp::create(b, loc, isZero, vectorSplatInt(b, loc, i32x16, 0x00400000),
+                                            normal);
+    return arith::BitcastOp::create(b, loc, f32x16, pattern);
+  }
+  return arith::ExtFOp::create(b, loc, f32x16, raw);
+}
+
+Value qopt::loadZeroVector(OpBuilder &b, Location loc, Value zeros, Value panel, Value group,
+                           bool isSigned) {
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  Value raw = vector::LoadOp::create(b, loc, VectorType::get({16}, b.getI8Type()), zeros,
+                                     ValueRange{panel, group, indexConstant(b, loc, 0)});
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, i32x16, raw);
+  return arith::ExtUIOp::create(b, loc, i32x16, raw);
+}
+
+void qopt::storePanelRow(OpBuilder &b, Location loc, Value out, Value bias, Value row, Value panel,
+                         Value value, int64_t n) {
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  Value column = arith::MulIOp::create(b, loc, panel, indexConstant(b, loc, PanelLayout::kRows));
+  if (n % PanelLayout::kRows == 0) {
+    if (bias)
+      value = arith::AddFOp::create(b, loc, value, vector::LoadOp::create(b, loc, f32x16, bias, column));
+    vector::StoreOp::create(b, loc, value, out, ValueRange{row, column});
+    return;
+  }
+  // The last panel is partial: only its first N - 16 p columns exist.
+  Value remaining = arith::MinSIOp::create(b, loc, indexConstant(b, loc, PanelLayout::kRows),
+                                           arith::SubIOp::create(b, loc, indexConstant(b, loc, n), column));
+  Value mask = vector::CreateMaskOp::create(b, loc, VectorType::get({16}, b.getI1Type()), remaining);
+  if (bias)
+    value = arith::AddFOp::create(
+        b, loc, value,
+        vector::MaskedLoadOp::create(b, loc, f32x16, bias, column, mask, vectorSplat(b, loc, f32x16, 0.0)));
+  vector::MaskedStoreOp::create(b, loc, out, ValueRange{row, column}, mask, value);
+}
+
+namespace {
+
+Value callIntrinsic(OpBuilder &b, Location loc, Type resultType, StringRef name, ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, resultType, b.getStringAttr(name), args).getResult(0);
+}
+
+Value slice(OpBuilder &b, Location loc, Value vector, int64_t offset, int64_t size) {
+  return vector::ExtractStridedSliceOp::create(b, loc, vector, ArrayRef<int64_t>{offset},
+                                               ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
+}
+
+} // namespace
+
+Value qopt::lookup16(OpBuilder &b, Location loc, const CpuIsa &isa, Value table, Value indices) {
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  if (isa.avx512)
+    return callIntrinsic(b, loc, f32x16, "llvm.x86.avx512.permvar.sf.512", {table, indices});
+  // AVX2: vpermps covers 8 entries (index bits 0-2); bit 3 picks the half.
+  auto f32x8 = VectorType::get({8}, b.getF32Type());
+  auto i32x8 = VectorType::get({8}, b.getI32Type());
+  Value low = slice(b, loc, table, 0, 8), high = slice(b, loc, table, 8, 8);
+  Value result = vectorSplat(b, loc, f32x16, 0.0);
+  for (int64_t half = 0; half < 2; ++half) {
+    Value index = slice(b, loc, indices, 8 * half, 8);
+    Value fromLow = callIntrinsic(b, loc, f32x8, "llvm.x86.avx2.permps", {low, index});
+    Value fromHigh = callIntrinsic(b, loc, f32x8, "llvm.x86.avx2.permps", {high, index});
+    Value bit3 = arith::AndIOp::create(b, loc, index, vectorSplatInt(b, loc, i32x8, 8));
+    Value useHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit3,
+                                          vectorSplatInt(b, loc, i32x8, 0));
+    Value picked = arith::SelectOp::create(b, loc, useHigh, fromHigh, fromLow);
+    result = vector::InsertStridedSliceOp::create(b, loc, picked, result, ArrayRef<int64_t>{8 * half},
+                                                  ArrayRef<int64_t>{1});
+  }
+  return result;
+}
+
+Value qopt::dotProduct4(OpBuilder &b, Location loc, const CpuIsa &isa, Value acc, Value a, Value bValues) {
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  if (isa.vnni)
+    return callIntrinsic(b, loc, i32x16, "llvm.x86.avx512.vpdpbusd.512", {acc, a, bValues});
+  // Without VNNI: widen the bytes to i32, multiply, add each lane's four.
+  auto i8x64 = VectorType::get({64}, b.getI8Type());
+  auto i32x64 = VectorType::get({64}, b.getI32Type());
+  Value wideA = arith::ExtUIOp::create(b, loc, i32x64, vector::BitCastOp::create(b, loc, i8x64, a));
+  Value wideB = arith::ExtSIOp::create(b, loc, i32x64, vector::BitCastOp::create(b, loc, i8x64, bValues));
+  Value products = arith::MulIOp::create(b, loc, wideA, wideB);
+  for (int64_t i = 0; i < 4; ++i) {
+    SmallVector<int64_t> lanes;
+    for (int64_t j = 0; j < 16; ++j)
+      lanes.push_back(4 * j + i);
+    acc = arith::AddIOp::create(b, loc, acc, vector::ShuffleOp::create(b, loc, products, products, lanes));
+  }
+  return acc;
+}

@@ -1,0 +1,127 @@
+//===- QLinearToKernelCall.cpp - packed qopt.qlinear -> a CPU kernel call -===//
+//
+// A qopt.qlinear whose weight is in a panel layout becomes a call to a
+// kernel function over buffers:
+//
+//   func.func private @qopt_qlinear_...(%x: memref<MxKxf32>, %packed, %scales,
+//       [%zeros], [%bias], %out: memref<MxNxf32>) attributes {qopt.kernel = {...}}
+//
+// declared here with its configuration; qopt-generate-cpu-kernels writes
+// its body after bufferization (see CpuKernels.h), where the kernel can use
+// scratch buffers and parallel loops freely. The input is collapsed to
+// [M, K] rows; the result is a fresh buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/QoptToLinalg.h"
+
+#include "CpuKernels.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/TensorOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+/// A readable, symbol-safe rendering of `text`.
+std::string sanitize(StringRef text) {
+  std::string result;
+  for (char c : text)
+    result += llvm::isAlnum(c) ? c : '_';
+  return result;
+}
+
+MemRefType getBufferType(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return MemRefType::get(type.getShape(), type.getElementType());
+}
+
+/// The kernel function for `config` and `argumentTypes`: an existing one
+/// with the same configuration, or a new declaration.
+func::FuncOp getOrDeclareKernel(PatternRewriter &rewriter, ModuleOp module, StringRef baseName,
+                                DictionaryAttr config, TypeRange argumentTypes) {
+  auto type = rewriter.getFunctionType(argumentTypes, {});
+  std::string name = baseName.str();
+  for (unsigned suffix = 1;; ++suffix) {
+    auto existing = module.lookupSymbol<func::FuncOp>(name);
+    if (!existing)
+      break;
+    if (existing->getAttr(kKernelConfigAttrName) == config && existing.getFunctionType() == type)
+      return existing;
+    name = baseName.str() + "_" + std::to_string(suffix);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto kernel = func::FuncOp::create(rewriter, module.getLoc(), name, type);
+  kernel.setPrivate();
+  kernel->setAttr(kKernelConfigAttrName, config);
+  return kernel;
+}
+
+struct LowerPackedQLinear : OpRewritePattern<QLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QLinearOp op, PatternRewriter &rewriter) const override {
+    if (op.getLayout() == PackedLayout::row_major)
+      return rewriter.notifyMatchFailure(op, "row_major weights take the reference lowering");
+    auto inputType = op.getInput().getType();
+    auto resultType = op.getResult().getType();
+    if (!inputType.hasStaticShape() || !inputType.getElementType().isF32() ||
+        !resultType.getElementType().isF32() ||
+        (op.getBias() && !cast<ShapedType>(op.getBias().getType()).getElementType().isF32()))
+      return op.emitOpError("packed kernels need static shapes and f32 input, bias and result");
+    auto module = op->getParentOfType<ModuleOp>();
+    Location loc = op.getLoc();
+    const int64_t k = op.getReductionSize(), n = op.getNumOutputs();
+    const int64_t m = inputType.getNumElements() / k;
+
+    Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {m, k});
+    SmallVector<Value> tensors = {rows, op.getPacked(), op.getScales()};
+    if (op.getZeros())
+      tensors.push_back(op.getZeros());
+    if (op.getBias())
+      tensors.push_back(op.getBias());
+    SmallVector<Value> buffers;
+    for (Value tensor : tensors)
+      buffers.push_back(bufferization::ToBufferOp::create(rewriter, loc, getBufferType(tensor), tensor,
+                                                          /*read_only=*/rewriter.getUnitAttr()));
+    auto outType = MemRefType::get({m, n}, rewriter.getF32Type());
+    Value out = memref::AllocOp::create(rewriter, loc, outType, rewriter.getI64IntegerAttr(64));
+    buffers.push_back(out);
+
+    SmallVector<NamedAttribute> config = {
+        rewriter.getNamedAttr("layout", op.getLayoutAttr()),
+        rewriter.getNamedAttr("format", op.getFormatAttr()),
+        rewriter.getNamedAttr("group", op.getGroupAttr()),
+        rewriter.getNamedAttr("has_zeros", rewriter.getBoolAttr(bool(op.getZeros()))),
+        rewriter.getNamedAttr("has_bias", rewriter.getBoolAttr(bool(op.getBias())))};
+    if (ActQuantAttr act = op.getActAttr())
+      config.push_back(rewriter.getNamedAttr("act", act));
+    std::string name = "qopt_qlinear_" + stringifyPackedLayout(op.getLayout()).str() + "_" +
+                       sanitize(op.getFormat().getValue().str()) + "_g" + std::to_string(op.getGroup()) +
+                       (op.getActAttr() ? "_a8" : "") + "_" + std::to_string(m) + "x" +
+                       std::to_string(k) + "x" + std::to_string(n);
+    func::FuncOp kernel = getOrDeclareKernel(rewriter, module, name, rewriter.getDictionaryAttr(config),
+                                             ValueRange(buffers).getTypes());
+    func::CallOp::create(rewriter, loc, kernel, buffers);
+    Value result = bufferization::ToTensorOp::create(
+        rewriter, loc, RankedTensorType::get({m, n}, rewriter.getF32Type()), out,
+        /*restrict=*/true, /*writable=*/true);
+    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, result, resultType.getShape()));
+    return success();
+  }
+};
+
+} // namespace
+
+void qopt::populatePackedQLinearToKernelCallPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerPackedQLinear>(patterns.getContext());
+}
