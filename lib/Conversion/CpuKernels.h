@@ -119,8 +119,8 @@ void storePanelRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value out, mlir
 mlir::Value lookup16(mlir::OpBuilder &b, mlir::Location loc, const CpuIsa &isa, mlir::Value table,
                      mlir::Value indices);
 
-/// acc + sum over i < 4 of zext(a.byte[4j+i]) * sext(b.byte[4j+i]) in lane j
-/// (vpdpbusd); all operands vector<16xi32>.
+/// acc + sum over i < 4 of zext(a[4j+i]) * sext(b[4j+i]) in lane j
+/// (vpdpbusd): acc vector<16xi32>, a and b vector<64xi8>.
 mlir::Value dotProduct4(mlir::OpBuilder &b, mlir::Location loc, const CpuIsa &isa, mlir::Value acc,
                         mlir::Value a, mlir::Value bValues);
 

@@ -35,11 +35,12 @@
 
 using namespace mlir;
 
-void qopt::buildCpuLoweringPipeline(OpPassManager &pm, StringRef isa) {
+void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   // Quantized weights into the kernels' layouts; the packed layers become
   // kernel calls, the rest linalg. Then fuse elementwise chains (and the
   // broadcasts feeding them) so they run as one loop nest.
-  pm.addPass(createPackWeights());
+  if (options.generatedKernels)
+    pm.addPass(createPackWeights());
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
@@ -62,11 +63,11 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, StringRef isa) {
 
   // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
   GenerateCpuKernelsOptions kernels;
-  kernels.isa = isa.str();
+  kernels.isa = options.isa;
   pm.addPass(createGenerateCpuKernels(kernels));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertSCFToOpenMPPass());
-  pm.addPass(createCanonicalizerPass()); // inlines the alloca scopes of alloca-free loop bodies
+  pm.addPass(createInlineAllocaScopes());
 
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -223,12 +223,14 @@ private:
     return result;
   }
 
-  /// Four input codes of `row` from column `column` as one i32, broadcast.
+  /// Four input codes of `row` from column `column`, repeated in each
+  /// 32-bit lane.
   Value broadcastInputWord(OpBuilder &b, Location loc, Value row, Value column) {
     Value bytes = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), quantized,
                                          ValueRange{row, column});
     Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes);
-    return vector::BroadcastOp::create(b, loc, i32x16(b), vector::ExtractOp::create(b, loc, word, 0));
+    Value words = vector::BroadcastOp::create(b, loc, i32x16(b), vector::ExtractOp::create(b, loc, word, 0));
+    return vector::BitCastOp::create(b, loc, VectorType::get({64}, b.getI8Type()), words);
   }
 
   void buildStep(OpBuilder &b, Location loc, Value panel, Value row0, int64_t rows, Value groupOffset,
@@ -256,7 +258,7 @@ private:
         b, loc, groupColumn, arith::MulIOp::create(b, loc, step, indexConstant(b, loc, panels.getStep())));
     int64_t chain = unroll % chains;
     for (auto [i, operand] : llvm::enumerate(operands)) {
-      Value weights = vector::BitCastOp::create(b, loc, i32x16(b), operand);
+      Value weights = operand;
       Value at = arith::AddIOp::create(b, loc, column, indexConstant(b, loc, 4 * int64_t(i)));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r));

@@ -196,13 +196,12 @@ Value qopt::lookup16(OpBuilder &b, Location loc, const CpuIsa &isa, Value table,
 
 Value qopt::dotProduct4(OpBuilder &b, Location loc, const CpuIsa &isa, Value acc, Value a, Value bValues) {
   auto i32x16 = VectorType::get({16}, b.getI32Type());
-  if (isa.vnni)
+  if (isa.vnni) // LLVM 22 types its operands <64 x i8>
     return callIntrinsic(b, loc, i32x16, "llvm.x86.avx512.vpdpbusd.512", {acc, a, bValues});
   // Without VNNI: widen the bytes to i32, multiply, add each lane's four.
-  auto i8x64 = VectorType::get({64}, b.getI8Type());
   auto i32x64 = VectorType::get({64}, b.getI32Type());
-  Value wideA = arith::ExtUIOp::create(b, loc, i32x64, vector::BitCastOp::create(b, loc, i8x64, a));
-  Value wideB = arith::ExtSIOp::create(b, loc, i32x64, vector::BitCastOp::create(b, loc, i8x64, bValues));
+  Value wideA = arith::ExtUIOp::create(b, loc, i32x64, a);
+  Value wideB = arith::ExtSIOp::create(b, loc, i32x64, bValues);
   Value products = arith::MulIOp::create(b, loc, wideA, wideB);
   for (int64_t i = 0; i < 4; ++i) {
     SmallVector<int64_t> lanes;

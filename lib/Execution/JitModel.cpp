@@ -60,7 +60,9 @@ llvm::Expected<std::unique_ptr<JitModel>> JitModel::compile(mlir::ModuleOp modul
   if (!machine)
     return machine.takeError();
   mlir::PassManager pm(context);
-  buildCpuLoweringPipeline(pm, getKernelIsa(**machine));
+  CpuPipelineOptions pipeline;
+  pipeline.isa = getKernelIsa(**machine);
+  buildCpuLoweringPipeline(pm, pipeline);
   if (mlir::failed(pm.run(*lowered)))
     return makeError("lowering the model for the JIT failed");
   auto llvmContext = std::make_unique<llvm::LLVMContext>();

@@ -32,6 +32,21 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+
+namespace {
+
+struct CpuPipelineCommandLine : mlir::PassPipelineOptions<CpuPipelineCommandLine> {
+  Option<std::string> isa{*this, "isa",
+                          llvm::cl::desc("Kernel instruction set: avx2, avx512 or avx512-vnni"),
+                          llvm::cl::init("avx2")};
+  Option<bool> generatedKernels{*this, "generated-kernels",
+                                llvm::cl::desc("Pack quantized weights for the generated kernels "
+                                               "(false: reference lowering)"),
+                                llvm::cl::init(true)};
+};
+
+} // namespace
 
 void qopt::registerQoptDialects(mlir::DialectRegistry &registry) {
   registry.insert<QoptDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
@@ -57,6 +72,18 @@ void qopt::registerQoptDialects(mlir::DialectRegistry &registry) {
 void qopt::registerAllQoptPasses() {
   registerQoptPasses();
   registerQoptConversionPasses();
+  static bool pipelinesRegistered = [] {
+    mlir::PassPipelineRegistration<CpuPipelineCommandLine>(
+        "qopt-cpu-pipeline", "The whole CPU lowering of qopt compile, to the LLVM dialect",
+        [](mlir::OpPassManager &pm, const CpuPipelineCommandLine &options) {
+          qopt::CpuPipelineOptions cpu;
+          cpu.isa = options.isa;
+          cpu.generatedKernels = options.generatedKernels;
+          qopt::buildCpuLoweringPipeline(pm, cpu);
+        });
+    return true;
+  }();
+  (void)pipelinesRegistered;
   // Upstream passes, so that any step of qopt's pipelines can be rerun alone.
   mlir::registerAllPasses();
 }

@@ -65,7 +65,11 @@ cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU: an LLVM CPU name, or 'native' for this one"),
                                cl::init("x86-64-v3"), cl::sub(qopt::getCompileCommand()),
                                cl::cat(qopt::getDriverCategory()));
-
+cl::opt<bool> referenceKernels(
+    "reference-kernels",
+    cl::desc("Run quantized layers through the reference lowering (dequantize, then matmul) "
+             "instead of the generated packed-weight kernels"),
+    cl::init(false), cl::sub(qopt::getCompileCommand()), cl::cat(qopt::getDriverCategory()));
 
 /// Removes the files and directories it was given unless released.
 class TemporaryFiles {
@@ -161,7 +165,10 @@ int qopt::runCompile() {
   if (lastPhase >= Phase::Codegen) {
     context->loadDialect<mlir::LLVM::LLVMDialect>();
     mlir::PassManager pm(context.get());
-    buildCpuLoweringPipeline(pm, getKernelIsa(**machine));
+    CpuPipelineOptions pipeline;
+    pipeline.isa = getKernelIsa(**machine);
+    pipeline.generatedKernels = !referenceKernels;
+    buildCpuLoweringPipeline(pm, pipeline);
     if (failed(pm.run(*module)))
       return 1;
   }

@@ -45,10 +45,15 @@ namespace qopt {
 /// to the LLVM dialect: qopt -> linalg, elementwise fusion, one-shot
 /// bufferization with results as out-parameters, loops, LLVM. The entry
 /// function takes bare pointers (static shapes): inputs, then outputs.
-///
-/// `isa` (avx2, avx512 or avx512-vnni) selects the instructions of the
-/// quantized kernels; see qopt-generate-cpu-kernels.
-void buildCpuLoweringPipeline(mlir::OpPassManager &pm, llvm::StringRef isa = "avx2");
+struct CpuPipelineOptions {
+  /// Instructions of the quantized kernels: avx2, avx512 or avx512-vnni
+  /// (qopt-generate-cpu-kernels).
+  std::string isa = "avx2";
+  /// Repack quantized weights for the generated kernels; off, every
+  /// quantized layer takes the reference lowering (dequantize, matmul).
+  bool generatedKernels = true;
+};
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &options = {});
 
 } // namespace qopt
 

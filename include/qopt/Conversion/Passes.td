@@ -65,4 +65,16 @@ def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def InlineAllocaScopes : Pass<"qopt-inline-alloca-scopes"> {
+  let summary = "Inline memref.alloca_scope regions that contain no memref.alloca";
+  let description = [{
+    `convert-scf-to-openmp` wraps each parallel loop body in a
+    `memref.alloca_scope`; canonicalization keeps the scope when the body
+    holds an op of unknown memory effects (an `llvm.call_intrinsic`), and a
+    scope cannot hold the blocks `convert-scf-to-cf` makes. A scope with no
+    `memref.alloca` inside frees nothing and is inlined.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD
