@@ -42,3 +42,14 @@ minilm = subprocess.run([config.python_executable, "-c",
 if minilm.returncode == 0:
     config.available_features.add("minilm")
     config.substitutions.append(("%minilm", minilm.stdout.strip()))
+
+# The CPU features of this machine: tests that run AVX-512 kernels need them.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+except OSError:
+    flags = []
+if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags):
+    config.available_features.add("avx512")
+    if "avx512_vnni" in flags:
+        config.available_features.add("avx512-vnni")

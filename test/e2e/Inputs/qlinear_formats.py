@@ -1,7 +1,15 @@
 """Every weight format of qopt.qlinear against a numpy reference.
 
-    qlinear_formats.py generate <dir>     writes model.mlir and expected data
+    qlinear_formats.py generate <dir> [--m M --k K --n N] [--act dynamic|static] [--exact]
     qlinear_formats.py check <dir> <exe>  runs the executable and compares
+
+--act gives the integer formats int8 activations (per-token absmax scales, or
+a static scale of 1), as W8A8/W4A8 kernels run them; the reference quantizes
+x the same way (round half to even). --exact draws integer inputs, power-of-two
+scales and integer biases, so that every product and sum is exact in f32 and
+the result must equal the reference bit for bit (integer accumulation).
+Shapes that are not multiples of the kernels' vector width (K, N) or of the
+group (a shorter last group) exercise the tails.
 
 Codes are random, packed here (row_major: code k of a row at bits
 [k*b, (k+1)*b) of the row's little-endian bit string), and decoded here with
@@ -9,6 +17,7 @@ formulas independent of qopt's C++ tables. The compiled qopt.qlinear ops must
 give x @ W^T + b with W = scale * (value(code) - zero), within float rounding.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -16,7 +25,6 @@ import sys
 
 import numpy as np
 
-N, K = 16, 64
 NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
        -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
        0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
@@ -82,13 +90,39 @@ def hex_dense(array):
     return '"0x' + np.ascontiguousarray(array).tobytes().hex().upper() + '"'
 
 
-def generate(directory):
+def quantize_rows(x, static):
+    """x as the int8 activation quantizer sees it: codes times scales."""
+    if static:
+        scale = np.ones((x.shape[0], 1), np.float32)
+    else:
+        absmax = np.abs(x).max(axis=1, keepdims=True)
+        scale = np.where(absmax == 0, np.float32(1), absmax / np.float32(127)).astype(np.float32)
+    codes = np.clip(np.round(x / scale), -128, 127)  # np.round is half to even
+    return codes.astype(np.float64) * scale.astype(np.float64)
+
+
+def generate(directory, M, K, N, act, exact):
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, K)).astype(np.float32)
-    bias = rng.standard_normal(N).astype(np.float32)
+    if exact:
+        x = rng.integers(-15, 16, (M, K)).astype(np.float32)
+        bias = rng.integers(-8, 9, N).astype(np.float32)
+    else:
+        x = rng.standard_normal((M, K)).astype(np.float32)
+        bias = rng.standard_normal(N).astype(np.float32)
+    x_seen = quantize_rows(x, act == "static") if act else x.astype(np.float64)
+    act_attribute = ""
+    if act == "dynamic":
+        act_attribute = ", act = #qopt.act<int8, per_token>"
+    elif act == "static":
+        act_attribute = ", act = #qopt.act<int8, per_tensor, scale = 1.0>"
+    cases = [case for case in CASES
+             if (not act or case[1].startswith(("int", "uint")))
+             # nf4 and lut levels are not dyadic; fp8 values span 2^-9..448, so their
+             # sums need more than f32's 24 bits
+             and (not exact or case[1] not in ("nf4", "lut<8>", "fp8_e4m3"))]
     lines, outputs, expected = [], [], {}
-    for index, (name, attribute, bits, group, has_zeros, scale_kind, codebook_kind) in enumerate(CASES):
-        groups = K // group
+    for index, (name, attribute, bits, group, has_zeros, scale_kind, codebook_kind) in enumerate(cases):
+        groups = -(-K // group)
         base = attribute.split(",")[0]
         codes = rng.integers(0, 1 << bits, (N, K))
         if base == "fp8_e4m3":  # no NaN codes
@@ -96,11 +130,13 @@ def generate(directory):
         packed = pack(codes, bits)
         codebook = np.sort(rng.standard_normal((N, 1 << bits)), axis=1).astype(np.float32)
         if scale_kind == "e8m0":
-            exponents = rng.integers(120, 130, (N, groups)).astype(np.uint8)
+            exponents = rng.integers(124 if exact else 120, 128 if exact else 130, (N, groups)).astype(np.uint8)
             scales = 2.0 ** (exponents.astype(np.float64) - 127)
             scale_type, scale_data = "f8E8M0FNU", exponents
         else:
             raw = rng.uniform(0.01, 0.1, (N, groups)).astype(np.float32)
+            if exact:
+                raw = (2.0 ** -rng.integers(1, 4, (N, groups))).astype(np.float32)
             if scale_kind == "f16":
                 raw = raw.astype(np.float16)
                 scale_type = "f16"
@@ -115,11 +151,11 @@ def generate(directory):
                 scale_data = raw
         zeros = rng.integers(0, 1 << bits, (N, groups)) if has_zeros else np.zeros((N, groups))
         values = decode(base, bits, codes, codebook.astype(np.float64), np.arange(N)[:, None])
-        weight = np.repeat(scales, group, axis=1) * (values - np.repeat(zeros, group, axis=1))
-        expected[name] = (x.astype(np.float64) @ weight.T + bias).tolist()
+        weight = np.repeat(scales, group, axis=1)[:, :K] * (values - np.repeat(zeros, group, axis=1)[:, :K])
+        expected[name] = (x_seen @ weight.T + bias).tolist()
 
         operands = f"%x, %codes{index}, %scales{index}"
-        types = f"tensor<2x{K}xf32>, tensor<{N}x{packed.shape[1]}xi8>, tensor<{N}x{groups}x{scale_type}>"
+        types = f"tensor<{M}x{K}xf32>, tensor<{N}x{packed.shape[1]}xi8>, tensor<{N}x{groups}x{scale_type}>"
         lines.append(f"  %codes{index} = arith.constant dense<{hex_dense(packed)}> : tensor<{N}x{packed.shape[1]}xi8>")
         lines.append(f"  %scales{index} = arith.constant dense<{hex_dense(scale_data)}> : tensor<{N}x{groups}x{scale_type}>")
         extra = ""
@@ -134,23 +170,24 @@ def generate(directory):
         extra += " bias(%bias)"
         types += f", tensor<{N}xf32>"
         lines.append(f"  %y{index} = qopt.qlinear {operands}{extra} {{format = #qopt.format<{attribute}>, "
-                     f"group = {group} : i64}} : ({types}) -> tensor<2x{N}xf32>")
+                     f"group = {group} : i64{act_attribute}}} : ({types}) -> tensor<{M}x{N}xf32>")
         outputs.append(name)
-    results = ", ".join(f"%y{i}" for i in range(len(CASES)))
-    result_types = ", ".join(f'tensor<2x{N}xf32> {{onnx.name = "{name}"}}' for name in outputs)
-    plain_types = ", ".join(f"tensor<2x{N}xf32>" for _ in outputs)
-    module = [f'func.func @main(%x: tensor<2x{K}xf32> {{onnx.name = "x"}}) -> ({result_types}) {{',
+    results = ", ".join(f"%y{i}" for i in range(len(cases)))
+    result_types = ", ".join(f'tensor<{M}x{N}xf32> {{onnx.name = "{name}"}}' for name in outputs)
+    plain_types = ", ".join(f"tensor<{M}x{N}xf32>" for _ in outputs)
+    module = [f'func.func @main(%x: tensor<{M}x{K}xf32> {{onnx.name = "x"}}) -> ({result_types}) {{',
               f"  %bias = arith.constant dense<{hex_dense(bias)}> : tensor<{N}xf32>", *lines,
               f"  return {results} : {plain_types}", "}"]
     with open(os.path.join(directory, "model.mlir"), "w") as f:
         f.write("\n".join(module) + "\n")
     np.save(os.path.join(directory, "x.npy"), x)
     with open(os.path.join(directory, "expected.json"), "w") as f:
-        json.dump(expected, f)
+        json.dump({"exact": exact, "expected": expected}, f)
 
 
 def check(directory, executable):
-    expected = json.load(open(os.path.join(directory, "expected.json")))
+    data = json.load(open(os.path.join(directory, "expected.json")))
+    expected, exact = data["expected"], data["exact"]
     args = [executable, "--input", f"x={directory}/x.npy"]
     for name in expected:
         args += ["--output", f"{name}={directory}/{name}.npy"]
@@ -160,13 +197,23 @@ def check(directory, executable):
         want = np.array(values)
         got = np.load(os.path.join(directory, f"{name}.npy")).astype(np.float64)
         error = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-        ok &= error < 1e-5
-        print(f"{name}: relative error {error:.2e} {'ok' if error < 1e-5 else 'FAIL'}")
+        good = error == 0 if exact else error < 1e-5
+        ok &= good
+        print(f"{name}: relative error {error:.2e} {('exact ' if exact else '') + ('ok' if good else 'FAIL')}")
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "generate":
-        generate(sys.argv[2])
+        parser = argparse.ArgumentParser()
+        parser.add_argument("command")
+        parser.add_argument("directory")
+        parser.add_argument("--m", type=int, default=2)
+        parser.add_argument("--k", type=int, default=64)
+        parser.add_argument("--n", type=int, default=16)
+        parser.add_argument("--act", choices=["dynamic", "static"])
+        parser.add_argument("--exact", action="store_true")
+        args = parser.parse_args()
+        generate(args.directory, args.m, args.k, args.n, args.act, args.exact)
     else:
         sys.exit(check(sys.argv[2], sys.argv[3]))
