@@ -106,11 +106,12 @@ struct LowerPackedQLinear : OpRewritePattern<QLinearOp> {
     if (ActQuantAttr act = op.getActAttr())
       config.push_back(rewriter.getNamedAttr("act", act));
     std::string name = "qopt_qlinear_" + stringifyPackedLayout(op.getLayout()).str() + "_" +
-                       sanitize(op.getFormat().getValue().str()) + "_g" + std::to_string(op.getGroup()) +
-                       (op.getActAttr() ? "_a8" : "") + "_" + std::to_string(m) + "x" +
+                       sanitize(op.getFormat().getValue().str()) + "_g" + std::to_string(op.getGroup()) + "_" +
+                       std::to_string(m) + "x" +
                        std::to_string(k) + "x" + std::to_string(n);
+    SmallVector<Type> bufferTypes = llvm::map_to_vector(buffers, [](Value v) { return v.getType(); });
     func::FuncOp kernel = getOrDeclareKernel(rewriter, module, name, rewriter.getDictionaryAttr(config),
-                                             ValueRange(buffers).getTypes());
+                                             bufferTypes);
     func::CallOp::create(rewriter, loc, kernel, buffers);
     Value result = bufferization::ToTensorOp::create(
         rewriter, loc, RankedTensorType::get({m, n}, rewriter.getF32Type()), out,

@@ -101,7 +101,8 @@ struct PackWeightsPass : qopt::impl::PackWeightsBase<PackWeightsPass> {
     layout.k = op.getReductionSize();
     layout.group = op.getGroup();
     ElementsAttr packedAttr = getConstantTensor(op.getPacked());
-    std::optional<ArrayRef<char>> packedBytes = packedAttr ? getConstantBytes(packedAttr) : std::nullopt;
+    std::optional<std::vector<char>> packedBytes =
+        packedAttr ? copyConstantBytes(packedAttr) : std::nullopt;
     if (!packedBytes)
       return failure(); // not a constant: the reference lowering handles it
     ArrayRef<uint8_t> rowMajor(reinterpret_cast<const uint8_t *>(packedBytes->data()), packedBytes->size());

@@ -16,6 +16,12 @@ class LinalgDialect;
 namespace tensor {
 class TensorDialect;
 } // namespace tensor
+namespace bufferization {
+class BufferizationDialect;
+} // namespace bufferization
+namespace func {
+class FuncDialect;
+} // namespace func
 namespace math {
 class MathDialect;
 } // namespace math

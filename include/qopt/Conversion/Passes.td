@@ -12,9 +12,15 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
     indexing maps over the input's rows (leading dimensions collapsed) into a
     zero-filled init, then a linalg.generic adding the bias broadcast along
     rows. The result is what the CPU pipeline bufferizes and lowers.
+
+    `qopt.qlinear` over panel-packed weights (`qopt-pack-weights`) becomes
+    instead a call of a kernel function declared for
+    `qopt-generate-cpu-kernels`, over buffers of its operands.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 
 def FuseElementwise : Pass<"qopt-fuse-elementwise"> {
