@@ -41,9 +41,10 @@ statistic. Both sides run as many repeats as fit in --budget seconds, at least
 
 Also reported:
   - the machine's read bandwidth with each thread count (bench/read_bandwidth.c,
-    compiled here with clang -O3 -march=native -fopenmp, best of 8 passes over
-    1 GiB) and, for M = 1, each contender's weight bytes per second (one
-    layer's storage bytes / per-layer time) and its fraction of that bandwidth;
+    compiled here with clang -O3 -march=native -fopenmp: best pass summing
+    1 GiB as 1, 2 or 4 streams per thread) and, for M = 1, each contender's
+    weight bytes per second (one layer's storage bytes / per-layer time) and
+    its fraction of that bandwidth;
   - GFLOP/s (2*M*K*N / per-layer time) and the speedup against
     ort-nbits-b32-acc4 and ort-int8-dynamic (time of the baseline / time);
   - storage bytes of one layer (ONNX Runtime: the initializers of the model;
@@ -57,6 +58,8 @@ Also reported:
     weights) or 2% (8-bit) are flagged as errors. rel_err_vs_fp32, the same
     measure against the float32 product, is informational for every contender
     (4-bit RTN alone gives ~10% on these random weights).
+machine.load_average holds the 1-minute load average at the start and the
+end: other work on the machine skews the timings, those on all cores most.
 A contender that fails (quantizer, compiler, runtime) is reported with its
 error message and the run goes on. Prints one JSON object (stdout or --json
 FILE) and a table per (shape, M) on stderr.
@@ -99,18 +102,26 @@ class Contender:
     weight_bits: int = 32
     group: int | None = None     # recipe emulation: weight group along K (None: per output channel)
     act_bits: int | None = None  # recipe emulation: per-token activation quantization
+    description: str = ""
 
 
 CONTENDERS = [
-    Contender("ort-fp32", "ort", ("fp32",)),
-    *[Contender(f"ort-nbits-b{block}-acc{acc}", "ort", ("nbits", block, acc), weight_bits=4)
+    Contender("ort-fp32", "ort", ("fp32",), description="ORT MatMul, float32 weights"),
+    *[Contender(f"ort-nbits-b{block}-acc{acc}", "ort", ("nbits", block, acc), weight_bits=4,
+                description=f"ORT MatMulNBits 4-bit, block {block}, accuracy_level {acc}, "
+                            "from onnxruntime's MatMulNBitsQuantizer (RTN)")
       for block in (32, 128) for acc in (0, 4)],
-    Contender("ort-int8-dynamic", "ort", ("int8-dynamic",), weight_bits=8),
-    *[Contender(f"qopt-nbits-b{block}", "qopt", ("nbits", block, 0), weight_bits=4) for block in (32, 128)],
-    Contender("qopt-w4a16-g32", "qopt", ("fp32",), "w4a16-g32", weight_bits=4, group=32),
-    Contender("qopt-w4a16-g128", "qopt", ("fp32",), "w4a16-g128", weight_bits=4, group=128),
-    Contender("qopt-w8a8", "qopt", ("fp32",), "w8a8", weight_bits=8, act_bits=8),
-    Contender("qopt-w4a8", "qopt", ("fp32",), "w4a8", weight_bits=4, group=32, act_bits=8),
+    Contender("ort-int8-dynamic", "ort", ("int8-dynamic",), weight_bits=8,
+              description="onnxruntime.quantization.quantize_dynamic(weight_type=QInt8, per_channel=True): int8 "
+                          "weights with a scale and zero point per output channel; DynamicQuantizeLinear + "
+                          "MatMulInteger, fused by ORT into MatMulIntegerToFloat"),
+    *[Contender(f"qopt-nbits-b{block}", "qopt", ("nbits", block, 0), weight_bits=4,
+                description=f"the ort-nbits-b{block}-acc0 model compiled by qopt")
+      for block in (32, 128)],
+    *[Contender(f"qopt-{recipe}", "qopt", ("fp32",), recipe, weight_bits=bits, group=group, act_bits=act,
+                description=f"the float32 model compiled by qopt --recipe {recipe}")
+      for recipe, bits, group, act in (("w4a16-g32", 4, 32, None), ("w4a16-g128", 4, 128, None),
+                                       ("w8a8", 8, None, 8), ("w4a8", 4, 32, 8))],
 ]
 BASELINES = ("ort-nbits-b32-acc4", "ort-int8-dynamic")
 
@@ -236,6 +247,7 @@ def initializer_bytes(path):
 @dataclass
 class Measurement:
     median_ms: float
+    min_ms: float
     repeats: int
     y0: np.ndarray
 
@@ -279,7 +291,7 @@ class OrtRuntime:
             times = [run()[0] for _ in range(repeats_for(first_ms, self.args))]
         except Exception as error:
             raise Failure(f"ONNX Runtime run: {error}".splitlines()[0][:500]) from error
-        return Measurement(float(np.median(times)), len(times), outputs[0])
+        return Measurement(float(np.median(times)), float(np.min(times)), len(times), outputs[0])
 
     def output(self, path, x):
         """y0 of one run on one thread (a reference)."""
@@ -300,6 +312,8 @@ class QoptRuntime:
             result = subprocess.run([self.args.qopt, *arguments], capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise Failure(f"qopt {arguments[0]} timed out after {timeout} s") from None
+        except OSError as error:
+            raise Failure(f"running {self.args.qopt}: {error}") from None
         if result.returncode != 0:
             raise Failure(f"qopt {arguments[0]} failed ({result.returncode}): {result.stderr.strip()[-1500:]}")
         return result.stdout
@@ -343,15 +357,15 @@ class QoptRuntime:
             raise Failure(f"{os.path.basename(exe)} timed out after {self.args.timeout} s") from None
         if result.returncode != 0:
             raise Failure(f"{os.path.basename(exe)} failed ({result.returncode}): {result.stderr.strip()[-1000:]}")
-        return json.loads(result.stdout.strip().splitlines()[-1])["median_ms"]
+        return json.loads(result.stdout.strip().splitlines()[-1])   # runs, min_ms, median_ms, ...
 
     def measure(self, exe, x, threads):
         x_path, y_path = exe + ".x.npy", exe + ".y0.npy"
         np.save(x_path, x)
-        first_ms = self.bench(exe, x_path, threads, 1, y_path)   # also warms up and writes y0
-        repeats = repeats_for(first_ms, self.args)
-        median_ms = self.bench(exe, x_path, threads, repeats) if repeats > 1 else first_ms
-        return Measurement(median_ms, repeats, np.load(y_path))
+        first = self.bench(exe, x_path, threads, 1, y_path)   # also warms up and writes y0
+        repeats = repeats_for(first["median_ms"], self.args)
+        stats = self.bench(exe, x_path, threads, repeats) if repeats > 1 else first
+        return Measurement(stats["median_ms"], stats["min_ms"], repeats, np.load(y_path))
 
     def drop_shape(self, K, N):
         """Delete a shape's executables."""
@@ -447,13 +461,17 @@ def last_level_cache_bytes():
 
 
 def read_bandwidth(work, thread_counts, args):
-    """{threads: GB/s} from bench/read_bandwidth.c, or an error string per thread count."""
+    """{threads: read_bandwidth's JSON (best_gbps, by_streams)}, or {"error": ...} per thread count."""
     binary = os.path.join(work, "read_bandwidth")
     compile_command = [args.cc, "-O3", "-march=native", "-fopenmp",
                        os.path.join(REPO, "bench", "read_bandwidth.c"), "-o", binary]
-    result = subprocess.run(compile_command, capture_output=True, text=True)
-    if result.returncode != 0:
-        return {t: {"error": f"compiling read_bandwidth.c: {result.stderr.strip()[-500:]}"} for t in thread_counts}
+    try:
+        result = subprocess.run(compile_command, capture_output=True, text=True)
+        message = result.stderr.strip()[-500:]
+    except OSError as error:
+        result, message = None, str(error)
+    if result is None or result.returncode != 0:
+        return {t: {"error": f"compiling read_bandwidth.c: {message}"} for t in thread_counts}
     bandwidth = {}
     for threads in thread_counts:
         run = subprocess.run([binary, "--threads", str(threads), "--mib", str(args.bandwidth_mib)],
@@ -473,6 +491,11 @@ def machine_info(llc, bandwidth):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "llc_bytes": llc, "onnxruntime": ort.__version__,
             "read_bandwidth": {str(t): b for t, b in bandwidth.items()}}
+
+
+def load_average():
+    """1-minute load average: other work on this machine skews the timings (2 threads most)."""
+    return round(os.getloadavg()[0], 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,14 +536,17 @@ def benchmark_case(contender, runtime, checker, K, N, M, x, layer_bytes, bandwid
             rows.append(dict(row, error=str(failure)))
             continue
         per_layer_ms = measurement.median_ms / layers
-        row.update(median_ms=measurement.median_ms, repeats=measurement.repeats, ms_per_layer=per_layer_ms,
-                   gflops=flop / per_layer_ms / 1e6)
+        row.update(median_ms=measurement.median_ms, min_ms=measurement.min_ms, repeats=measurement.repeats,
+                   ms_per_layer=per_layer_ms, gflops=flop / per_layer_ms / 1e6)
         if M == 1:
             row["weight_gbps"] = layer_bytes / per_layer_ms / 1e6
             peak = bandwidth.get(threads, {}).get("best_gbps")
             row["bandwidth_fraction"] = row["weight_gbps"] / peak if peak else None
         if check is None:
-            check = checker.check(contender, K, N, x, measurement.y0)
+            try:
+                check = checker.check(contender, K, N, x, measurement.y0)
+            except Exception as error:  # the reference could not be computed
+                check = {"mismatch": f"no reference output: {type(error).__name__}: {error}".splitlines()[0]}
         row.update(check)
         rows.append(row)
         log(f"{contender.name:20} {K}x{N} M={M} T={threads}: {per_layer_ms:.4f} ms/layer "
@@ -611,6 +637,7 @@ def main(argv=None):
         store = ModelStore(os.path.join(work, "models"), args.seed, symmetric_nbits=not args.nbits_asymmetric)
         runtimes = {"ort": OrtRuntime(store, args), "qopt": QoptRuntime(store, args, os.path.join(work, "exe"))}
         checker = Checker(store, runtimes["ort"])
+        load_at_start = load_average()
         bandwidth = read_bandwidth(work, args.threads, args)
         rows = []
         for K, N in args.shapes:
@@ -637,13 +664,15 @@ def main(argv=None):
                   for r in rows if "error" in r or "mismatch" in r]
         report = {
             "benchmark": "qlinear_kernels",
-            "machine": machine_info(args.llc_bytes, bandwidth),
+            "machine": dict(machine_info(args.llc_bytes, bandwidth),
+                            load_average={"start": load_at_start, "end": load_average()}),
             "config": {"shapes": [f"{K}x{N}" for K, N in args.shapes], "m": args.m, "threads": args.threads,
-                       "contenders": [c.name for c in args.contenders], "repeat": args.repeat,
+                       "contenders": {c.name: c.description for c in args.contenders}, "repeat": args.repeat,
                        "budget_s": args.budget, "llc_factor": args.llc_factor, "seed": args.seed,
                        "nbits_symmetric": not args.nbits_asymmetric,
                        "qopt_threads_flag": runtimes["qopt"].threads_flag,
-                       "time": "median over repeats of one run of all L layers, divided by L"},
+                       "time": "ms_per_layer: median over repeats of one run of all L layers (median_ms), "
+                               "divided by L; min_ms: the fastest run"},
             "results": rows,
             "errors": errors,
         }

@@ -280,9 +280,26 @@ func.func @f(%x: tensor<1x64xf64>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> 
 // -----
 
 func.func @f(%x: tensor<1x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf32>) -> tensor<1x4xf32> {
-  // expected-error @+1 {{expected result of shape [1, 8] for an input of shape [1, 64] and N = 8 outputs, got [1, 4]}}
+  // N comes from the result; the packed rows must match it.
+  // expected-error @+1 {{expected packed weight of shape [4, 32] for format int4 with N = 4, K = 64 (4 bits per code, row_major), got [8, 32]}}
   %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64} : (tensor<1x64xf32>, tensor<8x32xi8>, tensor<8x2xf32>) -> tensor<1x4xf32>
   return %0 : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x64xf32>, %c: tensor<1x512xi8>, %s: tensor<1x2x16xf32>) -> tensor<1x20xf32> {
+  // expected-error @+1 {{expected packed weight of shape [2, 512] for N = 20, K = 64, group 32 in panels of 16 rows, got [1, 512]}}
+  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int4>, group = 32 : i64, layout = 1 : i32} : (tensor<1x64xf32>, tensor<1x512xi8>, tensor<1x2x16xf32>) -> tensor<1x20xf32>
+  return %0 : tensor<1x20xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x64xf32>, %c: tensor<1x64xi8>, %s: tensor<1x1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{panel layouts hold 4- or 8-bit codes of fixed value, not int3}}
+  %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int3>, group = 64 : i64, layout = 1 : i32} : (tensor<1x64xf32>, tensor<1x64xi8>, tensor<1x1x16xf32>) -> tensor<1x16xf32>
+  return %0 : tensor<1x16xf32>
 }
 
 //===----------------------------------------------------------------------===//
