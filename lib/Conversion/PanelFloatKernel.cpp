@@ -10,8 +10,12 @@
 //           acc[r][c] += broadcast(x[r, k]) * w
 //       out[r, 16p:16p+16] = sum_c acc[r][c] (+ bias)
 //
-// With one input row the chains (independent accumulators) hide the
-// multiply-add latency; with several rows, the rows do.
+// With one input row (decode, M = 1) the kernel is bound by decoding: it
+// accumulates each group unscaled, then applies the scales once per group,
+// and the zero points through the group sums of x (prologue):
+//   acc += s * sum_k x[k] w[k] - s * z * sum_k x[k].
+// The chains (independent accumulators) hide the multiply-add latency;
+// with several rows, the rows do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +40,7 @@ public:
     codesPerStep = panels.getStep();
     chains = rowsPerTile == 1 ? 4 : rowsPerTile <= 2 ? 2 : 1;
     stepsPerIteration = std::max<int64_t>(1, chains / codesPerStep);
+    scaleAfterGroup = config.m == 1;
   }
 
   void build(OpBuilder &b, Location loc) {
@@ -46,6 +51,8 @@ public:
         values.push_back(config.format.decode(code));
       table = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(f32x16, ArrayRef<float>(values)));
     }
+    if (scaleAfterGroup && args.zeros)
+      buildGroupSums(b, loc);
     auto parallel = scf::ParallelOp::create(
         b, loc, ValueRange{indexConstant(b, loc, 0)}, ValueRange{indexConstant(b, loc, panels.getNumPanels())},
         ValueRange{indexConstant(b, loc, 1)});
@@ -55,6 +62,10 @@ public:
     forEachRowTile(b, loc, config.m, rowsPerTile, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
       buildTile(tb, tl, panel, row0, rows);
     });
+    if (groupSums) {
+      b.setInsertionPointAfter(parallel);
+      memref::DeallocOp::create(b, loc, groupSums);
+    }
   }
 
 private:
@@ -62,8 +73,32 @@ private:
   const PanelLayout &panels;
   const QLinearKernelArgs &args;
   const CpuIsa &isa;
+  struct GroupContext {
+    Value panel, row0;
+    int64_t rows;
+    Value scale, negScaledZero, offset, start;
+  };
+
   int64_t rowsPerTile, codesPerStep, chains, stepsPerIteration;
-  Value table;
+  bool scaleAfterGroup;
+  Value table, groupSums;
+
+  /// groupSums[g] = sum of x[0, k] over group g (one input row).
+  void buildGroupSums(OpBuilder &b, Location loc) {
+    groupSums = memref::AllocOp::create(b, loc, MemRefType::get({panels.getNumGroups()}, b.getF32Type()));
+    Value row = indexConstant(b, loc, 0);
+    forEachGroup(b, loc, panels, {}, [&](OpBuilder &gb, Location gl, Value g, int64_t length, ValueRange) {
+      Value start = arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, panels.group));
+      Value zero = arith::ConstantOp::create(gb, gl, gb.getF32FloatAttr(0.0f));
+      Value sum = buildCountedLoop(gb, gl, length, {zero}, [&](OpBuilder &kb, Location kl, Value k, ValueRange it) {
+                    Value x = memref::LoadOp::create(kb, kl, args.x,
+                                                     ValueRange{row, arith::AddIOp::create(kb, kl, start, k)});
+                    return SmallVector<Value>{arith::AddFOp::create(kb, kl, it[0], x)};
+                  })[0];
+      memref::StoreOp::create(gb, gl, sum, groupSums, g);
+      return SmallVector<Value>();
+    });
+  }
 
   VectorType f32x16(OpBuilder &b) const { return VectorType::get({16}, b.getF32Type()); }
 
@@ -98,7 +133,29 @@ private:
         b, loc, g, indexConstant(b, loc, panels.getGroupOffset(1) - panels.getGroupOffset(0)));
     Value groupStart = arith::MulIOp::create(b, loc, g, indexConstant(b, loc, panels.group));
     GroupContext group{panel, row0, rows, scale, negScaledZero, groupOffset, groupStart};
+    if (scaleAfterGroup) {
+      // Accumulate the group unscaled, then acc += s * sum - s z xsum.
+      GroupContext unscaled = group;
+      unscaled.scale = unscaled.negScaledZero = Value();
+      SmallVector<Value> zeros(iters.size(), vectorSplat(b, loc, f32x16(b), 0.0));
+      SmallVector<Value> sums = buildGroupSteps(b, loc, unscaled, length, zeros);
+      Value sum = sums[0];
+      for (size_t c = 1; c < sums.size(); ++c)
+        sum = arith::AddFOp::create(b, loc, sum, sums[c]);
+      SmallVector<Value> acc(iters);
+      acc[0] = vector::FMAOp::create(b, loc, sum, scale, acc[0]);
+      if (negScaledZero) {
+        Value xsum = memref::LoadOp::create(b, loc, groupSums, g);
+        acc[1 % acc.size()] = vector::FMAOp::create(
+            b, loc, negScaledZero, vector::BroadcastOp::create(b, loc, f32x16(b), xsum), acc[1 % acc.size()]);
+      }
+      return acc;
+    }
+    return buildGroupSteps(b, loc, group, length, iters);
+  }
 
+  SmallVector<Value> buildGroupSteps(OpBuilder &b, Location loc, const GroupContext &group, int64_t length,
+                                     ValueRange iters) {
     const int64_t wholeSteps = length / codesPerStep;
     const int64_t iterations = wholeSteps / stepsPerIteration;
     SmallVector<Value> acc = buildCountedLoop(
@@ -117,12 +174,6 @@ private:
       buildStep(b, loc, group, indexConstant(b, loc, wholeSteps), length % codesPerStep, 0, acc);
     return acc;
   }
-
-  struct GroupContext {
-    Value panel, row0;
-    int64_t rows;
-    Value scale, negScaledZero, offset, start;
-  };
 
   /// The weights of step `step` for its first `count` codes, scaled.
   SmallVector<Value> decodeStep(OpBuilder &b, Location loc, const GroupContext &group, Value step,
@@ -148,9 +199,10 @@ private:
     } else {
       decoded.push_back(decodeFloat8(b, loc, bytes));
     }
-    for (Value &w : decoded)
-      w = group.negScaledZero ? vector::FMAOp::create(b, loc, w, group.scale, group.negScaledZero)
-                              : arith::MulFOp::create(b, loc, w, group.scale).getResult();
+    if (group.scale)
+      for (Value &w : decoded)
+        w = group.negScaledZero ? vector::FMAOp::create(b, loc, w, group.scale, group.negScaledZero)
+                                : arith::MulFOp::create(b, loc, w, group.scale).getResult();
     return decoded;
   }
 

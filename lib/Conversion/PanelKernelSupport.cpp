@@ -124,6 +124,15 @@ Value qopt::loadScaleVector(OpBuilder &b, Location loc, Value scales, Value pane
                                             normal);
     return arith::BitcastOp::create(b, loc, f32x16, pattern);
   }
+  if (elementType.isBF16()) {
+    // The high half of an f32. (fpext of bf16 vectors can make the x86
+    // backend call __truncsfbf2, which no runtime here provides.)
+    auto i32x16 = VectorType::get({16}, b.getI32Type());
+    Value bits = arith::BitcastOp::create(b, loc, VectorType::get({16}, b.getI16Type()), raw);
+    Value wide = arith::ShLIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i32x16, bits),
+                                       vectorSplatInt(b, loc, i32x16, 16));
+    return arith::BitcastOp::create(b, loc, f32x16, wide);
+  }
   return arith::ExtFOp::create(b, loc, f32x16, raw);
 }
 

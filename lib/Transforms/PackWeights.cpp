@@ -75,6 +75,17 @@ Value panelizeConstant(OpBuilder &builder, Location loc, Value value, const Pane
   return createBlobConstant(builder, loc, type, ArrayRef<char>(panels), name);
 }
 
+/// True if `op` has unsigned codes with constant zero points all equal to
+/// the middle code 2^(bits-1).
+bool hasMidpointZeros(QLinearOp op, NumberFormat format) {
+  if (!op.getZeros() || format.getKind() != FormatKind::UnsignedInt)
+    return false;
+  ElementsAttr attr = getConstantTensor(op.getZeros());
+  std::optional<std::vector<char>> bytes = attr ? copyConstantBytes(attr) : std::nullopt;
+  const uint8_t midpoint = uint8_t(1u << (format.getCodeBits() - 1));
+  return bytes && llvm::all_of(*bytes, [&](char zero) { return uint8_t(zero) == midpoint; });
+}
+
 struct PackWeightsPass : qopt::impl::PackWeightsBase<PackWeightsPass> {
   using PackWeightsBase::PackWeightsBase;
 
@@ -107,13 +118,26 @@ struct PackWeightsPass : qopt::impl::PackWeightsBase<PackWeightsPass> {
       return failure(); // not a constant: the reference lowering handles it
     ArrayRef<uint8_t> rowMajor(reinterpret_cast<const uint8_t *>(packedBytes->data()), packedBytes->size());
     std::vector<uint8_t> codes = unpackRowMajor(rowMajor, layout.n, layout.k, layout.bits);
+
+    // Unsigned codes whose zero points are all 2^(bits-1) (MatMulNBits
+    // without zero points) are the signed format with the top bit flipped:
+    // c - 2^(bits-1) is the two's complement reading of c ^ 2^(bits-1).
+    // The kernels then skip the zero-point work and its storage.
+    bool dropZeros = hasMidpointZeros(op, format);
+    if (dropZeros) {
+      for (uint8_t &code : codes)
+        code ^= uint8_t(1u << (layout.bits - 1));
+      format = *NumberFormat::get(FormatKind::SignedInt, layout.bits, 0);
+    }
     std::vector<uint8_t> panels = packPanels(layout, codes);
 
     OpBuilder builder(op);
     Location loc = op.getLoc();
     Value scales = panelizeConstant(builder, loc, op.getScales(), layout, "qscales");
-    Value zeros = op.getZeros() ? panelizeConstant(builder, loc, op.getZeros(), layout, "qzeros") : Value();
-    if (!scales || (op.getZeros() && !zeros))
+    Value zeros = op.getZeros() && !dropZeros
+                      ? panelizeConstant(builder, loc, op.getZeros(), layout, "qzeros")
+                      : Value();
+    if (!scales || (op.getZeros() && !dropZeros && !zeros))
       return failure();
     Value packed = createBlobConstant(
         builder, loc,
@@ -123,6 +147,9 @@ struct PackWeightsPass : qopt::impl::PackWeightsBase<PackWeightsPass> {
     op.getScalesMutable().assign(scales);
     if (zeros)
       op.getZerosMutable().assign(zeros);
+    else if (dropZeros)
+      op.getZerosMutable().clear();
+    op.setFormatAttr(FormatAttr::get(op.getContext(), format));
     op.setLayout(kind);
     return success();
   }

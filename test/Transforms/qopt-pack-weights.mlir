@@ -54,3 +54,20 @@ func.func @unpacked(%x: tensor<1x8xf32>, %w: tensor<2x4xi8>) -> (tensor<1x2xf32>
          : (tensor<1x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
   return %a, %b, %c : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
 }
+
+// -----
+
+// uint4 codes whose zero points are all 8 (MatMulNBits without zero points)
+// become int4 codes with the top bit flipped, and lose their zero points:
+// codes [9 2 8 15] -> [1 10 0 7], read as int4 [1 -6 0 7] = [9 2 8 15] - 8.
+// CHECK-LABEL: func.func @midpoint_zeros
+// CHECK: qopt.qlinear %{{.*}}, %{{.*}}, %{{[^ ]*}} {format = #qopt.format<int4>, group = 4 : i64, layout = 1 : i32} : (tensor<1x4xf32>, tensor<1x32xi8>, tensor<1x1x16xf32>)
+// CHECK: qcodes: "0x08000000A100000000000000000000000000000070
+func.func @midpoint_zeros(%x: tensor<1x4xf32>) -> tensor<1x1xf32> {
+  %codes = arith.constant dense<[[41, -8]]> : tensor<1x2xi8>
+  %scales = arith.constant dense<0.5> : tensor<1x1xf32>
+  %zeros = arith.constant dense<8> : tensor<1x1xi8>
+  %y = qopt.qlinear %x, %codes, %scales zeros(%zeros) {format = #qopt.format<uint4>, group = 4 : i64}
+         : (tensor<1x4xf32>, tensor<1x2xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
