@@ -3,9 +3,10 @@ inputs, machine and thread count. Prints one JSON object.
 
     python bench/float_latency.py model.onnx ./model [--shape x=1x8x64] [--runs 200]
 
-qopt's executables run on one thread today, so ONNX Runtime gets one thread
-too (intra- and inter-op). Both are timed after a warm-up run; medians are
-compared (ratio > 1 means qopt is faster).
+Both run on --threads threads (default 1): the executable with --threads N
+and OMP_NUM_THREADS=N, ONNX Runtime with N intra- and inter-op threads. Both
+are timed after a warm-up run; medians are compared (ratio > 1 means qopt is
+faster).
 """
 
 import argparse
@@ -38,14 +39,19 @@ def ort_latency(model_path, inputs, runs, threads):
     return float(np.median(times))
 
 
-def qopt_latency(executable, inputs, runs):
+def qopt_latency(executable, inputs, runs, threads=None):
+    """Median ms of `executable --bench runs`; with `threads`, also `--threads
+    threads` and OMP_NUM_THREADS=threads (otherwise the OpenMP default)."""
+    env = None if threads is None else dict(os.environ, OMP_NUM_THREADS=str(threads))
     with tempfile.TemporaryDirectory() as work:
         args = [executable, "--bench", str(runs)]
+        if threads is not None:
+            args += ["--threads", str(threads)]
         for i, (name, array) in enumerate(inputs.items()):
             path = os.path.join(work, f"in{i}.npy")
             np.save(path, array)
             args += ["--input", f"{name}={path}"]
-        result = subprocess.run(args, check=True, capture_output=True, text=True)
+        result = subprocess.run(args, check=True, capture_output=True, text=True, env=env)
     return json.loads(result.stdout.strip().splitlines()[-1])["median_ms"]
 
 
@@ -58,7 +64,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     inputs = random_inputs(onnx.load(args.model), parse_shapes(args.shape))
-    qopt_ms = qopt_latency(args.executable, inputs, args.runs)
+    qopt_ms = qopt_latency(args.executable, inputs, args.runs, args.threads)
     ort_ms = ort_latency(args.model, inputs, args.runs, args.threads)
     print(json.dumps({"model": os.path.basename(args.model), "threads": args.threads,
                       "runs": args.runs, "qopt_median_ms": qopt_ms, "ort_median_ms": ort_ms,

@@ -4,9 +4,9 @@ machine, same thread count (1), same tokens. Prints one JSON object per model.
     python bench/llama_float.py [--qopt build/bin/qopt] [--work /tmp/qopt-bench]
                                 [--seq-len 64] [--runs 5] [--stories path/to/stories260K.bin]
 
-Models: stories260K (if found) and a synthetic Llama sized for a 2-core,
-24 GiB machine: dim 1024, hidden 2816, 8 layers, 16 heads, 4 KV heads,
-vocabulary 8192 (~110 M parameters, ~440 MB of fp32 weights).
+Models (bench/llama_models.py): stories260K (if found) and a synthetic Llama
+sized for a 2-core, 24 GiB machine: dim 1024, hidden 2816, 8 layers, 16 heads,
+4 KV heads, vocabulary 8192 (~110 M parameters, ~440 MB of fp32 weights).
 """
 
 import argparse
@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 
 import onnx  # noqa: E402
 from float_latency import ort_latency, qopt_latency  # noqa: E402
+from llama_models import DEFAULT_STORIES, checkpoints  # noqa: E402
 from qopt import llama2c  # noqa: E402
 from qopt.check_against_ort import compare, random_inputs  # noqa: E402
 
@@ -36,7 +37,7 @@ def bench_model(name, checkpoint_path, args):
     compile_s = time.perf_counter() - start
     agreement = compare(onnx_path, executable, {})[0]
     inputs = random_inputs(onnx.load(onnx_path), {})
-    qopt_ms = qopt_latency(executable, inputs, args.runs)
+    qopt_ms = qopt_latency(executable, inputs, args.runs, threads=1)
     ort_ms = ort_latency(onnx_path, inputs, args.runs, threads=1)
     c = checkpoint.config
     return {"model": name, "dim": c.dim, "layers": c.n_layers, "seq_len": args.seq_len,
@@ -53,17 +54,11 @@ def main(argv=None):
     parser.add_argument("--work", default="/tmp/qopt-bench")
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--stories", default=os.path.join(HERE, "..", "..", "shared", "models",
-                                                          "stories260K.bin"))
+    parser.add_argument("--stories", default=DEFAULT_STORIES)
     args = parser.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
-    if os.path.exists(args.stories):
-        print(json.dumps(bench_model("stories260K", args.stories, args)), flush=True)
-    synthetic = os.path.join(args.work, "llama_dim1024.bin")
-    config = llama2c.Config(dim=1024, hidden_dim=2816, n_layers=8, n_heads=16, n_kv_heads=4,
-                            vocab_size=8192, seq_len=max(args.seq_len, 64))
-    llama2c.write_checkpoint(llama2c.synthetic_checkpoint(config), synthetic)
-    print(json.dumps(bench_model("llama_dim1024_8layers", synthetic, args)), flush=True)
+    for name, checkpoint_path in checkpoints(args.work, args.stories, args.seq_len):
+        print(json.dumps(bench_model(name, checkpoint_path, args)), flush=True)
     return 0
 
 

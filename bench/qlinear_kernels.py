@@ -65,6 +65,12 @@ error message and the run goes on. Prints one JSON object (stdout or --json
 FILE) and a table per (shape, M) on stderr.
 """
 
+import os
+
+# The numpy references must not leave OpenBLAS threads spinning beside the
+# timed executables (they did: 2-thread qopt timings halved after a check).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import fnmatch
 import gc
