@@ -96,6 +96,38 @@ using TileBody = std::function<void(mlir::OpBuilder &, mlir::Location, mlir::Val
 void forEachRowTile(mlir::OpBuilder &b, mlir::Location loc, int64_t count, int64_t tile,
                     const TileBody &body);
 
+/// Rows of the input per register tile, and independent accumulators per
+/// row: one row (GEMV) needs 4 chains to hide the multiply-add latency;
+/// several rows hide it themselves. AVX2 has half the registers.
+struct RowTiling {
+  int64_t rowsPerTile, chains;
+};
+RowTiling chooseRowTiling(int64_t m, const CpuIsa &isa);
+
+/// What both kernel builders start from: the configuration, the arguments,
+/// the instruction set and the row tiling.
+class PanelKernelBuilderBase {
+protected:
+  PanelKernelBuilderBase(const QLinearKernelConfig &config, const QLinearKernelArgs &args,
+                         const CpuIsa &isa)
+      : config(config), panels(config.panels), args(args), isa(isa) {
+    RowTiling tiling = chooseRowTiling(config.m, isa);
+    rowsPerTile = tiling.rowsPerTile;
+    chains = tiling.chains;
+  }
+
+  const QLinearKernelConfig &config;
+  const PanelLayout &panels;
+  const QLinearKernelArgs &args;
+  const CpuIsa &isa;
+  int64_t rowsPerTile, chains;
+};
+
+/// scf.parallel over [0, count) (OpenMP after scf-to-openmp); `body` gets
+/// the induction variable.
+void buildParallelLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
+                       llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
+
 mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
 mlir::Value vectorSplat(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, double value);
 mlir::Value vectorSplatInt(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, int64_t value);

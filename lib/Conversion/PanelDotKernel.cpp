@@ -34,16 +34,14 @@ using namespace qopt;
 
 namespace {
 
-class PanelDotKernelBuilder {
+class PanelDotKernelBuilder : PanelKernelBuilderBase {
 public:
   PanelDotKernelBuilder(const QLinearKernelConfig &config, const QLinearKernelArgs &args,
                         const CpuIsa &isa)
-      : config(config), panels(config.panels), args(args), isa(isa) {
-    rowsPerTile = config.m == 1 ? 1 : isa.avx512 ? 8 : 4;
-    chains = rowsPerTile == 1 ? 4 : rowsPerTile <= 2 ? 2 : 1;
+      : PanelKernelBuilderBase(config, args, isa) {
     isSigned = config.format.getKind() == FormatKind::SignedInt;
     codeOffset = isSigned ? int64_t(1) << (panels.bits - 1) : 0;
-    fullGroupCodes = panels.getNumSteps(0) * panels.getStep();
+    fullGroupCodes = panels.getPaddedGroupCodes();
     paddedK = panels.getGroupOffset(panels.getNumGroups()) / panels.getStepBytes() * panels.getStep();
   }
 
@@ -53,8 +51,8 @@ public:
                                         b.getI64IntegerAttr(64));
     groupSums = memref::AllocOp::create(b, loc, MemRefType::get({m, groups}, b.getI32Type()));
     rowScales = memref::AllocOp::create(b, loc, MemRefType::get({m}, b.getF32Type()));
-    buildParallel(b, loc, m, [&](OpBuilder &pb, Location pl, Value row) { quantizeRow(pb, pl, row); });
-    buildParallel(b, loc, panels.getNumPanels(), [&](OpBuilder &pb, Location pl, Value panel) {
+    buildParallelLoop(b, loc, m, [&](OpBuilder &pb, Location pl, Value row) { quantizeRow(pb, pl, row); });
+    buildParallelLoop(b, loc, panels.getNumPanels(), [&](OpBuilder &pb, Location pl, Value panel) {
       forEachRowTile(pb, pl, m, rowsPerTile, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
         buildTile(tb, tl, panel, row0, rows);
       });
@@ -64,26 +62,12 @@ public:
   }
 
 private:
-  const QLinearKernelConfig &config;
-  const PanelLayout &panels;
-  const QLinearKernelArgs &args;
-  const CpuIsa &isa;
-  int64_t rowsPerTile, chains, codeOffset, fullGroupCodes, paddedK;
+  int64_t codeOffset, fullGroupCodes, paddedK;
   bool isSigned;
   Value quantized, groupSums, rowScales;
 
   static VectorType f32x16(OpBuilder &b) { return VectorType::get({16}, b.getF32Type()); }
   static VectorType i32x16(OpBuilder &b) { return VectorType::get({16}, b.getI32Type()); }
-
-  void buildParallel(OpBuilder &b, Location loc, int64_t count,
-                     llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
-    auto parallel = scf::ParallelOp::create(b, loc, ValueRange{indexConstant(b, loc, 0)},
-                                            ValueRange{indexConstant(b, loc, count)},
-                                            ValueRange{indexConstant(b, loc, 1)});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(parallel.getBody()->getTerminator());
-    body(b, loc, parallel.getInductionVars()[0]);
-  }
 
   using ChunkBody = llvm::function_ref<Value(OpBuilder &, Location, Value column, Value mask, Value values,
                                               Value carried)>;
@@ -188,7 +172,7 @@ private:
     const int64_t steps = (length + panels.getStep() - 1) / panels.getStep();
     const int64_t iterations = steps / chains;
     Value groupOffset = arith::MulIOp::create(
-        b, loc, g, indexConstant(b, loc, panels.getGroupOffset(1) - panels.getGroupOffset(0)));
+        b, loc, g, indexConstant(b, loc, panels.getGroupStride()));
     Value groupColumn = arith::MulIOp::create(b, loc, g, indexConstant(b, loc, fullGroupCodes));
     SmallVector<Value> init(rows * chains, vectorSplatInt(b, loc, i32x16(b), 0));
     SmallVector<Value> acc = buildCountedLoop(

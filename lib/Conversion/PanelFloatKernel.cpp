@@ -31,14 +31,12 @@ using namespace qopt;
 
 namespace {
 
-class PanelFloatKernelBuilder {
+class PanelFloatKernelBuilder : PanelKernelBuilderBase {
 public:
   PanelFloatKernelBuilder(const QLinearKernelConfig &config, const QLinearKernelArgs &args,
                           const CpuIsa &isa)
-      : config(config), panels(config.panels), args(args), isa(isa) {
-    rowsPerTile = config.m == 1 ? 1 : isa.avx512 ? 8 : 4;
+      : PanelKernelBuilderBase(config, args, isa) {
     codesPerStep = panels.getStep();
-    chains = rowsPerTile == 1 ? 4 : rowsPerTile <= 2 ? 2 : 1;
     stepsPerIteration = std::max<int64_t>(1, chains / codesPerStep);
     scaleAfterGroup = config.m == 1;
   }
@@ -53,33 +51,23 @@ public:
     }
     if (scaleAfterGroup && args.zeros)
       buildGroupSums(b, loc);
-    auto parallel = scf::ParallelOp::create(
-        b, loc, ValueRange{indexConstant(b, loc, 0)}, ValueRange{indexConstant(b, loc, panels.getNumPanels())},
-        ValueRange{indexConstant(b, loc, 1)});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(parallel.getBody()->getTerminator());
-    Value panel = parallel.getInductionVars()[0];
-    forEachRowTile(b, loc, config.m, rowsPerTile, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
-      buildTile(tb, tl, panel, row0, rows);
+    buildParallelLoop(b, loc, panels.getNumPanels(), [&](OpBuilder &pb, Location pl, Value panel) {
+      forEachRowTile(pb, pl, config.m, rowsPerTile, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
+        buildTile(tb, tl, panel, row0, rows);
+      });
     });
-    if (groupSums) {
-      b.setInsertionPointAfter(parallel);
+    if (groupSums)
       memref::DeallocOp::create(b, loc, groupSums);
-    }
   }
 
 private:
-  const QLinearKernelConfig &config;
-  const PanelLayout &panels;
-  const QLinearKernelArgs &args;
-  const CpuIsa &isa;
   struct GroupContext {
     Value panel, row0;
     int64_t rows;
     Value scale, negScaledZero, offset, start;
   };
 
-  int64_t rowsPerTile, codesPerStep, chains, stepsPerIteration;
+  int64_t codesPerStep, stepsPerIteration;
   bool scaleAfterGroup;
   Value table, groupSums;
 
@@ -130,7 +118,7 @@ private:
       negScaledZero = arith::NegFOp::create(b, loc, arith::MulFOp::create(b, loc, scale, zeroF));
     }
     Value groupOffset = arith::MulIOp::create(
-        b, loc, g, indexConstant(b, loc, panels.getGroupOffset(1) - panels.getGroupOffset(0)));
+        b, loc, g, indexConstant(b, loc, panels.getGroupStride()));
     Value groupStart = arith::MulIOp::create(b, loc, g, indexConstant(b, loc, panels.group));
     GroupContext group{panel, row0, rows, scale, negScaledZero, groupOffset, groupStart};
     if (scaleAfterGroup) {

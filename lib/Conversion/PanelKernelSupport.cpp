@@ -53,6 +53,21 @@ FailureOr<QLinearKernelConfig> qopt::readKernelConfig(func::FuncOp kernel) {
   return config;
 }
 
+RowTiling qopt::chooseRowTiling(int64_t m, const CpuIsa &isa) {
+  int64_t rows = m == 1 ? 1 : isa.avx512 ? 8 : 4;
+  return {rows, rows == 1 ? 4 : rows <= 2 ? 2 : 1};
+}
+
+void qopt::buildParallelLoop(OpBuilder &b, Location loc, int64_t count,
+                             llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
+  auto parallel = scf::ParallelOp::create(b, loc, ValueRange{indexConstant(b, loc, 0)},
+                                          ValueRange{indexConstant(b, loc, count)},
+                                          ValueRange{indexConstant(b, loc, 1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(parallel.getBody()->getTerminator());
+  body(b, loc, parallel.getInductionVars()[0]);
+}
+
 Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }

@@ -20,8 +20,7 @@ int64_t PanelLayout::getStep() const {
 
 int64_t PanelLayout::getGroupOffset(int64_t g) const {
   // Every group but the last has the same length.
-  int64_t fullSteps = (group + getStep() - 1) / getStep();
-  int64_t offset = std::min(g, getNumGroups() - 1) * fullSteps * getStepBytes();
+  int64_t offset = std::min(g, getNumGroups() - 1) * getGroupStride();
   if (g == getNumGroups())
     offset += getNumSteps(g - 1) * getStepBytes();
   return offset;

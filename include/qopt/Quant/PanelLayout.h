@@ -49,6 +49,10 @@ struct PanelLayout {
   /// Bytes of one step (all 16 rows).
   int64_t getStepBytes() const { return kRows * (dotProduct ? 4 : 1); }
   int64_t getNumSteps(int64_t g) const { return (getGroupLength(g) + getStep() - 1) / getStep(); }
+  /// Codes of a full group after padding to whole steps.
+  int64_t getPaddedGroupCodes() const { return (group + getStep() - 1) / getStep() * getStep(); }
+  /// Bytes between the starts of consecutive groups in a panel.
+  int64_t getGroupStride() const { return getPaddedGroupCodes() / getStep() * getStepBytes(); }
   /// Byte offset of group `g` within a panel.
   int64_t getGroupOffset(int64_t g) const;
   int64_t getPanelBytes() const { return getGroupOffset(getNumGroups()); }
