@@ -21,8 +21,7 @@
 #ifndef QOPT_LIB_CONVERSION_CPUKERNELS_H
 #define QOPT_LIB_CONVERSION_CPUKERNELS_H
 
-#include "qopt/Dialect/QoptOps.h"
-#include "qopt/Quant/PanelLayout.h"
+#include "KernelConfig.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -30,9 +29,6 @@
 #include <functional>
 
 namespace qopt {
-
-/// The attribute holding a kernel declaration's configuration.
-inline constexpr llvm::StringLiteral kKernelConfigAttrName = "qopt.kernel";
 
 /// The vector instructions kernels may use.
 struct CpuIsa {
@@ -42,24 +38,6 @@ struct CpuIsa {
   /// "avx2", "avx512" or "avx512-vnni".
   static std::optional<CpuIsa> parse(llvm::StringRef name);
   std::string str() const;
-};
-
-/// What a kernel declaration computes, read from its attributes and types.
-struct QLinearKernelConfig {
-  PackedLayout layout;
-  NumberFormat format;
-  ActQuantAttr act; // null: float activations
-  PanelLayout panels;
-  int64_t m = 0;
-  bool hasZeros = false, hasBias = false;
-  mlir::Type scaleType;
-};
-
-mlir::FailureOr<QLinearKernelConfig> readKernelConfig(mlir::func::FuncOp kernel);
-
-/// The kernel's arguments in declaration order.
-struct QLinearKernelArgs {
-  mlir::Value x, packed, scales, zeros, bias, out;
 };
 
 /// Writes the body of a panel16 / panel16_dot kernel declaration.

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/Passes.h"
+
+#include "PipelineStages.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -37,11 +39,33 @@ using namespace mlir;
 
 void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   // Quantized weights into the kernels' layouts; the packed layers become
-  // kernel calls, the rest linalg. Then fuse elementwise chains (and the
-  // broadcasts feeding them) so they run as one loop nest.
+  // kernel calls, the rest linalg.
   if (options.generatedKernels)
     pm.addPass(createPackWeights());
-  pm.addPass(createLowerToLinalg());
+  addLinalgOnBuffersPasses(pm, /*gpuKernels=*/false);
+
+  // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
+  GenerateCpuKernelsOptions kernels;
+  kernels.isa = options.isa;
+  pm.addPass(createGenerateCpuKernels(kernels));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createInlineAllocaScopes());
+
+  // Loops, then LLVM.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertMathToFuncs()); // math.ipowi -> a helper function (scf)
+  addHostToLLVMPasses(pm, /*openmp=*/true);
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void qopt::addLinalgOnBuffersPasses(OpPassManager &pm, bool gpuKernels) {
+  // Fuse elementwise chains (and the broadcasts feeding them) so they run as
+  // one loop nest.
+  LowerToLinalgOptions lowering;
+  lowering.gpuKernels = gpuKernels;
+  pm.addPass(createLowerToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
@@ -60,18 +84,9 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());
+}
 
-  // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
-  GenerateCpuKernelsOptions kernels;
-  kernels.isa = options.isa;
-  pm.addPass(createGenerateCpuKernels(kernels));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createConvertSCFToOpenMPPass());
-  pm.addPass(createInlineAllocaScopes());
-
-  // Loops, then LLVM.
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createConvertMathToFuncs()); // math.ipowi -> a helper function (scf)
+void qopt::addHostToLLVMPasses(OpPassManager &pm, bool openmp) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -87,7 +102,6 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  if (openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
 }

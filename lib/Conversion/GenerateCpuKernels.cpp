@@ -43,20 +43,13 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
     FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
     if (failed(config))
       return failure();
+    if (config->layout == PackedLayout::row_major)
+      return kernel.emitOpError("declares a row_major kernel, which only the GPU has "
+                                "(qopt-generate-gpu-kernels)");
     Block *entry = kernel.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockEnd(entry);
     Location loc = kernel.getLoc();
-    ArrayRef<BlockArgument> arguments = entry->getArguments();
-    QLinearKernelArgs args;
-    unsigned next = 0;
-    args.x = arguments[next++];
-    args.packed = arguments[next++];
-    args.scales = arguments[next++];
-    if (config->hasZeros)
-      args.zeros = arguments[next++];
-    if (config->hasBias)
-      args.bias = arguments[next++];
-    args.out = arguments[next++];
+    QLinearKernelArgs args = getKernelArgs(*config, entry->getArguments());
     if (config->layout == PackedLayout::panel16_dot)
       buildPanelDotKernel(b, loc, *config, args, isa);
     else

@@ -54,11 +54,13 @@ struct LowerConv2D : OpRewritePattern<Conv2DOp> {
 };
 
 struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
+  using LowerToLinalgBase::LowerToLinalgBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateLinearToLinalgPatterns(patterns);
     populateQuantizedToLinalgPatterns(patterns);
-    populatePackedQLinearToKernelCallPatterns(patterns);
+    populateQLinearToKernelCallPatterns(patterns, gpuKernels);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // What is left has no lowering: say so at the op rather than fail later

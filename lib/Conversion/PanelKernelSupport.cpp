@@ -23,36 +23,6 @@ std::optional<CpuIsa> CpuIsa::parse(StringRef name) {
 
 std::string CpuIsa::str() const { return !avx512 ? "avx2" : vnni ? "avx512-vnni" : "avx512"; }
 
-FailureOr<QLinearKernelConfig> qopt::readKernelConfig(func::FuncOp kernel) {
-  auto dict = kernel->getAttrOfType<DictionaryAttr>(kKernelConfigAttrName);
-  if (!dict)
-    return failure();
-  auto layout = dict.getAs<PackedLayoutAttr>("layout");
-  auto format = dict.getAs<FormatAttr>("format");
-  auto group = dict.getAs<IntegerAttr>("group");
-  auto hasZeros = dict.getAs<BoolAttr>("has_zeros");
-  auto hasBias = dict.getAs<BoolAttr>("has_bias");
-  if (!layout || !format || !group || !hasZeros || !hasBias)
-    return kernel.emitOpError("kernel configuration is incomplete: ") << dict, failure();
-  QLinearKernelConfig config{layout.getValue(), format.getValue(), dict.getAs<ActQuantAttr>("act")};
-  config.hasZeros = hasZeros.getValue();
-  config.hasBias = hasBias.getValue();
-  ArrayRef<Type> inputs = kernel.getArgumentTypes();
-  size_t expected = 4 + config.hasZeros + config.hasBias;
-  if (inputs.size() != expected)
-    return kernel.emitOpError() << "expects " << expected << " buffer arguments", failure();
-  auto x = cast<MemRefType>(inputs[0]);
-  auto out = cast<MemRefType>(inputs.back());
-  config.m = x.getDimSize(0);
-  config.panels.dotProduct = config.layout == PackedLayout::panel16_dot;
-  config.panels.bits = config.format.getCodeBits();
-  config.panels.k = x.getDimSize(1);
-  config.panels.n = out.getDimSize(1);
-  config.panels.group = group.getInt();
-  config.scaleType = cast<MemRefType>(inputs[2]).getElementType();
-  return config;
-}
-
 RowTiling qopt::chooseRowTiling(int64_t m, const CpuIsa &isa) {
   int64_t rows = m == 1 ? 1 : isa.avx512 ? 8 : 4;
   return {rows, rows == 1 ? 4 : rows <= 2 ? 2 : 1};

@@ -1,13 +1,15 @@
-//===- QLinearToKernelCall.cpp - packed qopt.qlinear -> a CPU kernel call -===//
+//===- QLinearToKernelCall.cpp - qopt.qlinear -> a kernel call ------------===//
 //
-// A qopt.qlinear whose weight is in a panel layout becomes a call to a
-// kernel function over buffers:
+// A qopt.qlinear whose weight is in a panel layout (CPU), or a row_major
+// one the GPU kernel covers when GPU kernels are asked for, becomes a call
+// to a kernel function over buffers:
 //
 //   func.func private @qopt_qlinear_...(%x: memref<MxKxf32>, %packed, %scales,
 //       [%zeros], [%bias], %out: memref<MxNxf32>) attributes {qopt.kernel = {...}}
 //
-// declared here with its configuration; qopt-generate-cpu-kernels writes
-// its body after bufferization (see CpuKernels.h), where the kernel can use
+// declared here with its configuration; qopt-generate-cpu-kernels (or
+// -gpu-kernels) writes its body after bufferization (see CpuKernels.h,
+// GpuKernels.h), where the kernel can use
 // scratch buffers and parallel loops freely. The input is collapsed to
 // [M, K] rows; the result is a fresh buffer.
 //
@@ -15,7 +17,7 @@
 
 #include "qopt/Conversion/QoptToLinalg.h"
 
-#include "CpuKernels.h"
+#include "GpuKernels.h"
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Support/TensorOps.h"
@@ -66,12 +68,16 @@ func::FuncOp getOrDeclareKernel(PatternRewriter &rewriter, ModuleOp module, Stri
   return kernel;
 }
 
-struct LowerPackedQLinear : OpRewritePattern<QLinearOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
+  LowerQLinearToKernelCall(MLIRContext *context, bool gpuKernels)
+      : OpRewritePattern(context, /*benefit=*/2), gpuKernels(gpuKernels) {}
 
   LogicalResult matchAndRewrite(QLinearOp op, PatternRewriter &rewriter) const override {
-    if (op.getLayout() == PackedLayout::row_major)
-      return rewriter.notifyMatchFailure(op, "row_major weights take the reference lowering");
+    if (op.getLayout() == PackedLayout::row_major) {
+      std::string reason = "row_major weights take the reference lowering on the CPU";
+      if (!gpuKernels || !isCoveredByGpuKernel(op, &reason))
+        return rewriter.notifyMatchFailure(op, reason);
+    }
     auto inputType = op.getInput().getType();
     auto resultType = op.getResult().getType();
     if (!inputType.hasStaticShape() || !inputType.getElementType().isF32() ||
@@ -119,10 +125,12 @@ struct LowerPackedQLinear : OpRewritePattern<QLinearOp> {
     rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, result, resultType.getShape()));
     return success();
   }
+
+  bool gpuKernels;
 };
 
 } // namespace
 
-void qopt::populatePackedQLinearToKernelCallPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerPackedQLinear>(patterns.getContext());
+void qopt::populateQLinearToKernelCallPatterns(RewritePatternSet &patterns, bool gpuKernels) {
+  patterns.add<LowerQLinearToKernelCall>(patterns.getContext(), gpuKernels);
 }

@@ -15,6 +15,14 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/ControlFlow/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
@@ -46,6 +54,19 @@ struct CpuPipelineCommandLine : mlir::PassPipelineOptions<CpuPipelineCommandLine
                                 llvm::cl::init(true)};
 };
 
+struct CudaPipelineCommandLine : mlir::PassPipelineOptions<CudaPipelineCommandLine> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU architecture: sm_80 or sm_90"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("Kernel binary: fatbin, bin (cubin) or isa (PTX)"),
+                             llvm::cl::init("isa")};
+  Option<int64_t> inputs{*this, "inputs",
+                         llvm::cl::desc("Leading entry arguments that are inputs (-1: all both ways)"),
+                         llvm::cl::init(-1)};
+  Option<bool> generatedKernels{*this, "generated-kernels",
+                                llvm::cl::desc("Quantized linears through the generated GPU kernels"),
+                                llvm::cl::init(true)};
+};
 } // namespace
 
 void qopt::registerQoptDialects(mlir::DialectRegistry &registry) {
@@ -56,7 +77,17 @@ void qopt::registerQoptDialects(mlir::DialectRegistry &registry) {
                   mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect,
                   mlir::affine::AffineDialect, mlir::vector::VectorDialect,
-                  mlir::ub::UBDialect, mlir::omp::OpenMPDialect, mlir::LLVM::LLVMDialect>();
+                  mlir::ub::UBDialect, mlir::omp::OpenMPDialect, mlir::LLVM::LLVMDialect,
+                  mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+  // The conversions to LLVM that convert-gpu-to-nvvm finds through
+  // interfaces, and what gpu-module-to-binary needs to compile kernels.
+  mlir::registerAllExtensions(registry);
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry); // #gpu.select_object
   // What one-shot bufferization and buffer deallocation need of these ops.
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
@@ -83,7 +114,21 @@ void qopt::registerAllQoptPasses() {
         });
     return true;
   }();
+  static bool cudaPipelineRegistered = [] {
+    mlir::PassPipelineRegistration<CudaPipelineCommandLine>(
+        "qopt-cuda-pipeline", "The whole CUDA lowering of qopt compile --target cuda, to the LLVM dialect",
+        [](mlir::OpPassManager &pm, const CudaPipelineCommandLine &options) {
+          qopt::CudaPipelineOptions cuda;
+          cuda.chip = options.chip;
+          cuda.format = options.format;
+          cuda.inputs = options.inputs;
+          cuda.generatedKernels = options.generatedKernels;
+          qopt::buildCudaLoweringPipeline(pm, cuda);
+        });
+    return true;
+  }();
   (void)pipelinesRegistered;
+  (void)cudaPipelineRegistered;
   // Upstream passes, so that any step of qopt's pipelines can be rerun alone.
   mlir::registerAllPasses();
 }

@@ -18,6 +18,7 @@
 
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Target/CpuObject.h"
+#include "qopt/Target/GpuBinary.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -31,6 +32,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 using namespace llvm;
+using qopt::isSupportedGpuChip;
 
 cl::SubCommand &qopt::getCompileCommand() {
   static cl::SubCommand command("compile", "Compile an ONNX model into an executable, library or object");
@@ -39,7 +41,8 @@ cl::SubCommand &qopt::getCompileCommand() {
 
 namespace {
 
-enum class EmitKind { Mlir, Llvm, Object, Library, Executable };
+enum class EmitKind { Mlir, Llvm, Ptx, Object, Library, Executable };
+enum class TargetKind { Cpu, Cuda };
 enum class Phase { Import, Graph, Calibrate, Quantize, Codegen };
 
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout with --emit mlir)"),
@@ -48,7 +51,8 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout with 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Executable),
     cl::values(clEnumValN(EmitKind::Mlir, "mlir", "MLIR after --stop-after's phase"),
-               clEnumValN(EmitKind::Llvm, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Llvm, "llvm", "optimized LLVM IR (of the host code for --target cuda)"),
+               clEnumValN(EmitKind::Ptx, "ptx", "the GPU kernels as PTX (--target cuda)"),
                clEnumValN(EmitKind::Object, "obj", "an object file implementing qopt_runtime.h's ABI"),
                clEnumValN(EmitKind::Library, "lib", "a shared library (.so) and its C header (.h)"),
                clEnumValN(EmitKind::Executable, "exe", "a standalone executable")),
@@ -61,6 +65,19 @@ cl::opt<Phase> stopAfter(
                clEnumValN(Phase::Quantize, "quantize", "the recipe applied (qopt.qlinear)"),
                clEnumValN(Phase::Codegen, "codegen", "lowered to the LLVM dialect")),
     cl::sub(qopt::getCompileCommand()), cl::cat(qopt::getDriverCategory()));
+cl::opt<TargetKind> targetKind(
+    "target", cl::desc("Where the model runs"), cl::init(TargetKind::Cpu),
+    cl::values(clEnumValN(TargetKind::Cpu, "cpu", "x86-64 CPU (vector kernels, OpenMP threads)"),
+               clEnumValN(TargetKind::Cuda, "cuda", "NVIDIA GPU (NVVM kernels in a fatbin; the host code "
+                                                    "runs on the CPU)")),
+    cl::sub(qopt::getCompileCommand()), cl::cat(qopt::getDriverCategory()));
+cl::opt<std::string> gpuChip("gpu", cl::desc("With --target cuda: the GPU architecture, sm_80 or sm_90"),
+                             cl::init("sm_80"), cl::sub(qopt::getCompileCommand()),
+                             cl::cat(qopt::getDriverCategory()));
+cl::opt<std::string> cudaToolkit("cuda-toolkit",
+                                 cl::desc("With --target cuda: the CUDA toolkit (ptxas, fatbinary, libdevice)"),
+                                 cl::init("/usr/local/cuda"), cl::sub(qopt::getCompileCommand()),
+                                 cl::cat(qopt::getDriverCategory()));
 cl::opt<std::string> targetCpu("mcpu",
                                cl::desc("Target CPU: an LLVM CPU name, or 'native' for this one"),
                                cl::init("x86-64-v3"), cl::sub(qopt::getCompileCommand()),
@@ -98,7 +115,7 @@ int fail(const Twine &message) { return qopt::reportError("qopt compile", messag
 
 /// Links `object` with the runtime into `output` (an executable, or a shared
 /// library when `shared`), using the C compiler driver qopt was built with.
-int link(StringRef object, StringRef output, bool shared) {
+int link(StringRef object, StringRef output, bool shared, bool cuda) {
   std::string runtime = getRuntimeDirectory();
   ErrorOr<std::string> driver = sys::findProgramByName(QOPT_LINK_DRIVER);
   if (!driver)
@@ -109,9 +126,13 @@ int link(StringRef object, StringRef output, bool shared) {
   else
     args.push_back(runtime + "/libqopt_main.a");
   args.push_back(runtime + "/libqopt_runtime.a");
+  if (cuda) {
+    args.push_back(runtime + "/libqopt_cuda.a");
+    args.push_back("-ldl"); // the CUDA driver is loaded at run time
+  }
   args.push_back("-lm");
   args.push_back("-lomp"); // the OpenMP runtime of the kernels' parallel loops
-  for (const std::string &library : {runtime + "/libqopt_runtime.a"})
+  for (const std::string &library : {runtime + "/libqopt_runtime.a", runtime + "/libqopt_cuda.a"})
     if (!sys::fs::exists(library))
       return fail("the runtime library " + library + " is missing");
   std::vector<StringRef> argRefs(args.begin(), args.end());
@@ -131,8 +152,13 @@ int qopt::runCompile() {
   const Recipe *recipe = getSelectedRecipe(tool);
   if (!recipe)
     return 1;
-  if (emitKind != EmitKind::Mlir && outputPath == "-")
+  const bool cuda = targetKind == TargetKind::Cuda;
+  if (emitKind != EmitKind::Mlir && emitKind != EmitKind::Ptx && outputPath == "-")
     return fail("-o is required for --emit llvm, obj, lib and exe");
+  if (emitKind == EmitKind::Ptx && !cuda)
+    return fail("--emit ptx needs --target cuda");
+  if (cuda && !isSupportedGpuChip(gpuChip))
+    return fail("--gpu " + gpuChip + " is not supported (sm_80 or sm_90)");
   // Fail early on a bad --mcpu, before any work.
   CpuTargetOptions targetOptions;
   targetOptions.cpu = targetCpu;
@@ -165,10 +191,20 @@ int qopt::runCompile() {
   if (lastPhase >= Phase::Codegen) {
     context->loadDialect<mlir::LLVM::LLVMDialect>();
     mlir::PassManager pm(context.get());
-    CpuPipelineOptions pipeline;
-    pipeline.isa = getKernelIsa(**machine);
-    pipeline.generatedKernels = !referenceKernels;
-    buildCpuLoweringPipeline(pm, pipeline);
+    if (cuda) {
+      CudaPipelineOptions pipeline;
+      pipeline.chip = gpuChip;
+      pipeline.toolkitPath = cudaToolkit;
+      pipeline.format = emitKind == EmitKind::Ptx ? "isa" : "fatbin";
+      pipeline.inputs = static_cast<int64_t>(signature->inputs.size());
+      pipeline.generatedKernels = !referenceKernels;
+      buildCudaLoweringPipeline(pm, pipeline);
+    } else {
+      CpuPipelineOptions pipeline;
+      pipeline.isa = getKernelIsa(**machine);
+      pipeline.generatedKernels = !referenceKernels;
+      buildCpuLoweringPipeline(pm, pipeline);
+    }
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -179,6 +215,18 @@ int qopt::runCompile() {
     if (error)
       return fail(outputPath + ": " + error.message());
     module->print(output.os());
+    output.keep();
+    return 0;
+  }
+
+  if (emitKind == EmitKind::Ptx) {
+    Expected<std::string> ptx = getKernelAssembly(*module);
+    if (!ptx)
+      return fail(toString(ptx.takeError()));
+    ToolOutputFile output(outputPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(outputPath + ": " + error.message());
+    output.os() << *ptx;
     output.keep();
     return 0;
   }
@@ -223,7 +271,7 @@ int qopt::runCompile() {
   linked += ".partial";
   temporaries.add(linked);
   bool shared = emitKind == EmitKind::Library;
-  if (int status = link(objectPath, linked, shared))
+  if (int status = link(objectPath, linked, shared, cuda))
     return status;
   if (shared) {
     SmallString<256> headerPath(outputPath);

@@ -37,6 +37,12 @@ class VectorDialect;
 namespace LLVM {
 class LLVMDialect;
 } // namespace LLVM
+namespace gpu {
+class GPUDialect;
+} // namespace gpu
+namespace affine {
+class AffineDialect;
+} // namespace affine
 } // namespace mlir
 
 namespace qopt {
@@ -60,6 +66,29 @@ struct CpuPipelineOptions {
   bool generatedKernels = true;
 };
 void buildCpuLoweringPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &options = {});
+
+/// The CUDA pipeline from tensor-level IR to the LLVM dialect: the host
+/// program (bare-pointer entry taking host buffers, as for the CPU) drives
+/// kernels compiled to a fatbin (or cubin/PTX) embedded in the module as a
+/// gpu.binary. Quantized linears run generated GEMV kernels
+/// (qopt-generate-gpu-kernels); the rest of the linalg program runs as
+/// parallel loops mapped to blocks of threads.
+struct CudaPipelineOptions {
+  std::string chip = "sm_80";
+  /// PTX ISA version and other NVPTX features ("+ptx80").
+  std::string features = "+ptx80";
+  /// What gpu-module-to-binary embeds: "fatbin", "bin" (cubin) or "isa"
+  /// (PTX, JIT-compiled by the driver; needs no toolkit).
+  std::string format = "fatbin";
+  /// The CUDA toolkit (ptxas, fatbinary, libdevice).
+  std::string toolkitPath = "/usr/local/cuda";
+  /// Leading entry arguments that are inputs (qopt-place-on-device).
+  int64_t inputs = -1;
+  /// Quantized linears through the generated GPU kernels; off, through the
+  /// reference lowering (dequantize, then matmul loops).
+  bool generatedKernels = true;
+};
+void buildCudaLoweringPipeline(mlir::OpPassManager &pm, const CudaPipelineOptions &options = {});
 
 } // namespace qopt
 

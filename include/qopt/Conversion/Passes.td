@@ -15,8 +15,15 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
 
     `qopt.qlinear` over panel-packed weights (`qopt-pack-weights`) becomes
     instead a call of a kernel function declared for
-    `qopt-generate-cpu-kernels`, over buffers of its operands.
+    `qopt-generate-cpu-kernels`, over buffers of its operands. With
+    `gpu-kernels`, a row_major qlinear that the GPU kernels cover (4- and
+    8-bit integer codes, f32 scales, float activations) becomes a call of a
+    kernel declared for `qopt-generate-gpu-kernels`.
   }];
+  let options = [
+    Option<"gpuKernels", "gpu-kernels", "bool", /*default=*/"false",
+           "Declare GPU kernels for the row_major qlinears they cover">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
@@ -81,6 +88,101 @@ def InlineAllocaScopes : Pass<"qopt-inline-alloca-scopes"> {
     `memref.alloca` inside frees nothing and is inlined.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def GenerateGpuKernels : Pass<"qopt-generate-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Write the bodies of the declared qopt.qlinear GPU kernels";
+  let description = [{
+    `qopt-lower-to-linalg{gpu-kernels}` turns each row_major `qopt.qlinear`
+    the GPU kernels cover into a call of a private kernel function declared
+    with its configuration (`qopt.kernel`). After bufferization this pass
+    writes each body as one `gpu.launch`: a warp per output column reads its
+    weight row with 16-byte coalesced loads (32 int4 or 16 int8 codes per
+    lane), dequantizes in registers (the codes become floats through the
+    exponent bits of 2^23, no int-to-float conversion), multiplies with up to
+    8 input rows at a time, and reduces across the warp with shuffles.
+    See lib/Conversion/GpuKernels.h.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def MapParallelLoopsToGpu : Pass<"qopt-map-parallel-loops-to-gpu"> {
+  let summary = "Linearize and tile outermost scf.parallel loops into blocks of threads";
+  let description = [{
+    Each outermost `scf.parallel` of a host function (what
+    `convert-linalg-to-parallel-loops` makes of the parallel dimensions of a
+    linalg op) is collapsed into one dimension, innermost dimension fastest,
+    and tiled by `block-size`, so that upstream `gpu-map-parallel-loops`
+    maps the tile loop to GPU blocks and the loop within a tile to threads
+    (consecutive threads write consecutive elements).
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256", "Threads per block">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect"];
+}
+
+def PlaceOnDevice : Pass<"qopt-place-on-device", "::mlir::ModuleOp"> {
+  let summary = "Move a host program's buffers and memory work onto the GPU";
+  let description = [{
+    Makes the host functions (outside `gpu.module`s) of a bufferized program
+    touch device memory only through GPU ops:
+
+    - Each memref argument of a public function gets a device buffer: the
+      first `inputs` arguments are copied in at entry, the rest (outputs)
+      are copied out before each return. With `inputs = -1`, every argument
+      is copied both ways.
+    - `memref.alloc`/`dealloc` become `gpu.alloc`/`dealloc`;
+      `memref.copy` between identity-layout buffers becomes `gpu.memcpy`.
+    - `memref.get_global` (weights and other constants) becomes the device
+      copy that the runtime uploads once (`qoptGpuConstant`).
+    - Any other host op that reads or writes memory (a loop left by a
+      reduction without parallel dimensions, a load) is wrapped in a
+      single-thread `gpu.launch`; an op whose results are used on the host
+      cannot be, and is an error.
+  }];
+  let options = [
+    Option<"inputs", "inputs", "int64_t", /*default=*/"-1",
+           "Leading public-function arguments that are inputs (-1: all arguments both ways)">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect"];
+}
+
+def PlanDeviceMemory : Pass<"qopt-plan-device-memory", "::mlir::ModuleOp"> {
+  let summary = "Plan a function's device buffers into one arena";
+  let description = [{
+    The static-shape `gpu.alloc`s in the entry block of each host function
+    become `memref.view`s into one `gpu.alloc` of bytes (the arena), at
+    offsets chosen so that buffers whose lifetimes overlap never share bytes
+    (greedy by size, first fit, 256-byte aligned). A buffer lives from its
+    allocation to its last use, through any view of it. Their deallocations
+    are removed; the arena is freed before each return. A run thus makes one
+    device allocation, which the runtime's allocation cache serves from the
+    second run on.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MergeGpuModules : Pass<"qopt-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Move the kernels of all gpu.modules into one";
+  let description = [{
+    `gpu-kernel-outlining` outlines each kernel into a gpu.module of its
+    own; this pass merges them into one gpu.module (`module-name`), so that
+    the program's GPU code is one PTX file and one cubin or fatbin, loaded
+    once. Each kernel is renamed after the module it came from (unique) and
+    the `gpu.launch_func` ops are updated; helper functions that outlining
+    cloned into several modules are kept once.
+  }];
+  let options = [
+    Option<"moduleName", "module-name", "std::string", /*default=*/"\"qopt_kernels\"",
+           "Name of the merged gpu.module">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // QOPT_CONVERSION_PASSES_TD

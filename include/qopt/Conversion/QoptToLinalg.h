@@ -19,8 +19,9 @@ void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateQuantizedToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// qopt.qlinear over panel-packed weights -> a call of a kernel function
-/// declared for qopt-generate-cpu-kernels to fill in.
-void populatePackedQLinearToKernelCallPatterns(mlir::RewritePatternSet &patterns);
+/// declared for qopt-generate-cpu-kernels to fill in; with `gpuKernels`,
+/// also the row_major ones the GPU kernel covers (qopt-generate-gpu-kernels).
+void populateQLinearToKernelCallPatterns(mlir::RewritePatternSet &patterns, bool gpuKernels = false);
 
 } // namespace qopt
 

@@ -1,0 +1,53 @@
+//===- KernelConfig.cpp - Declared qopt.qlinear kernels -------------------===//
+
+#include "KernelConfig.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+using namespace qopt;
+
+FailureOr<QLinearKernelConfig> qopt::readKernelConfig(func::FuncOp kernel) {
+  auto dict = kernel->getAttrOfType<DictionaryAttr>(kKernelConfigAttrName);
+  if (!dict)
+    return failure();
+  auto layout = dict.getAs<PackedLayoutAttr>("layout");
+  auto format = dict.getAs<FormatAttr>("format");
+  auto group = dict.getAs<IntegerAttr>("group");
+  auto hasZeros = dict.getAs<BoolAttr>("has_zeros");
+  auto hasBias = dict.getAs<BoolAttr>("has_bias");
+  if (!layout || !format || !group || !hasZeros || !hasBias)
+    return kernel.emitOpError("kernel configuration is incomplete: ") << dict, failure();
+  QLinearKernelConfig config{layout.getValue(), format.getValue(), dict.getAs<ActQuantAttr>("act"),
+                             PanelLayout{}, 0, false, false, Type()};
+  config.hasZeros = hasZeros.getValue();
+  config.hasBias = hasBias.getValue();
+  ArrayRef<Type> inputs = kernel.getArgumentTypes();
+  size_t expected = 4 + config.hasZeros + config.hasBias;
+  if (inputs.size() != expected)
+    return kernel.emitOpError() << "expects " << expected << " buffer arguments", failure();
+  auto x = cast<MemRefType>(inputs[0]);
+  auto out = cast<MemRefType>(inputs.back());
+  config.m = x.getDimSize(0);
+  config.panels.dotProduct = config.layout == PackedLayout::panel16_dot;
+  config.panels.bits = config.format.getCodeBits();
+  config.panels.k = x.getDimSize(1);
+  config.panels.n = out.getDimSize(1);
+  config.panels.group = group.getInt();
+  config.scaleType = cast<MemRefType>(inputs[2]).getElementType();
+  return config;
+}
+
+QLinearKernelArgs qopt::getKernelArgs(const QLinearKernelConfig &config, ValueRange arguments) {
+  QLinearKernelArgs args;
+  unsigned next = 0;
+  args.x = arguments[next++];
+  args.packed = arguments[next++];
+  args.scales = arguments[next++];
+  if (config.hasZeros)
+    args.zeros = arguments[next++];
+  if (config.hasBias)
+    args.bias = arguments[next++];
+  args.out = arguments[next++];
+  return args;
+}

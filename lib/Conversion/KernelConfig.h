@@ -1,0 +1,49 @@
+//===- KernelConfig.h - Declared qopt.qlinear kernels -----------*- C++ -*-===//
+//
+// qopt-lower-to-linalg turns a qopt.qlinear that a generated kernel covers
+// into a call of a private function declared with the kernel's
+// configuration (`qopt.kernel = {layout, format, group, has_zeros,
+// has_bias, [act]}`) and buffer arguments (x [M, K], packed, scales,
+// [zeros], [bias], out [M, N]). The CPU and GPU kernel generators read the
+// declaration back through these.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_CONVERSION_KERNELCONFIG_H
+#define QOPT_LIB_CONVERSION_KERNELCONFIG_H
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/PanelLayout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace qopt {
+
+/// The attribute holding a kernel declaration's configuration.
+inline constexpr llvm::StringLiteral kKernelConfigAttrName = "qopt.kernel";
+
+/// What a kernel declaration computes, read from its attributes and types.
+struct QLinearKernelConfig {
+  PackedLayout layout;
+  NumberFormat format;
+  ActQuantAttr act; // null: float activations
+  /// The shape of the code matrix (and, for panel layouts, its panels).
+  PanelLayout panels;
+  int64_t m = 0;
+  bool hasZeros = false, hasBias = false;
+  mlir::Type scaleType;
+};
+
+mlir::FailureOr<QLinearKernelConfig> readKernelConfig(mlir::func::FuncOp kernel);
+
+/// The kernel's arguments in declaration order.
+struct QLinearKernelArgs {
+  mlir::Value x, packed, scales, zeros, bias, out;
+};
+
+/// The arguments of `config`'s kernel among `arguments` (its entry block's).
+QLinearKernelArgs getKernelArgs(const QLinearKernelConfig &config, mlir::ValueRange arguments);
+
+} // namespace qopt
+
+#endif // QOPT_LIB_CONVERSION_KERNELCONFIG_H
