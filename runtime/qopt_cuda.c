@@ -187,8 +187,13 @@ void mgpuModuleUnload(void *module) {
 }
 
 void *mgpuModuleGetFunction(void *module, const char *name) {
+  /* Names are the generated code's constant strings: compare addresses
+     first, text only when that fails. */
   for (qopt_gpu_function *f = functions; f; f = f->next)
-    if (f->module == module && (f->name == name || strcmp(f->name, name) == 0))
+    if (f->module == module && f->name == name)
+      return f;
+  for (qopt_gpu_function *f = functions; f; f = f->next)
+    if (f->module == module && strcmp(f->name, name) == 0)
       return f;
   qopt_gpu_function *f = (qopt_gpu_function *)calloc(1, sizeof(qopt_gpu_function));
   f->module = (qopt_gpu_module *)module;

@@ -35,6 +35,9 @@ using namespace mlir;
 void qopt::buildCudaLoweringPipeline(OpPassManager &pm, const CudaPipelineOptions &options) {
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/options.generatedKernels);
   pm.addPass(createGenerateGpuKernels());
+  // Kernel functions inline into their callers: a call would end the run's
+  // stream (gpu-async-region synchronizes around calls).
+  pm.addPass(createInlinerPass());
   pm.addPass(createCanonicalizerPass());
 
   // The rest of the program: parallel loops, tiled into blocks of threads.

@@ -40,7 +40,7 @@ struct GenerateGpuKernelsPass : qopt::impl::GenerateGpuKernelsBase<GenerateGpuKe
              << " kernel, which only the CPU has (qopt-generate-cpu-kernels)";
     Block *entry = kernel.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockEnd(entry);
-    buildGpuQLinearKernel(b, kernel.getLoc(), *config, getKernelArgs(*config, entry->getArguments()));
+    buildGpuQLinearKernel(b, kernel.getLoc(), kernel.getName(), *config, getKernelArgs(*config, entry->getArguments()));
     func::ReturnOp::create(b, kernel.getLoc());
     kernel->removeAttr(kKernelConfigAttrName);
     return success();

@@ -36,9 +36,10 @@ namespace qopt {
 /// why, in `reason`.
 bool isCoveredByGpuKernel(QLinearOp op, std::string *reason = nullptr);
 
-/// Writes the body of a row_major kernel declaration: one gpu.launch.
-void buildGpuQLinearKernel(mlir::OpBuilder &b, mlir::Location loc, const QLinearKernelConfig &config,
-                           const QLinearKernelArgs &args);
+/// Writes the body of a row_major kernel declaration: one gpu.launch, to be
+/// outlined as the GPU kernel `name`.
+void buildGpuQLinearKernel(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
+                           const QLinearKernelConfig &config, const QLinearKernelArgs &args);
 
 } // namespace qopt
 

@@ -45,12 +45,15 @@ public:
         codesPerLoad(getCodesPerLoad(bits)),
         isSigned(config.format.getKind() == FormatKind::SignedInt) {}
 
-  void build(OpBuilder &b, Location loc) {
+  void build(OpBuilder &b, Location loc, StringRef name) {
     const int64_t n = config.panels.n;
     Value one = index(b, loc, 1);
     Value grid = index(b, loc, (n + kWarpsPerBlock - 1) / kWarpsPerBlock);
     Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
     auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, threads, one, one);
+    // Outlined as `name` (in a gpu.module of that name, made unique).
+    launch.setFunctionAttr(FlatSymbolRefAttr::get(b.getContext(), name));
+    launch.setModuleAttr(FlatSymbolRefAttr::get(b.getContext(), name));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&launch.getBody().front());
     Value thread = launch.getThreadIds().x;
@@ -272,7 +275,7 @@ bool qopt::isCoveredByGpuKernel(QLinearOp op, std::string *reason) {
   return true;
 }
 
-void qopt::buildGpuQLinearKernel(OpBuilder &b, Location loc, const QLinearKernelConfig &config,
+void qopt::buildGpuQLinearKernel(OpBuilder &b, Location loc, StringRef name, const QLinearKernelConfig &config,
                                  const QLinearKernelArgs &args) {
-  GemvBuilder(config, args).build(b, loc);
+  GemvBuilder(config, args).build(b, loc, name);
 }

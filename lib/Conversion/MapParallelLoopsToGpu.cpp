@@ -8,7 +8,8 @@
 // dimension (innermost fastest: consecutive threads touch consecutive
 // elements), tiled by the block size with upstream's tileParallelLoop, so
 // that `gpu-map-parallel-loops` then maps the tile loop to blocks and the
-// intra-tile loop to threads.
+// intra-tile loop to threads. Copies between strided buffers (what
+// bufferization leaves of slices) become such loops first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
@@ -75,6 +77,30 @@ scf::ParallelOp linearize(OpBuilder &b, scf::ParallelOp loop) {
   return linear;
 }
 
+/// A copy between buffers of which one is strided, as a parallel loop of
+/// loads and stores (dense copies stay: they become gpu.memcpy).
+void copyAsParallelLoop(OpBuilder &b, memref::CopyOp copy) {
+  auto sourceType = cast<MemRefType>(copy.getSource().getType());
+  auto targetType = cast<MemRefType>(copy.getTarget().getType());
+  if ((sourceType.getLayout().isIdentity() && targetType.getLayout().isIdentity()) ||
+      !sourceType.hasStaticShape())
+    return;
+  Location loc = copy.getLoc();
+  b.setInsertionPoint(copy);
+  SmallVector<Value> lower, upper, steps;
+  for (int64_t size : sourceType.getShape()) {
+    lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
+    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  Value source = copy.getSource(), target = copy.getTarget();
+  scf::ParallelOp::create(b, loc, lower, upper, steps, [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+    Value value = memref::LoadOp::create(nb, nl, source, ivs);
+    memref::StoreOp::create(nb, nl, value, target, ivs);
+  });
+  copy.erase();
+}
+
 struct MapParallelLoopsToGpuPass : qopt::impl::MapParallelLoopsToGpuBase<MapParallelLoopsToGpuPass> {
   using MapParallelLoopsToGpuBase::MapParallelLoopsToGpuBase;
 
@@ -85,13 +111,21 @@ struct MapParallelLoopsToGpuPass : qopt::impl::MapParallelLoopsToGpuBase<MapPara
                                   << blockSize;
       return signalPassFailure();
     }
+    OpBuilder b(&getContext());
+    SmallVector<memref::CopyOp> copies;
+    getOperation()->walk([&](memref::CopyOp copy) {
+      if (!copy->getParentOfType<gpu::LaunchOp>() && !copy->getParentOfType<gpu::GPUModuleOp>())
+        copies.push_back(copy);
+    });
+    for (memref::CopyOp copy : copies)
+      copyAsParallelLoop(b, copy);
+
     SmallVector<scf::ParallelOp> outermost;
     getOperation()->walk([&](scf::ParallelOp loop) {
       if (!loop->getParentOfType<scf::ParallelOp>() && !loop->getParentOfType<gpu::LaunchOp>() &&
           !loop->getParentOfType<gpu::GPUModuleOp>() && loop.getNumResults() == 0)
         outermost.push_back(loop);
     });
-    OpBuilder b(&getContext());
     for (scf::ParallelOp loop : outermost) {
       int64_t tile = blockSize;
       if (scf::ParallelOp linear = linearize(b, loop)) {

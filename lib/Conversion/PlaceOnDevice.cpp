@@ -158,6 +158,10 @@ struct PlaceOnDevicePass : qopt::impl::PlaceOnDeviceBase<PlaceOnDevicePass> {
       func::FuncOp::create(b, module.getLoc(), kConstantUpload, b.getFunctionType({i64, i64}, {i64}))
           .setPrivate();
     }
+    // Uploads first in the function: a call inside the run's GPU work would
+    // split its stream (gpu-async-region synchronizes around calls).
+    if (Block *block = global->getBlock(); block->isEntryBlock())
+      global->moveBefore(block, block->begin());
     b.setInsertionPointAfter(global);
     Value host = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, global);
     Value hostAddress = arith::IndexCastOp::create(b, loc, i64, host);

@@ -116,7 +116,13 @@ struct PlanDeviceMemoryPass : qopt::impl::PlanDeviceMemoryBase<PlanDeviceMemoryP
       return;
     const int64_t total = assignOffsets(buffers);
 
-    OpBuilder b = OpBuilder::atBlockBegin(&entry);
+    // The arena comes where the first buffer did, after any host work (the
+    // constant uploads) before it.
+    gpu::AllocOp earliest = buffers.front().alloc;
+    for (PlannedBuffer &buffer : buffers)
+      if (buffer.first < positions.lookup(earliest))
+        earliest = buffer.alloc;
+    OpBuilder b(earliest);
     Location loc = function.getLoc();
     auto arenaType = MemRefType::get({total}, b.getI8Type());
     Value arena = gpu::AllocOp::create(b, loc, arenaType, Type(), ValueRange(), ValueRange(), ValueRange(),

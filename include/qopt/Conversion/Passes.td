@@ -116,13 +116,16 @@ def MapParallelLoopsToGpu : Pass<"qopt-map-parallel-loops-to-gpu"> {
     linalg op) is collapsed into one dimension, innermost dimension fastest,
     and tiled by `block-size`, so that upstream `gpu-map-parallel-loops`
     maps the tile loop to GPU blocks and the loop within a tile to threads
-    (consecutive threads write consecutive elements).
+    (consecutive threads write consecutive elements). A `memref.copy` from
+    or to a strided buffer becomes such a loop first (dense copies are left
+    for `gpu.memcpy`).
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256", "Threads per block">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def PlaceOnDevice : Pass<"qopt-place-on-device", "::mlir::ModuleOp"> {
