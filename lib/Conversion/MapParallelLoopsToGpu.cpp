@@ -108,7 +108,7 @@ struct MapParallelLoopsToGpuPass : qopt::impl::MapParallelLoopsToGpuBase<MapPara
     if (blockSize <= 0 || blockSize > 1024 || blockSize % 32) {
       getOperation()->emitError() << "qopt-map-parallel-loops-to-gpu: block-size must be a multiple "
                                      "of 32 in [32, 1024], not "
-                                  << blockSize;
+                                  << static_cast<int64_t>(blockSize);
       return signalPassFailure();
     }
     OpBuilder b(&getContext());
