@@ -53,3 +53,17 @@ if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags):
     config.available_features.add("avx512")
     if "avx512_vnni" in flags:
         config.available_features.add("avx512-vnni")
+
+# The CUDA toolkit (ptxas, fatbinary, libdevice) that `qopt compile --target
+# cuda` needs; and whether a GPU with its driver is present (most machines,
+# CI included, have none: GPU run-tests are ctest's `gpu` label).
+cuda_toolkit = os.environ.get("QOPT_CUDA_TOOLKIT", "/usr/local/cuda")
+if os.path.exists(os.path.join(cuda_toolkit, "bin", "ptxas")):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_toolkit, "bin", "ptxas")))
+gpu_probe = subprocess.run([config.python_executable, "-c",
+                            "import ctypes, sys; c = ctypes.CDLL('libcuda.so.1'); n = ctypes.c_int(0); "
+                            "sys.exit(0 if c.cuInit(0) == 0 and c.cuDeviceGetCount(ctypes.byref(n)) == 0 "
+                            "and n.value > 0 else 1)"], capture_output=True)
+if gpu_probe.returncode == 0:
+    config.available_features.add("cuda-gpu")

@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -74,6 +76,21 @@ struct PlaceOnDevicePass : qopt::impl::PlaceOnDeviceBase<PlaceOnDevicePass> {
       if (failed(placeBuffers(function)) || failed(wrapHostMemoryWork(function)))
         return signalPassFailure();
     }
+    // Constants (and arithmetic on them) that kernels use are recomputed
+    // inside them rather than passed as kernel arguments.
+    WalkResult sunk = module.walk([](gpu::LaunchOp launch) {
+      return failed(sinkOperationsIntoLaunchOp(launch, isRecomputable)) ? WalkResult::interrupt()
+                                                                         : WalkResult::advance();
+    });
+    if (sunk.wasInterrupted())
+      return signalPassFailure();
+  }
+
+  static bool isRecomputable(Operation *op) {
+    if (op->hasTrait<OpTrait::ConstantLike>())
+      return true;
+    return isPure(op) && op->getNumRegions() == 0 &&
+           isa<arith::ArithDialect, vector::VectorDialect>(op->getDialect());
   }
 
   /// Device copies of the memref arguments: inputs copied in at entry,

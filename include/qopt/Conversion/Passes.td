@@ -146,13 +146,17 @@ def PlaceOnDevice : Pass<"qopt-place-on-device", "::mlir::ModuleOp"> {
       reduction without parallel dimensions, a load) is wrapped in a
       single-thread `gpu.launch`; an op whose results are used on the host
       cannot be, and is an error.
+    - Constants that a kernel uses, and arith/vector computations on them,
+      are recomputed inside the `gpu.launch` instead of becoming kernel
+      arguments.
   }];
   let options = [
     Option<"inputs", "inputs", "int64_t", /*default=*/"-1",
            "Leading public-function arguments that are inputs (-1: all arguments both ways)">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect"];
+                           "::mlir::LLVM::LLVMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def PlanDeviceMemory : Pass<"qopt-plan-device-memory", "::mlir::ModuleOp"> {
