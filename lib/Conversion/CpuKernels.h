@@ -106,9 +106,6 @@ protected:
 void buildParallelLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
                        llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
-mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
-mlir::Value vectorSplat(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, double value);
-mlir::Value vectorSplatInt(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, int64_t value);
 
 /// The 16 scales of panel `panel`, group `group` as f32 (f16, bf16 and
 /// e8m0 decoded).

@@ -30,14 +30,6 @@ constexpr double kMagic = 8388608.0;
 
 int64_t getCodesPerLoad(unsigned bits) { return kLoadBytes * 8 / bits; }
 
-Value index(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-Value splatInt(OpBuilder &b, Location loc, VectorType type, int64_t value) {
-  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), value)));
-}
-
 class GemvBuilder {
 public:
   GemvBuilder(const QLinearKernelConfig &config, const QLinearKernelArgs &args)
@@ -47,9 +39,9 @@ public:
 
   void build(OpBuilder &b, Location loc, StringRef name) {
     const int64_t n = config.panels.n;
-    Value one = index(b, loc, 1);
-    Value grid = index(b, loc, (n + kWarpsPerBlock - 1) / kWarpsPerBlock);
-    Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
+    Value one = indexConstant(b, loc, 1);
+    Value grid = indexConstant(b, loc, (n + kWarpsPerBlock - 1) / kWarpsPerBlock);
+    Value threads = indexConstant(b, loc, kWarpSize * kWarpsPerBlock);
     auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, threads, one, one);
     // Outlined as `name` (in a gpu.module of that name, made unique).
     launch.setFunctionAttr(FlatSymbolRefAttr::get(b.getContext(), name));
@@ -57,12 +49,12 @@ public:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&launch.getBody().front());
     Value thread = launch.getThreadIds().x;
-    Value warpSize = index(b, loc, kWarpSize);
+    Value warpSize = indexConstant(b, loc, kWarpSize);
     lane = arith::RemUIOp::create(b, loc, thread, warpSize);
     Value warp = arith::DivUIOp::create(b, loc, thread, warpSize);
     column = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, index(b, loc, kWarpsPerBlock)), warp);
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column, index(b, loc, n));
+        b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, indexConstant(b, loc, kWarpsPerBlock)), warp);
+    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, column, indexConstant(b, loc, n));
     auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
     b.setInsertionPointToStart(&guardIf.getThenRegion().front());
     if (config.hasBias)
@@ -79,16 +71,16 @@ private:
     const int64_t m = config.m;
     const int64_t fullPasses = m / kRowsPerPass, rest = m % kRowsPerPass;
     if (fullPasses == 1) {
-      buildPass(b, loc, index(b, loc, 0), kRowsPerPass);
+      buildPass(b, loc, indexConstant(b, loc, 0), kRowsPerPass);
     } else if (fullPasses > 1) {
-      auto loop = scf::ForOp::create(b, loc, index(b, loc, 0), index(b, loc, fullPasses * kRowsPerPass),
-                                     index(b, loc, kRowsPerPass));
+      auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, fullPasses * kRowsPerPass),
+                                     indexConstant(b, loc, kRowsPerPass));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       buildPass(b, loc, loop.getInductionVar(), kRowsPerPass);
     }
     if (rest)
-      buildPass(b, loc, index(b, loc, fullPasses * kRowsPerPass), rest);
+      buildPass(b, loc, indexConstant(b, loc, fullPasses * kRowsPerPass), rest);
   }
 
   /// out[firstRow + r, column] for r < rows.
@@ -98,15 +90,15 @@ private:
     const int64_t fullSteps = k / step;
     SmallVector<Value> rowIndices;
     for (int64_t r = 0; r < rows; ++r)
-      rowIndices.push_back(arith::AddIOp::create(b, loc, firstRow, index(b, loc, r)));
+      rowIndices.push_back(arith::AddIOp::create(b, loc, firstRow, indexConstant(b, loc, r)));
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
     SmallVector<Value> sums(rows, zero);
-    Value laneStart = arith::MulIOp::create(b, loc, lane, index(b, loc, codesPerLoad));
+    Value laneStart = arith::MulIOp::create(b, loc, lane, indexConstant(b, loc, codesPerLoad));
     if (fullSteps > 0) {
       // A constant trip count: the NVPTX backend unrolls it, which keeps
       // several loads in flight per lane.
-      auto loop = scf::ForOp::create(b, loc, index(b, loc, 0), index(b, loc, fullSteps * step),
-                                     index(b, loc, step), sums);
+      auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, fullSteps * step),
+                                     indexConstant(b, loc, step), sums);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value k0 = arith::AddIOp::create(b, loc, loop.getInductionVar(), laneStart);
@@ -116,8 +108,8 @@ private:
     }
     if (k % step) {
       // The last, partial step: lanes past K add nothing.
-      Value k0 = arith::AddIOp::create(b, loc, index(b, loc, fullSteps * step), laneStart);
-      Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k0, index(b, loc, k));
+      Value k0 = arith::AddIOp::create(b, loc, indexConstant(b, loc, fullSteps * step), laneStart);
+      Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k0, indexConstant(b, loc, k));
       auto tail = scf::IfOp::create(b, loc, TypeRange(ValueRange(sums)), active, /*withElseRegion=*/true);
       {
         OpBuilder::InsertionGuard guard(b);
@@ -137,23 +129,23 @@ private:
     auto i8x16 = VectorType::get({kLoadBytes}, b.getI8Type());
     auto i32x16 = VectorType::get({kLoadBytes}, b.getI32Type());
     auto f32x16 = VectorType::get({kLoadBytes}, b.getF32Type());
-    Value byteOffset = arith::DivUIOp::create(b, loc, arith::MulIOp::create(b, loc, k0, index(b, loc, bits)),
-                                              index(b, loc, 8));
+    Value byteOffset = arith::DivUIOp::create(b, loc, arith::MulIOp::create(b, loc, k0, indexConstant(b, loc, bits)),
+                                              indexConstant(b, loc, 8));
     auto load = vector::LoadOp::create(b, loc, i8x16, args.packed, ValueRange{column, byteOffset});
     load.setAlignment(kLoadBytes);
     Value codes = arith::ExtUIOp::create(b, loc, i32x16, load);
     // Signed codes: flip the sign bit of each code, which adds 2^(b-1).
     if (isSigned)
-      codes = arith::XOrIOp::create(b, loc, codes, splatInt(b, loc, i32x16, bits == 4 ? 0x88 : 0x80));
+      codes = arith::XOrIOp::create(b, loc, codes, vectorSplatInt(b, loc, i32x16, bits == 4 ? 0x88 : 0x80));
     SmallVector<Value> fields;
     if (bits == 4) {
-      fields.push_back(arith::AndIOp::create(b, loc, codes, splatInt(b, loc, i32x16, 0xF)));
-      fields.push_back(arith::ShRUIOp::create(b, loc, codes, splatInt(b, loc, i32x16, 4)));
+      fields.push_back(arith::AndIOp::create(b, loc, codes, vectorSplatInt(b, loc, i32x16, 0xF)));
+      fields.push_back(arith::ShRUIOp::create(b, loc, codes, vectorSplatInt(b, loc, i32x16, 4)));
     } else {
       fields.push_back(codes);
     }
 
-    Value group = arith::DivUIOp::create(b, loc, k0, index(b, loc, config.panels.group));
+    Value group = arith::DivUIOp::create(b, loc, k0, indexConstant(b, loc, config.panels.group));
     Value scale = memref::LoadOp::create(b, loc, args.scales, ValueRange{column, group});
     if (scale.getType() != b.getF32Type())
       scale = arith::ExtFOp::create(b, loc, b.getF32Type(), scale);
@@ -173,7 +165,7 @@ private:
     }
     Value offsets = vector::BroadcastOp::create(b, loc, f32x16, offset);
     Value scales = vector::BroadcastOp::create(b, loc, f32x16, scale);
-    Value magic = splatInt(b, loc, i32x16, kMagicBits);
+    Value magic = vectorSplatInt(b, loc, i32x16, kMagicBits);
     SmallVector<Value> weights;
     for (Value field : fields) {
       Value asFloat = arith::BitcastOp::create(b, loc, f32x16, arith::OrIOp::create(b, loc, field, magic));
@@ -228,7 +220,7 @@ private:
       }
       totals.push_back(bias ? arith::AddFOp::create(b, loc, sum, bias).getResult() : sum);
     }
-    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, index(b, loc, 0));
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, indexConstant(b, loc, 0));
     auto store = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());

@@ -2,6 +2,7 @@
 
 #include "KernelConfig.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -50,4 +51,18 @@ QLinearKernelArgs qopt::getKernelArgs(const QLinearKernelConfig &config, ValueRa
     args.bias = arguments[next++];
   args.out = arguments[next++];
   return args;
+}
+
+Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value qopt::vectorSplat(OpBuilder &b, Location loc, VectorType type, double value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), value)));
+}
+
+Value qopt::vectorSplatInt(OpBuilder &b, Location loc, VectorType type, int64_t value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), value)));
 }

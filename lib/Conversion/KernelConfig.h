@@ -5,7 +5,8 @@
 // configuration (`qopt.kernel = {layout, format, group, has_zeros,
 // has_bias, [act]}`) and buffer arguments (x [M, K], packed, scales,
 // [zeros], [bias], out [M, N]). The CPU and GPU kernel generators read the
-// declaration back through these.
+// declaration back through these, and build their constants with the
+// helpers at the end.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include "qopt/Quant/PanelLayout.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 
 namespace qopt {
 
@@ -43,6 +45,12 @@ struct QLinearKernelArgs {
 
 /// The arguments of `config`'s kernel among `arguments` (its entry block's).
 QLinearKernelArgs getKernelArgs(const QLinearKernelConfig &config, mlir::ValueRange arguments);
+
+/// Constants of kernel bodies: an index, and vectors of one float or
+/// integer value.
+mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
+mlir::Value vectorSplat(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, double value);
+mlir::Value vectorSplatInt(mlir::OpBuilder &b, mlir::Location loc, mlir::VectorType type, int64_t value);
 
 } // namespace qopt
 

@@ -38,20 +38,6 @@ void qopt::buildParallelLoop(OpBuilder &b, Location loc, int64_t count,
   body(b, loc, parallel.getInductionVars()[0]);
 }
 
-Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-Value qopt::vectorSplat(OpBuilder &b, Location loc, VectorType type, double value) {
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), value)));
-}
-
-Value qopt::vectorSplatInt(OpBuilder &b, Location loc, VectorType type, int64_t value) {
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), value)));
-}
-
 SmallVector<Value> qopt::buildCountedLoop(OpBuilder &b, Location loc, int64_t count, ValueRange init,
                                           const LoopBody &body) {
   if (count <= 0)
