@@ -43,7 +43,6 @@ static struct {
   CUresult (*cuInit)(unsigned);
   CUresult (*cuDeviceGetCount)(int *);
   CUresult (*cuDeviceGet)(CUdevice *, int);
-  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
   CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*cuCtxSetCurrent)(CUcontext);
   CUresult (*cuGetErrorString)(CUresult, const char **);
@@ -104,7 +103,6 @@ static void ensure_context(void) {
   LOAD(cuInit, "cuInit");
   LOAD(cuDeviceGetCount, "cuDeviceGetCount");
   LOAD(cuDeviceGet, "cuDeviceGet");
-  LOAD(cuDeviceGetName, "cuDeviceGetName");
   LOAD(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
   LOAD(cuCtxSetCurrent, "cuCtxSetCurrent");
   LOAD(cuGetErrorString, "cuGetErrorString");
@@ -139,18 +137,6 @@ static void ensure_context(void) {
   check(cuda.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
   check(cuda.cuCtxSetCurrent(context), "cuCtxSetCurrent");
   cuda.context = context;
-}
-
-int qopt_gpu_available(void) {
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!library)
-    return 0;
-  CUresult (*init)(unsigned) = (CUresult(*)(unsigned))dlsym(library, "cuInit");
-  CUresult (*get_count)(int *) = (CUresult(*)(int *))dlsym(library, "cuDeviceGetCount");
-  int count = 0;
-  int available = init && get_count && init(0) == 0 && get_count(&count) == 0 && count > 0;
-  dlclose(library);
-  return available;
 }
 
 /*--- Modules and functions: registered eagerly, loaded lazily ------------*/
@@ -259,7 +245,6 @@ typedef struct qopt_gpu_block {
 } qopt_gpu_block;
 
 static qopt_gpu_block *blocks;
-static size_t device_allocations; /* cuMemAlloc calls so far */
 
 void *mgpuMemAlloc(uint64_t size, void *stream, bool isHostShared) {
   (void)stream;
@@ -278,7 +263,6 @@ void *mgpuMemAlloc(uint64_t size, void *stream, bool isHostShared) {
     }
   qopt_gpu_block *block = (qopt_gpu_block *)calloc(1, sizeof(qopt_gpu_block));
   check(cuda.cuMemAlloc(&block->address, size), "cuMemAlloc");
-  ++device_allocations;
   block->size = size;
   block->in_use = true;
   block->next = blocks;
@@ -294,8 +278,6 @@ void mgpuMemFree(void *pointer, void *stream) {
       return;
     }
 }
-
-size_t qopt_gpu_device_allocations(void) { return device_allocations; }
 
 void mgpuMemcpy(void *dst, void *src, size_t size, void *stream) {
   check(cuda.cuMemcpyAsync((CUdeviceptr)(uintptr_t)dst, (CUdeviceptr)(uintptr_t)src, size,
@@ -348,7 +330,6 @@ uintptr_t qoptGpuConstant(uintptr_t host, uintptr_t size) {
   ensure_context();
   CUdeviceptr device;
   check(cuda.cuMemAlloc(&device, size ? size : 1), "cuMemAlloc");
-  ++device_allocations;
   check(cuda.cuMemcpyHtoD(device, (const void *)host, size), "cuMemcpyHtoD"); /* synchronous */
   constants[slot].host = (const void *)host;
   constants[slot].device = device;

@@ -86,11 +86,15 @@ void qopt::addLinalgOnBuffersPasses(OpPassManager &pm, bool gpuKernels) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void qopt::addHostToLLVMPasses(OpPassManager &pm, bool openmp) {
+void qopt::addLoopsToControlFlowPasses(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+}
+
+void qopt::addHostToLLVMPasses(OpPassManager &pm, bool openmp) {
+  addLoopsToControlFlowPasses(pm);
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());

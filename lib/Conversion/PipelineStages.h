@@ -14,6 +14,10 @@ namespace qopt {
 /// bufferization with results as out-parameters and buffer deallocation.
 void addLinalgOnBuffersPasses(mlir::OpPassManager &pm, bool gpuKernels);
 
+/// Affine, scf and strided memref metadata -> arith/cf/memref: what the
+/// conversions to LLVM (host) and NVVM (kernels) start from.
+void addLoopsToControlFlowPasses(mlir::OpPassManager &pm);
+
 /// Host code (scf, memref, arith, math, vector, func, [omp]) -> the LLVM
 /// dialect; functions take bare pointers. Unrealized casts are left for the
 /// caller to reconcile.

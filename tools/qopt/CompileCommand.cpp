@@ -1,6 +1,7 @@
 //===- CompileCommand.cpp - qopt compile ----------------------------------===//
 //
-// qopt compile model.onnx -o out [--emit exe|lib|obj|llvm|mlir] [--recipe r]
+// qopt compile model.onnx -o out [--emit exe|lib|obj|llvm|ptx|mlir] [--recipe r]
+//     [--target cpu|cuda] [--gpu sm_80|sm_90]
 //     [--calib samples] [--stop-after=import|graph|calibrate|quantize|codegen]
 //
 // Phases, in order: import (ONNX -> linalg/tensor/arith/math on tensors),
@@ -32,7 +33,6 @@
 #include "llvm/Target/TargetMachine.h"
 
 using namespace llvm;
-using qopt::isSupportedGpuChip;
 
 cl::SubCommand &qopt::getCompileCommand() {
   static cl::SubCommand command("compile", "Compile an ONNX model into an executable, library or object");
@@ -125,16 +125,18 @@ int link(StringRef object, StringRef output, bool shared, bool cuda) {
     args.push_back("-shared");
   else
     args.push_back(runtime + "/libqopt_main.a");
-  args.push_back(runtime + "/libqopt_runtime.a");
-  if (cuda) {
-    args.push_back(runtime + "/libqopt_cuda.a");
-    args.push_back("-ldl"); // the CUDA driver is loaded at run time
-  }
-  args.push_back("-lm");
-  args.push_back("-lomp"); // the OpenMP runtime of the kernels' parallel loops
-  for (const std::string &library : {runtime + "/libqopt_runtime.a", runtime + "/libqopt_cuda.a"})
+  std::vector<std::string> libraries = {runtime + "/libqopt_runtime.a"};
+  if (cuda)
+    libraries.push_back(runtime + "/libqopt_cuda.a");
+  for (const std::string &library : libraries) {
     if (!sys::fs::exists(library))
       return fail("the runtime library " + library + " is missing");
+    args.push_back(library);
+  }
+  if (cuda)
+    args.push_back("-ldl"); // the CUDA driver is loaded at run time
+  args.push_back("-lm");
+  args.push_back("-lomp"); // the OpenMP runtime of the kernels' parallel loops
   std::vector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int status = sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {}, 0, 0, &message);
