@@ -22,7 +22,6 @@ and compiles the models without running them (for a machine without a GPU).
 """
 
 import argparse
-import ctypes
 import json
 import os
 import subprocess
@@ -34,19 +33,11 @@ import onnx
 from onnx import TensorProto, helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from qopt.gpu_check import gpu_unavailable_reason  # noqa: E402
+
 BLOCK = 128
 L2_CACHE_BYTES = 50 << 20
-
-
-def gpu_unavailable_reason():
-    try:
-        cuda = ctypes.CDLL("libcuda.so.1")
-    except OSError as error:
-        return f"no CUDA driver: {error}"
-    count = ctypes.c_int(0)
-    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value == 0:
-        return "no GPU"
-    return None
 
 
 def layer_bytes(K, N):

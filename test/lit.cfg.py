@@ -62,8 +62,9 @@ if os.path.exists(os.path.join(cuda_toolkit, "bin", "ptxas")):
     config.available_features.add("cuda-toolkit")
     config.substitutions.append(("%ptxas", os.path.join(cuda_toolkit, "bin", "ptxas")))
 gpu_probe = subprocess.run([config.python_executable, "-c",
-                            "import ctypes, sys; c = ctypes.CDLL('libcuda.so.1'); n = ctypes.c_int(0); "
-                            "sys.exit(0 if c.cuInit(0) == 0 and c.cuDeviceGetCount(ctypes.byref(n)) == 0 "
-                            "and n.value > 0 else 1)"], capture_output=True)
+                            "import sys; from qopt.gpu_check import gpu_unavailable_reason as why; "
+                            "sys.exit(1 if why() else 0)"],
+                           capture_output=True,
+                           env=dict(os.environ, PYTHONPATH=os.path.join(config.qopt_src_root, "python")))
 if gpu_probe.returncode == 0:
     config.available_features.add("cuda-gpu")
