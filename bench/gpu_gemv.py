@@ -1,4 +1,4 @@
-"""W4A16 GEMV on an NVIDIA GPU: qopt's generated kernel beside torch fp16
+"""W4A16 GEMV/GEMM on an NVIDIA GPU: qopt's generated kernels beside torch fp16
 matmul (cuBLAS) and the device's copy bandwidth, on the same machine.
 
     .venv/bin/python bench/gpu_gemv.py [--shapes 4096x4096,4096x11008,11008x4096]
@@ -142,7 +142,10 @@ def main(argv=None):
             counts = (max(2, l2 // 3), l2)
             for M in (int(m) for m in args.m.split(",")):
                 qopt_ms = qopt_layer_ms(args, work, K, N, M, counts)
-                row = {"K": K, "N": N, "M": M, "layers": list(counts), "qopt_ms": qopt_ms,
+                # M <= 16: the GEMV kernel (row_major, f32 math); more rows: the
+                # tensor-core GEMM (mma_sm80, f16 operands).
+                row = {"K": K, "N": N, "M": M, "kernel": "gemv" if M <= 16 else "mma",
+                       "layers": list(counts), "qopt_ms": qopt_ms,
                        "layer_bytes": per_layer}
                 if qopt_ms:
                     row["qopt_gbs"] = per_layer / (qopt_ms * 1e-3) / 1e9

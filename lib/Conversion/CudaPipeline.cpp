@@ -14,11 +14,13 @@
 #include "qopt/Conversion/Passes.h"
 
 #include "PipelineStages.h"
+#include "qopt/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,6 +33,13 @@
 using namespace mlir;
 
 void qopt::buildCudaLoweringPipeline(OpPassManager &pm, const CudaPipelineOptions &options) {
+  // Weights of linears with many rows into the tensor-core kernel's tiles;
+  // the others stay row_major for the GEMV kernel.
+  if (options.generatedKernels) {
+    PackWeightsOptions packing;
+    packing.target = options.chip;
+    pm.addPass(createPackWeights(packing));
+  }
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/options.generatedKernels);
   pm.addPass(createGenerateGpuKernels());
   // Kernel functions inline into their callers: a call would end the run's
@@ -63,6 +72,7 @@ void qopt::buildCudaLoweringPipeline(OpPassManager &pm, const CudaPipelineOption
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   addLoopsToControlFlowPasses(device);
+  device.addPass(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
   device.addPass(createConvertGpuOpsToNVVMOps(nvvm));

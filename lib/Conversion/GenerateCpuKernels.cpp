@@ -43,9 +43,10 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
     FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
     if (failed(config))
       return failure();
-    if (config->layout == PackedLayout::row_major)
-      return kernel.emitOpError("declares a row_major kernel, which only the GPU has "
-                                "(qopt-generate-gpu-kernels)");
+    if (config->layout != PackedLayout::panel16 && config->layout != PackedLayout::panel16_dot)
+      return kernel.emitOpError("declares a ")
+             << stringifyPackedLayout(config->layout)
+             << " kernel, which only the GPU has (qopt-generate-gpu-kernels)";
     Block *entry = kernel.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockEnd(entry);
     Location loc = kernel.getLoc();

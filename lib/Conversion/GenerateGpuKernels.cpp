@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -34,13 +35,17 @@ struct GenerateGpuKernelsPass : qopt::impl::GenerateGpuKernelsBase<GenerateGpuKe
     FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
     if (failed(config))
       return failure();
-    if (config->layout != PackedLayout::row_major)
+    if (config->layout != PackedLayout::row_major && config->layout != PackedLayout::mma_sm80)
       return kernel.emitOpError("declares a ")
              << stringifyPackedLayout(config->layout)
              << " kernel, which only the CPU has (qopt-generate-cpu-kernels)";
     Block *entry = kernel.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockEnd(entry);
-    buildGpuQLinearKernel(b, kernel.getLoc(), kernel.getName(), *config, getKernelArgs(*config, entry->getArguments()));
+    QLinearKernelArgs args = getKernelArgs(*config, entry->getArguments());
+    if (config->layout == PackedLayout::mma_sm80)
+      buildGpuMmaKernel(b, kernel.getLoc(), kernel.getName(), *config, args);
+    else
+      buildGpuQLinearKernel(b, kernel.getLoc(), kernel.getName(), *config, args);
     func::ReturnOp::create(b, kernel.getLoc());
     kernel->removeAttr(kKernelConfigAttrName);
     return success();

@@ -15,7 +15,22 @@
 // - each lane multiplies its codes with the matching inputs of up to 8 rows
 //   of x, and the 8 partial sums are reduced across the warp by shuffles.
 //
-// Row_major storage is already this kernel's layout: a weight row is
+// Rows M >= 17 (qopt-pack-weights{target=sm_80|sm_90}) take the
+// tensor-core GEMM over the mma_sm80 layout (qopt/Quant/MmaLayout.h):
+//
+// - mma.sync m16n8k16 (nvgpu.mma.sync -> nvvm.mma.sync), f16 operands, f32
+//   accumulators; a block is one column tile (64 columns for 4-bit codes,
+//   32 for 8-bit) of 32 or 64 rows: 16 mma tiles per warp;
+// - the block's 4 warps split K (every 4th k step of 16), so that the
+//   weight, read once, streams through 4 warps per tile; warp 0 adds the
+//   others' sums from shared memory and stores;
+// - a k step loads 16 bytes of codes per lane (the warp reads 512
+//   contiguous bytes), which are the lane's B fragments: fields are masked
+//   into f16 1024 + c (OR with 0x6400, two per 32-bit word), the zero
+//   point offset subtracted and the scale multiplied as f16x2;
+// - A fragments come from f32 x in global memory, rounded to f16.
+//
+// Row_major storage is already the GEMV kernel's layout: a weight row is
 // contiguous, 16-byte aligned when K is a multiple of 32 codes. No float
 // copy of the weight exists.
 //
@@ -40,6 +55,11 @@ bool isCoveredByGpuKernel(QLinearOp op, std::string *reason = nullptr);
 /// outlined as the GPU kernel `name`.
 void buildGpuQLinearKernel(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
                            const QLinearKernelConfig &config, const QLinearKernelArgs &args);
+
+/// Writes the body of an mma_sm80 kernel declaration: one gpu.launch (with
+/// nvgpu.mma.sync), to be outlined as the GPU kernel `name`.
+void buildGpuMmaKernel(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
+                       const QLinearKernelConfig &config, const QLinearKernelArgs &args);
 
 } // namespace qopt
 

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -78,7 +79,7 @@ void qopt::registerQoptDialects(mlir::DialectRegistry &registry) {
                   mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect,
                   mlir::affine::AffineDialect, mlir::vector::VectorDialect,
                   mlir::ub::UBDialect, mlir::omp::OpenMPDialect, mlir::LLVM::LLVMDialect,
-                  mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+                  mlir::gpu::GPUDialect, mlir::nvgpu::NVGPUDialect, mlir::NVVM::NVVMDialect>();
   // The conversions to LLVM that convert-gpu-to-nvvm finds through
   // interfaces, and what gpu-module-to-binary needs to compile kernels.
   mlir::registerAllExtensions(registry);

@@ -40,7 +40,13 @@ def Qopt_PackedLayout : I32EnumAttr<"PackedLayout",
     // Panels of 16 rows for int8 dot-product kernels (VNNI): each 32-bit
     // lane of a step holds 4 consecutive codes of its row (8-bit), or 8 (4-bit:
     // k..k+3 in the low nibbles, k+4..k+7 in the high ones).
-    I32EnumAttrCase<"panel16_dot", 2>]> {
+    I32EnumAttrCase<"panel16_dot", 2>,
+    // Tiles for the tensor-core GPU kernel (mma.sync.m16n8k16, sm_80 and
+    // later; 4- and 8-bit codes): packed is [T, K / 16 * 512], T =
+    // ceil(N / (256 / bits)) column tiles, and a lane's 16 bytes of a k step
+    // are its B fragments for the whole tile. Scales and zeros are
+    // [T, G, 256 / bits]. See qopt/Quant/MmaLayout.h.
+    I32EnumAttrCase<"mma_sm80", 3>]> {
   let cppNamespace = "::qopt";
 }
 

@@ -1,6 +1,7 @@
 //===- QoptOps.cpp - qopt operations --------------------------------------===//
 
 #include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/MmaLayout.h"
 #include "qopt/Quant/PanelLayout.h"
 
 #include "mlir/IR/Builders.h"
@@ -153,6 +154,38 @@ static FailureOr<int64_t> verifyPanelWeight(Operation *op, NumberFormat format, 
   return layout.getNumGroups();
 }
 
+/// The packed weight, scales and zero points of the tensor-core layout
+/// (see qopt/Quant/MmaLayout.h).
+static FailureOr<int64_t> verifyMmaWeight(Operation *op, NumberFormat format, int64_t group, int64_t numOutputs,
+                                          int64_t reduction, ShapedType packed, ShapedType scales, Value zeros) {
+  std::string unsupported;
+  if (format.needsCodebook() || format.isMicroscaled() ||
+      !MmaLayout::supports(format.getCodeBits(), numOutputs, reduction, group, &unsupported))
+    return op->emitOpError() << "mma_sm80 cannot hold " << format.str() << " with K = " << reduction
+                             << ", group " << group
+                             << (unsupported.empty() ? std::string(": it holds 4- and 8-bit codes of fixed value")
+                                                     : ": " + unsupported);
+  MmaLayout layout;
+  layout.bits = format.getCodeBits();
+  layout.n = numOutputs;
+  layout.k = reduction;
+  layout.group = group;
+  std::string reason = "N = " + std::to_string(numOutputs) + ", K = " + std::to_string(reduction) + ", group " +
+                       std::to_string(group) + " in tiles of " + std::to_string(layout.getTileColumns()) +
+                       " columns";
+  if (failed(verifyShape(op, "packed weight", packed, {layout.getNumTiles(), layout.getTileBytes()}, reason)))
+    return failure();
+  SmallVector<int64_t> gridShape = {layout.getNumTiles(), layout.getNumGroups(), layout.getTileColumns()};
+  if (failed(verifyShape(op, "scales", scales, gridShape, reason)) ||
+      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
+    return failure();
+  if (zeros && (!format.allowsZeroPoint() ||
+                failed(verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()), gridShape, reason))))
+    return format.allowsZeroPoint() ? failure()
+                                    : op->emitOpError() << "zero points need an integer format, not " << format.str();
+  return layout.getNumGroups();
+}
+
 static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat format, int64_t group,
                                                 int64_t numOutputs, int64_t reduction,
                                                 ShapedType packed, ShapedType scales, Value zeros,
@@ -166,6 +199,8 @@ static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat form
                              << " codes, but group = " << group;
   int64_t numGroups = (reduction + group - 1) / group;
 
+  if (layout == PackedLayout::mma_sm80)
+    return verifyMmaWeight(op, format, group, numOutputs, reduction, packed, scales, zeros);
   if (layout != PackedLayout::row_major)
     return verifyPanelWeight(op, format, group, numOutputs, reduction, packed, scales, zeros,
                              layout == PackedLayout::panel16_dot);
@@ -220,7 +255,7 @@ LogicalResult QLinearOp::verify() {
   if (getResult().getType().getRank() < 1 || ShapedType::isDynamic(numOutputs))
     return emitOpError("the result's last dimension (the output features N) must be static");
   if (getLayout() != PackedLayout::row_major && (getCodebook() || getOutlierRowPtr()))
-    return emitOpError("panel layouts take no codebook or outliers");
+    return emitOpError("packed kernel layouts take no codebook or outliers");
   FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, reduction,
                                                        packed, getScales().getType(), getZeros(),
                                                        getLayout());

@@ -40,6 +40,9 @@ class LLVMDialect;
 namespace gpu {
 class GPUDialect;
 } // namespace gpu
+namespace nvgpu {
+class NVGPUDialect;
+} // namespace nvgpu
 namespace affine {
 class AffineDialect;
 } // namespace affine

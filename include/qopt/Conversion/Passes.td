@@ -93,19 +93,25 @@ def InlineAllocaScopes : Pass<"qopt-inline-alloca-scopes"> {
 def GenerateGpuKernels : Pass<"qopt-generate-gpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Write the bodies of the declared qopt.qlinear GPU kernels";
   let description = [{
-    `qopt-lower-to-linalg{gpu-kernels}` turns each row_major `qopt.qlinear`
-    the GPU kernels cover into a call of a private kernel function declared
-    with its configuration (`qopt.kernel`). After bufferization this pass
-    writes each body as one `gpu.launch`: a warp per output column reads its
-    weight row with 16-byte coalesced loads (32 int4 or 16 int8 codes per
-    lane), dequantizes in registers (the codes become floats through the
-    exponent bits of 2^23, no int-to-float conversion), multiplies with up to
-    8 input rows at a time, and reduces across the warp with shuffles.
+    `qopt-lower-to-linalg{gpu-kernels}` turns each `qopt.qlinear` the GPU
+    kernels cover (row_major or mma_sm80) into a call of a private kernel
+    function declared with its configuration (`qopt.kernel`). After
+    bufferization this pass writes each body as one `gpu.launch`:
+
+    - row_major (GEMV, few rows): a warp per output column reads its weight
+      row with 16-byte coalesced loads (32 int4 or 16 int8 codes per lane),
+      dequantizes in registers (the codes become floats through the exponent
+      bits of 2^23, no int-to-float conversion), multiplies with up to 8
+      input rows at a time, and reduces across the warp with shuffles;
+    - mma_sm80 (GEMM): tensor-core `nvgpu.mma.sync` m16n8k16 in f16 with
+      f32 accumulators; each lane's 16-byte load of codes is its B
+      fragments, dequantized to f16 in registers; 4 warps split K.
+
     See lib/Conversion/GpuKernels.h.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
-                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::memref::MemRefDialect", "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
 }
 
 def MapParallelLoopsToGpu : Pass<"qopt-map-parallel-loops-to-gpu"> {

@@ -139,13 +139,19 @@ def PackWeights : Pass<"qopt-pack-weights"> {
   let description = [{
     Rewrites the constant packed codes, scales and zero points of each
     `qopt.qlinear` from `row_major` into the layout its target kernel reads
-    (`target=cpu`; see qopt/Quant/PanelLayout.h):
+    (`target=cpu`: see qopt/Quant/PanelLayout.h; `target=sm_80|sm_90`:
+    see qopt/Quant/MmaLayout.h):
 
     - float activations, 4- or 8-bit codes of fixed value (int, uint with
       zero points, fp4_e2m1 and mxfp4, nf4, fp8_e4m3): `panel16`, for the
       multiply-add kernels that decode codes in registers;
     - int8 activations (`act = #qopt.act<int8, ...>`) with 4- or 8-bit
       integer codes: `panel16_dot`, for the int8 dot-product (VNNI) kernels.
+
+    - GPU targets: 4- or 8-bit integer codes with float activations of at
+      least `gemm-min-rows` rows (M) -> `mma_sm80`, for the tensor-core GEMM
+      (mma.sync m16n8k16, the same on sm_80 and sm_90). Fewer rows keep
+      `row_major`, which the GEMV kernel reads.
 
     The weight's values do not change, only where its bytes are. Layers the
     kernels do not cover keep `row_major` and the reference lowering: other
@@ -154,7 +160,9 @@ def PackWeights : Pass<"qopt-pack-weights"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
-           "Kernel family to pack for: cpu">,
+           "Kernel family to pack for: cpu, sm_80, sm_90">,
+    Option<"gemmMinRows", "gemm-min-rows", "int64_t", /*default=*/"17",
+           "GPU targets: the fewest input rows (M) that take the tensor-core layout">,
   ];
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
