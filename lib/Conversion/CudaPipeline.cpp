@@ -47,7 +47,9 @@ void qopt::buildCudaLoweringPipeline(OpPassManager &pm, const CudaPipelineOption
   pm.addPass(createInlinerPass());
   pm.addPass(createCanonicalizerPass());
 
-  // The rest of the program: parallel loops, tiled into blocks of threads.
+  // Row reductions with a warp per output; the rest of the program:
+  // parallel loops, tiled into blocks of threads.
+  pm.addPass(createMapReductionsToWarps());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createMapParallelLoopsToGpu());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());

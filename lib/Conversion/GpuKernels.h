@@ -56,6 +56,12 @@ bool isCoveredByGpuKernel(QLinearOp op, std::string *reason = nullptr);
 void buildGpuQLinearKernel(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
                            const QLinearKernelConfig &config, const QLinearKernelArgs &args);
 
+/// `value` combined over the 32 lanes of a warp by 5 xor shuffles; every
+/// lane gets the result.
+mlir::Value buildWarpAllReduce(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)> combine);
+
 /// Writes the body of an mma_sm80 kernel declaration: one gpu.launch (with
 /// nvgpu.mma.sync), to be outlined as the GPU kernel `name`.
 void buildGpuMmaKernel(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,

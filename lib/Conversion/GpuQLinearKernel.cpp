@@ -210,14 +210,11 @@ private:
   /// Sums each row's partial sums over the warp; lane 0 adds the bias and
   /// stores.
   void storeWarpSums(OpBuilder &b, Location loc, ArrayRef<Value> rows, ArrayRef<Value> sums) {
-    Value width = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(kWarpSize));
     SmallVector<Value> totals;
     for (Value sum : sums) {
-      for (int64_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
-        Value distance = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset));
-        auto shuffle = gpu::ShuffleOp::create(b, loc, sum, distance, width, gpu::ShuffleMode::XOR);
-        sum = arith::AddFOp::create(b, loc, sum, shuffle.getShuffleResult());
-      }
+      sum = buildWarpAllReduce(b, loc, sum, [](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+        return arith::AddFOp::create(b, loc, x, y);
+      });
       totals.push_back(bias ? arith::AddFOp::create(b, loc, sum, bias).getResult() : sum);
     }
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, indexConstant(b, loc, 0));

@@ -114,6 +114,29 @@ def GenerateGpuKernels : Pass<"qopt-generate-gpu-kernels", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
 }
 
+def MapReductionsToWarps : Pass<"qopt-map-reductions-to-warps"> {
+  let summary = "Run reductions over the innermost dimension with a warp per output";
+  let description = [{
+    A `linalg.generic` on buffers whose last loop is its only reduction (the
+    output does not index it), of at least `min-size` elements, with an f32
+    output and a body `yield combine(f(inputs), out)` where `combine` is
+    `arith.addf`, `maximumf`, `maxnumf`, `minimumf` or `minnumf`, becomes a
+    `gpu.launch` with a warp per output element (4 warps a block): lanes
+    compute the body over a strided share of the row from the combiner's
+    identity, xor shuffles combine the lanes, and lane 0 combines the result
+    with the output's initial value. Norms' and softmaxes' row reductions
+    thus read their rows coalesced with 32 threads instead of one. Other
+    linalg ops are left for `convert-linalg-to-parallel-loops`.
+  }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", /*default=*/"32",
+           "The shortest reduction worth a warp">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def MapParallelLoopsToGpu : Pass<"qopt-map-parallel-loops-to-gpu"> {
   let summary = "Linearize and tile outermost scf.parallel loops into blocks of threads";
   let description = [{
