@@ -120,9 +120,23 @@ static LogicalResult verifyScaleElementType(Operation *op, NumberFormat format,
   return success();
 }
 
-/// Checks the packed codes, scales and zero points of an [N, K] weight
-/// matrix quantized in groups of `group` codes (the last one of a row may
-/// be shorter). Returns the number of groups per row.
+/// The shapes of a kernel layout's packed codes and of its scales and zero
+/// points (`gridShape`), and the scales' element type; `reason` explains the
+/// shapes in errors.
+static LogicalResult verifyKernelLayoutShapes(Operation *op, NumberFormat format, ShapedType packed,
+                                              ArrayRef<int64_t> packedShape, ShapedType scales, Value zeros,
+                                              ArrayRef<int64_t> gridShape, const std::string &reason) {
+  if (failed(verifyShape(op, "packed weight", packed, packedShape, reason)) ||
+      failed(verifyShape(op, "scales", scales, gridShape, reason)) ||
+      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
+    return failure();
+  if (!zeros)
+    return success();
+  if (!format.allowsZeroPoint())
+    return op->emitOpError() << "zero points need a non-microscaled integer format, not " << format.str();
+  return verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()), gridShape, reason);
+}
+
 /// The packed weight, scales and zeros of a panel layout (see
 /// qopt/Quant/PanelLayout.h).
 static FailureOr<int64_t> verifyPanelWeight(Operation *op, NumberFormat format, int64_t group,
@@ -139,18 +153,10 @@ static FailureOr<int64_t> verifyPanelWeight(Operation *op, NumberFormat format, 
   layout.group = group;
   std::string reason = "N = " + std::to_string(numOutputs) + ", K = " + std::to_string(reduction) +
                        ", group " + std::to_string(group) + " in panels of 16 rows";
-  if (failed(verifyShape(op, "packed weight", packed, {layout.getNumPanels(), layout.getPanelBytes()},
-                         reason)))
+  if (failed(verifyKernelLayoutShapes(op, format, packed, {layout.getNumPanels(), layout.getPanelBytes()}, scales,
+                                      zeros, {layout.getNumPanels(), layout.getNumGroups(), PanelLayout::kRows},
+                                      reason)))
     return failure();
-  SmallVector<int64_t> gridShape = {layout.getNumPanels(), layout.getNumGroups(), PanelLayout::kRows};
-  if (failed(verifyShape(op, "scales", scales, gridShape, reason)) ||
-      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
-    return failure();
-  if (zeros && (!format.allowsZeroPoint() ||
-                failed(verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()), gridShape, reason))))
-    return format.allowsZeroPoint() ? failure()
-                                    : op->emitOpError() << "zero points need a non-microscaled "
-                                                           "integer format, not " << format.str();
   return layout.getNumGroups();
 }
 
@@ -173,19 +179,16 @@ static FailureOr<int64_t> verifyMmaWeight(Operation *op, NumberFormat format, in
   std::string reason = "N = " + std::to_string(numOutputs) + ", K = " + std::to_string(reduction) + ", group " +
                        std::to_string(group) + " in tiles of " + std::to_string(layout.getTileColumns()) +
                        " columns";
-  if (failed(verifyShape(op, "packed weight", packed, {layout.getNumTiles(), layout.getTileBytes()}, reason)))
+  if (failed(verifyKernelLayoutShapes(op, format, packed, {layout.getNumTiles(), layout.getTileBytes()}, scales, zeros,
+                                      {layout.getNumTiles(), layout.getNumGroups(), layout.getTileColumns()},
+                                      reason)))
     return failure();
-  SmallVector<int64_t> gridShape = {layout.getNumTiles(), layout.getNumGroups(), layout.getTileColumns()};
-  if (failed(verifyShape(op, "scales", scales, gridShape, reason)) ||
-      failed(verifyScaleElementType(op, format, scales.getElementType(), "scales")))
-    return failure();
-  if (zeros && (!format.allowsZeroPoint() ||
-                failed(verifyShape(op, "zeros", cast<ShapedType>(zeros.getType()), gridShape, reason))))
-    return format.allowsZeroPoint() ? failure()
-                                    : op->emitOpError() << "zero points need an integer format, not " << format.str();
   return layout.getNumGroups();
 }
 
+/// Checks the packed codes, scales and zero points of an [N, K] weight
+/// matrix quantized in groups of `group` codes (the last one of a row may
+/// be shorter), in storage `layout`. Returns the number of groups per row.
 static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat format, int64_t group,
                                                 int64_t numOutputs, int64_t reduction,
                                                 ShapedType packed, ShapedType scales, Value zeros,
