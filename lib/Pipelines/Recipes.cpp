@@ -65,6 +65,20 @@ static const Recipe kRecipes[] = {
      "qopt-quantize-weights{method=gptq format=int4 group=32},"
      "qopt-quantize-activations{format=int8 granularity=per_token}",
      true},
+    // SmoothQuant: per-channel scales from calibration migrate activation
+    // outliers into the weights before quantization.
+    {"float-smooth", "SmoothQuant scales folded (alpha 0.5), no quantization: the same function",
+     "qopt-smooth{alpha=0.5}", true},
+    {"w8a8-smooth", "SmoothQuant (alpha 0.5); int8 weights per channel; int8 activations per token",
+     "qopt-smooth{alpha=0.5},"
+     "qopt-quantize-weights{format=int8 group=0},"
+     "qopt-quantize-activations{format=int8 granularity=per_token}",
+     true},
+    {"w4a8-smooth", "SmoothQuant (alpha 0.5); int4 weights in groups of 32; int8 activations per token",
+     "qopt-smooth{alpha=0.5},"
+     "qopt-quantize-weights{format=int4 group=32},"
+     "qopt-quantize-activations{format=int8 granularity=per_token}",
+     true},
     {"w8a8-fp8", "fp8_e4m3 weights per channel; fp8_e4m3 activations per token (dynamic)",
      "qopt-quantize-weights{format=fp8_e4m3 group=0},"
      "qopt-quantize-activations{format=fp8_e4m3 granularity=per_token}"},

@@ -170,6 +170,34 @@ def PackWeights : Pass<"qopt-pack-weights"> {
   ];
 }
 
+def Smooth : Pass<"qopt-smooth"> {
+  let summary = "SmoothQuant: migrate activation outliers into the weights";
+  let description = [{
+    For each value X read only by `qopt.linear`s (q/k/v after a norm;
+    gate/up after the second norm), produced by an elementwise multiply with
+    a constant vector along the channels (a norm's gain, as any exporter
+    writes it; an added constant vector, LayerNorm's beta, too), computes
+    per input channel j
+
+        s_j = max|X_j|^alpha / max|W_:j|^(1 - alpha)
+
+    from the calibration statistics (`qopt.calib.channel_absmax`) and the
+    readers' weights, divides the gain (and beta) by s and multiplies each
+    reader's weight columns by s. The float model computes the same
+    function; the activations are easier to quantize per token. The
+    readers' statistics are rescaled (channel maxima, absmax, Hessian);
+    |x| quantiles cannot be and are dropped. Xiao et al. 2022.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves activations, 1 moves all into weights">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numSmoothed", "smoothed", "Number of activations smoothed">,
+  ];
+}
+
 def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
   let summary = "Insert qopt.observe probes on the inputs (and outputs) of layers";
   let description = [{

@@ -1,0 +1,249 @@
+//===- Smooth.cpp - SmoothQuant scale migration into per-channel gains ----===//
+//
+// SmoothQuant (Xiao et al. 2022): activations have a few channels with
+// large values that make per-token int8 quantization coarse, while the
+// weights reading them are easy to quantize. With s_j = max|X_j|^α /
+// max|W_:j|^(1-α), the product X·Wᵀ = (X diag(1/s))·(W diag(s))ᵀ is
+// unchanged, the activations get flatter and the weights take the
+// difficulty. The 1/s is folded into whatever multiplied X's channels by
+// constants last (a norm's gain, whatever the exporter wrote before it),
+// s into every linear reading X, so the float model computes the same
+// function (up to rounding).
+//
+// Matched here: a value X whose every user is a qopt.linear (through
+// reshapes that keep the last dimension), produced by an elementwise
+// linalg.generic that multiplies its input by a constant vector along the
+// last dimension (and may then add a constant vector: LayerNorm's beta,
+// which is divided by s too).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Transforms/Passes.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/CalibrationAttributes.h"
+#include "qopt/Support/ConstantTensor.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include <cmath>
+
+namespace qopt {
+#define GEN_PASS_DEF_SMOOTH
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+/// Reshapes that keep the last dimension (and so the channels).
+bool keepsChannels(Operation *op) {
+  if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
+    return false;
+  auto from = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto to = cast<RankedTensorType>(op->getResult(0).getType());
+  return from.getRank() > 0 && to.getRank() > 0 && from.getShape().back() == to.getShape().back() &&
+         !ShapedType::isDynamic(to.getShape().back());
+}
+
+/// The linears that read `value` (through channel-keeping reshapes); false
+/// if anything else reads it.
+bool collectLinearReaders(Value value, SmallVectorImpl<LinearOp> &linears) {
+  for (OpOperand &use : value.getUses()) {
+    Operation *user = use.getOwner();
+    if (auto linear = dyn_cast<LinearOp>(user)) {
+      if (use.getOperandNumber() != 0 || !getConstantTensor(linear.getWeight()))
+        return false;
+      linears.push_back(linear);
+    } else if (!keepsChannels(user) || !collectLinearReaders(user->getResult(0), linears)) {
+      return false;
+    }
+  }
+  return !linears.empty();
+}
+
+/// The per-channel gain (and offset) that `producer` applies last: out =
+/// in * gain[c] (+ offset[c]), with gain and offset constant vectors over
+/// the last dimension c.
+struct ChannelAffine {
+  linalg::GenericOp op;
+  OpOperand *gain = nullptr, *offset = nullptr;
+};
+
+/// Whether `operand` of `op` is a constant 1-D vector indexed by the last
+/// loop only.
+bool isChannelVector(linalg::GenericOp op, OpOperand *operand) {
+  auto type = dyn_cast<RankedTensorType>(operand->get().getType());
+  AffineMap map = op.getMatchingIndexingMap(operand);
+  return type && type.getRank() == 1 && getConstantTensor(operand->get()) && map.getNumResults() == 1 &&
+         map.getResult(0) == getAffineDimExpr(map.getNumDims() - 1, op.getContext());
+}
+
+std::optional<ChannelAffine> matchChannelAffine(Value value) {
+  auto op = value.getDefiningOp<linalg::GenericOp>();
+  if (!op || op.getNumDpsInits() != 1 || op.getNumLoops() != op.getNumParallelLoops() ||
+      !cast<RankedTensorType>(value.getType()).getElementType().isF32() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return std::nullopt;
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  Value result = yield.getValues()[0];
+  ChannelAffine affine{op};
+  // Which input a block argument is.
+  auto inputOf = [&](Value v) -> OpOperand * {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner() != body || arg.getArgNumber() >= op.getNumDpsInputs())
+      return nullptr;
+    return op.getDpsInputOperand(arg.getArgNumber());
+  };
+  if (auto add = result.getDefiningOp<arith::AddFOp>()) {
+    for (int side = 0; side < 2 && !affine.offset; ++side) {
+      OpOperand *offset = inputOf(add->getOperand(side));
+      if (offset && isChannelVector(op, offset) && add->getOperand(1 - side).getDefiningOp<arith::MulFOp>()) {
+        affine.offset = offset;
+        result = add->getOperand(1 - side);
+      }
+    }
+    if (!affine.offset)
+      return std::nullopt;
+  }
+  auto mul = result.getDefiningOp<arith::MulFOp>();
+  if (!mul || mul->getBlock() != body || !mul->hasOneUse())
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    OpOperand *gain = inputOf(mul->getOperand(side));
+    if (gain && isChannelVector(op, gain) && gain != affine.offset) {
+      affine.gain = gain;
+      break;
+    }
+  }
+  if (!affine.gain)
+    return std::nullopt;
+  // The gain's block argument feeds only the multiply.
+  if (!body->getArgument(affine.gain->getOperandNumber()).hasOneUse())
+    return std::nullopt;
+  return affine;
+}
+
+/// A copy of constant vector `operand` divided by `scales`, in its place.
+void divideChannelVector(OpOperand *operand, ArrayRef<float> scales, StringRef name) {
+  std::vector<float> values = *readFloatConstant(getConstantTensor(operand->get()));
+  for (size_t c = 0; c < values.size(); ++c)
+    values[c] /= scales[c];
+  OpBuilder builder(operand->getOwner());
+  auto type = RankedTensorType::get({int64_t(values.size())}, builder.getF32Type());
+  operand->set(createBlobConstant(builder, operand->getOwner()->getLoc(), type, ArrayRef<float>(values), name));
+}
+
+struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
+  using SmoothBase::SmoothBase;
+
+  void runOnOperation() override {
+    if (!(alpha >= 0.0 && alpha <= 1.0)) {
+      getOperation()->emitError() << "qopt-smooth: alpha must be in [0, 1], not " << alpha;
+      return signalPassFailure();
+    }
+    SmallVector<linalg::GenericOp> producers;
+    getOperation()->walk([&](linalg::GenericOp op) { producers.push_back(op); });
+    for (linalg::GenericOp producer : producers) {
+      if (producer->getNumResults() != 1)
+        continue;
+      std::optional<ChannelAffine> affine = matchChannelAffine(producer->getResult(0));
+      SmallVector<LinearOp> linears;
+      if (!affine || !collectLinearReaders(producer->getResult(0), linears))
+        continue;
+      if (failed(smooth(*affine, linears)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult smooth(const ChannelAffine &affine, ArrayRef<LinearOp> linears) {
+    const int64_t channels = cast<RankedTensorType>(affine.gain->get().getType()).getDimSize(0);
+    // max |X_j| from calibration (all readers see the same X).
+    std::vector<float> activationMax(size_t(channels), 0.0f);
+    for (LinearOp linear : linears) {
+      auto stats = linear->getAttrOfType<ElementsAttr>(calib::kChannelAbsMax);
+      if (!stats)
+        return linear.emitOpError() << "needs calibration statistics ('" << calib::kChannelAbsMax
+                                    << "') to be smoothed: compile with --calib samples";
+      std::vector<float> values = *readFloatConstant(stats);
+      if (int64_t(values.size()) != channels)
+        return linear.emitOpError() << "has " << values.size() << " calibrated channels, its input " << channels;
+      for (int64_t j = 0; j < channels; ++j)
+        activationMax[j] = std::max(activationMax[j], values[j]);
+    }
+    // max |W_:j| over every reader's rows.
+    std::vector<float> weightMax(size_t(channels), 0.0f);
+    SmallVector<std::vector<float>> weights;
+    for (LinearOp linear : linears) {
+      std::optional<std::vector<float>> weight = readFloatConstant(getConstantTensor(linear.getWeight()));
+      if (!weight)
+        return linear.emitOpError("has a weight that cannot be read");
+      for (size_t i = 0; i < weight->size(); ++i)
+        weightMax[i % channels] = std::max(weightMax[i % channels], std::fabs((*weight)[i]));
+      weights.push_back(std::move(*weight));
+    }
+    std::vector<float> scales(size_t(channels), 1.0f);
+    for (int64_t j = 0; j < channels; ++j) {
+      if (activationMax[j] <= 0.0f || weightMax[j] <= 0.0f)
+        continue; // a dead channel keeps its scale
+      double s = std::pow(double(activationMax[j]), alpha) / std::pow(double(weightMax[j]), 1.0 - alpha);
+      scales[j] = float(std::clamp(s, 1e-5, 1e5));
+    }
+
+    // 1/s into the producer's gain (and offset), s into every reader.
+    divideChannelVector(affine.gain, scales, "smooth_gain");
+    if (affine.offset)
+      divideChannelVector(affine.offset, scales, "smooth_offset");
+    for (auto [index, constLinear] : llvm::enumerate(linears)) {
+      LinearOp linear = constLinear;
+      std::vector<float> &weight = weights[index];
+      for (size_t i = 0; i < weight.size(); ++i)
+        weight[i] *= scales[i % channels];
+      OpBuilder builder(linear);
+      auto type = cast<RankedTensorType>(linear.getWeight().getType());
+      linear.getWeightMutable().assign(
+          createBlobConstant(builder, linear.getLoc(), type, ArrayRef<float>(weight), "smooth_weight"));
+      rescaleStatistics(linear, scales);
+    }
+    ++numSmoothed;
+    return success();
+  }
+
+  /// The input statistics of `linear` for X diag(1/s): channel maxima and
+  /// the Hessian rescale exactly; quantiles of |x| over all channels do not
+  /// and are dropped (calibrate again for static activation ranges).
+  static void rescaleStatistics(LinearOp linear, ArrayRef<float> scales) {
+    Builder builder(linear.getContext());
+    const int64_t channels = int64_t(scales.size());
+    if (auto stats = linear->getAttrOfType<ElementsAttr>(calib::kChannelAbsMax)) {
+      std::vector<float> values = *readFloatConstant(stats);
+      float overall = 0.0f;
+      for (int64_t j = 0; j < channels; ++j) {
+        values[j] /= scales[j];
+        overall = std::max(overall, values[j]);
+      }
+      linear->setAttr(calib::kChannelAbsMax,
+                      DenseElementsAttr::get(RankedTensorType::get({channels}, builder.getF32Type()),
+                                             ArrayRef<float>(values)));
+      linear->setAttr(calib::kAbsMax, builder.getF32FloatAttr(overall));
+    }
+    if (auto hessianAttr = linear->getAttrOfType<ElementsAttr>(calib::kHessian)) {
+      std::vector<float> hessian = *readFloatConstant(hessianAttr);
+      for (int64_t i = 0; i < channels; ++i)
+        for (int64_t j = 0; j < channels; ++j)
+          hessian[size_t(i * channels + j)] /= scales[i] * scales[j];
+      linear->setAttr(calib::kHessian,
+                      DenseElementsAttr::get(RankedTensorType::get({channels, channels}, builder.getF32Type()),
+                                             ArrayRef<float>(hessian)));
+    }
+    linear->removeAttr(calib::kAbsQuantiles);
+  }
+};
+
+} // namespace
