@@ -2,6 +2,8 @@
 
 #include "qopt/Quant/MmaLayout.h"
 
+#include "qopt/Quant/CodePlacement.h"
+
 #include <cassert>
 #include <cstring>
 
@@ -48,37 +50,15 @@ int64_t MmaLayout::locateGroupValue(int64_t column, int64_t g) const {
   return (tile * getNumGroups() + g) * tileN + (inTile % kSubtileN) * getSubtiles() + inTile / kSubtileN;
 }
 
-/// Calls `visit(index of code (column, k) in [n, k], byte, shift)` for every code.
-template <typename Visit>
-static void forEachCode(const MmaLayout &layout, Visit visit) {
-  for (int64_t column = 0; column < layout.n; ++column)
-    for (int64_t kk = 0; kk < layout.k; ++kk) {
-      int64_t byte;
-      unsigned shift;
-      layout.locate(column, kk, byte, shift);
-      visit(size_t(column * layout.k + kk), size_t(byte), shift);
-    }
-}
-
 std::vector<uint8_t> qopt::packMmaTiles(const MmaLayout &layout, llvm::ArrayRef<uint8_t> codes) {
   assert(MmaLayout::supports(layout.bits, layout.n, layout.k, layout.group) &&
          int64_t(codes.size()) == layout.n * layout.k);
-  std::vector<uint8_t> packed(size_t(layout.getNumTiles() * layout.getTileBytes()), 0);
-  const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  forEachCode(layout, [&](size_t code, size_t byte, unsigned shift) {
-    packed[byte] |= uint8_t((codes[code] & mask) << shift);
-  });
-  return packed;
+  return placeCodes(layout, codes, layout.getNumTiles() * layout.getTileBytes());
 }
 
 std::vector<uint8_t> qopt::unpackMmaTiles(const MmaLayout &layout, llvm::ArrayRef<uint8_t> packed) {
   assert(int64_t(packed.size()) == layout.getNumTiles() * layout.getTileBytes());
-  std::vector<uint8_t> codes(size_t(layout.n * layout.k));
-  const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  forEachCode(layout, [&](size_t code, size_t byte, unsigned shift) {
-    codes[code] = uint8_t((packed[byte] >> shift) & mask);
-  });
-  return codes;
+  return gatherCodes(layout, packed);
 }
 
 std::vector<char> qopt::tileGroupValues(const MmaLayout &layout, llvm::ArrayRef<char> values,

@@ -2,6 +2,8 @@
 
 #include "qopt/Quant/PanelLayout.h"
 
+#include "qopt/Quant/CodePlacement.h"
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -43,36 +45,14 @@ void PanelLayout::locate(int64_t row, int64_t kk, int64_t &byte, unsigned &shift
   shift = unsigned(inStep / 4) * 4;
 }
 
-/// Calls `visit(index of code (row, k) in [n, k], byte, shift)` for every code.
-template <typename Visit>
-static void forEachCode(const PanelLayout &layout, Visit visit) {
-  for (int64_t row = 0; row < layout.n; ++row)
-    for (int64_t kk = 0; kk < layout.k; ++kk) {
-      int64_t byte;
-      unsigned shift;
-      layout.locate(row, kk, byte, shift);
-      visit(size_t(row * layout.k + kk), size_t(byte), shift);
-    }
-}
-
 std::vector<uint8_t> qopt::packPanels(const PanelLayout &layout, llvm::ArrayRef<uint8_t> codes) {
   assert(PanelLayout::supportsBits(layout.bits) && int64_t(codes.size()) == layout.n * layout.k);
-  std::vector<uint8_t> packed(size_t(layout.getNumPanels() * layout.getPanelBytes()), 0);
-  const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  forEachCode(layout, [&](size_t code, size_t byte, unsigned shift) {
-    packed[byte] |= uint8_t((codes[code] & mask) << shift);
-  });
-  return packed;
+  return placeCodes(layout, codes, layout.getNumPanels() * layout.getPanelBytes());
 }
 
 std::vector<uint8_t> qopt::unpackPanels(const PanelLayout &layout, llvm::ArrayRef<uint8_t> packed) {
   assert(int64_t(packed.size()) == layout.getNumPanels() * layout.getPanelBytes());
-  std::vector<uint8_t> codes(size_t(layout.n * layout.k));
-  const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  forEachCode(layout, [&](size_t code, size_t byte, unsigned shift) {
-    codes[code] = uint8_t((packed[byte] >> shift) & mask);
-  });
-  return codes;
+  return gatherCodes(layout, packed);
 }
 
 std::vector<char> qopt::panelizeGroupValues(const PanelLayout &layout, llvm::ArrayRef<char> values,
