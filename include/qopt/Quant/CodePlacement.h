@@ -16,19 +16,27 @@
 
 namespace qopt {
 
+/// Calls `visit(index of code (n, k) in [n, k], byte, shift)` for every code.
+template <typename Layout, typename Visit>
+void forEachPlacedCode(const Layout &layout, Visit visit) {
+  for (int64_t n = 0; n < layout.n; ++n)
+    for (int64_t k = 0; k < layout.k; ++k) {
+      int64_t byte;
+      unsigned shift;
+      layout.locate(n, k, byte, shift);
+      visit(size_t(n * layout.k + k), size_t(byte), shift);
+    }
+}
+
 /// [n, k] codes (one per byte, low `layout.bits` bits used) placed into
 /// `totalBytes` zero bytes where `layout.locate` says.
 template <typename Layout>
 std::vector<uint8_t> placeCodes(const Layout &layout, llvm::ArrayRef<uint8_t> codes, int64_t totalBytes) {
   std::vector<uint8_t> packed(size_t(totalBytes), 0);
   const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  for (int64_t n = 0; n < layout.n; ++n)
-    for (int64_t k = 0; k < layout.k; ++k) {
-      int64_t byte;
-      unsigned shift;
-      layout.locate(n, k, byte, shift);
-      packed[size_t(byte)] |= uint8_t((codes[size_t(n * layout.k + k)] & mask) << shift);
-    }
+  forEachPlacedCode(layout, [&](size_t code, size_t byte, unsigned shift) {
+    packed[byte] |= uint8_t((codes[code] & mask) << shift);
+  });
   return packed;
 }
 
@@ -37,13 +45,9 @@ template <typename Layout>
 std::vector<uint8_t> gatherCodes(const Layout &layout, llvm::ArrayRef<uint8_t> packed) {
   std::vector<uint8_t> codes(size_t(layout.n * layout.k));
   const uint8_t mask = uint8_t((1u << layout.bits) - 1);
-  for (int64_t n = 0; n < layout.n; ++n)
-    for (int64_t k = 0; k < layout.k; ++k) {
-      int64_t byte;
-      unsigned shift;
-      layout.locate(n, k, byte, shift);
-      codes[size_t(n * layout.k + k)] = uint8_t((packed[size_t(byte)] >> shift) & mask);
-    }
+  forEachPlacedCode(layout, [&](size_t code, size_t byte, unsigned shift) {
+    codes[code] = uint8_t((packed[byte] >> shift) & mask);
+  });
   return codes;
 }
 
