@@ -31,33 +31,17 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
                                   << "' (available: avx2, avx512, avx512-vnni)";
       return signalPassFailure();
     }
-    for (auto kernel : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>())) {
-      if (!kernel->hasAttr(kKernelConfigAttrName) || !kernel.isExternal())
-        continue;
-      if (failed(generate(kernel, *parsed)))
-        return signalPassFailure();
-    }
-  }
-
-  LogicalResult generate(func::FuncOp kernel, const CpuIsa &isa) {
-    FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
-    if (failed(config))
-      return failure();
-    if (config->layout != PackedLayout::panel16 && config->layout != PackedLayout::panel16_dot)
-      return kernel.emitOpError("declares a ")
-             << stringifyPackedLayout(config->layout)
-             << " kernel, which only the GPU has (qopt-generate-gpu-kernels)";
-    Block *entry = kernel.addEntryBlock();
-    OpBuilder b = OpBuilder::atBlockEnd(entry);
-    Location loc = kernel.getLoc();
-    QLinearKernelArgs args = getKernelArgs(*config, entry->getArguments());
-    if (config->layout == PackedLayout::panel16_dot)
-      buildPanelDotKernel(b, loc, *config, args, isa);
-    else
-      buildPanelFloatKernel(b, loc, *config, args, isa);
-    func::ReturnOp::create(b, loc);
-    kernel->removeAttr(kKernelConfigAttrName);
-    return success();
+    auto build = [&](OpBuilder &b, func::FuncOp kernel, const QLinearKernelConfig &config,
+                     const QLinearKernelArgs &args) {
+      if (config.layout == PackedLayout::panel16_dot)
+        buildPanelDotKernel(b, kernel.getLoc(), config, args, *parsed);
+      else
+        buildPanelFloatKernel(b, kernel.getLoc(), config, args, *parsed);
+      return success();
+    };
+    if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::panel16, PackedLayout::panel16_dot},
+                                     "the GPU has (qopt-generate-gpu-kernels)", build)))
+      return signalPassFailure();
   }
 };
 

@@ -23,32 +23,17 @@ namespace {
 
 struct GenerateGpuKernelsPass : qopt::impl::GenerateGpuKernelsBase<GenerateGpuKernelsPass> {
   void runOnOperation() override {
-    for (auto kernel : llvm::make_early_inc_range(getOperation().getOps<func::FuncOp>())) {
-      if (!kernel->hasAttr(kKernelConfigAttrName) || !kernel.isExternal())
-        continue;
-      if (failed(generate(kernel)))
-        return signalPassFailure();
-    }
-  }
-
-  LogicalResult generate(func::FuncOp kernel) {
-    FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
-    if (failed(config))
-      return failure();
-    if (config->layout != PackedLayout::row_major && config->layout != PackedLayout::mma_sm80)
-      return kernel.emitOpError("declares a ")
-             << stringifyPackedLayout(config->layout)
-             << " kernel, which only the CPU has (qopt-generate-cpu-kernels)";
-    Block *entry = kernel.addEntryBlock();
-    OpBuilder b = OpBuilder::atBlockEnd(entry);
-    QLinearKernelArgs args = getKernelArgs(*config, entry->getArguments());
-    if (config->layout == PackedLayout::mma_sm80)
-      buildGpuMmaKernel(b, kernel.getLoc(), kernel.getName(), *config, args);
-    else
-      buildGpuQLinearKernel(b, kernel.getLoc(), kernel.getName(), *config, args);
-    func::ReturnOp::create(b, kernel.getLoc());
-    kernel->removeAttr(kKernelConfigAttrName);
-    return success();
+    auto build = [](OpBuilder &b, func::FuncOp kernel, const QLinearKernelConfig &config,
+                    const QLinearKernelArgs &args) {
+      if (config.layout == PackedLayout::mma_sm80)
+        buildGpuMmaKernel(b, kernel.getLoc(), kernel.getName(), config, args);
+      else
+        buildGpuQLinearKernel(b, kernel.getLoc(), kernel.getName(), config, args);
+      return success();
+    };
+    if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::row_major, PackedLayout::mma_sm80},
+                                     "the CPU has (qopt-generate-cpu-kernels)", build)))
+      return signalPassFailure();
   }
 };
 

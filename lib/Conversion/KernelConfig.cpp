@@ -53,6 +53,27 @@ QLinearKernelArgs qopt::getKernelArgs(const QLinearKernelConfig &config, ValueRa
   return args;
 }
 
+LogicalResult qopt::defineDeclaredKernels(ModuleOp module, ArrayRef<PackedLayout> layouts, StringRef otherTarget,
+                                          KernelBodyBuilder build) {
+  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    if (!kernel->hasAttr(kKernelConfigAttrName) || !kernel.isExternal())
+      continue;
+    FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
+    if (failed(config))
+      return failure();
+    if (!llvm::is_contained(layouts, config->layout))
+      return kernel.emitOpError("declares a ")
+             << stringifyPackedLayout(config->layout) << " kernel, which only " << otherTarget;
+    Block *entry = kernel.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockEnd(entry);
+    if (failed(build(b, kernel, *config, getKernelArgs(*config, entry->getArguments()))))
+      return failure();
+    func::ReturnOp::create(b, kernel.getLoc());
+    kernel->removeAttr(kKernelConfigAttrName);
+  }
+  return success();
+}
+
 Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }

@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace qopt {
 
@@ -45,6 +46,19 @@ struct QLinearKernelArgs {
 
 /// The arguments of `config`'s kernel among `arguments` (its entry block's).
 QLinearKernelArgs getKernelArgs(const QLinearKernelConfig &config, mlir::ValueRange arguments);
+
+/// What writes one kernel body: the statements of the declaration's entry
+/// block (the return is added after it).
+using KernelBodyBuilder = llvm::function_ref<mlir::LogicalResult(
+    mlir::OpBuilder &b, mlir::func::FuncOp kernel, const QLinearKernelConfig &config, const QLinearKernelArgs &args)>;
+
+/// Gives every still-bodiless kernel declaration of `module` a body: reads
+/// its configuration, rejects layouts not in `layouts` with an error
+/// ("..., which only <otherTarget>") naming where they are built, and calls
+/// `build`; the
+/// configuration attribute is removed once the body exists.
+mlir::LogicalResult defineDeclaredKernels(mlir::ModuleOp module, llvm::ArrayRef<PackedLayout> layouts,
+                                          llvm::StringRef otherTarget, KernelBodyBuilder build);
 
 /// Constants of kernel bodies: an index, and vectors of one float or
 /// integer value.
