@@ -59,6 +59,7 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateLinearToLinalgPatterns(patterns);
+    populateNormToLinalgPatterns(patterns);
     populateQuantizedToLinalgPatterns(patterns);
     populateQLinearToKernelCallPatterns(patterns, gpuKernels);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -20,6 +20,8 @@
 
 #include "qopt/Transforms/Passes.h"
 
+#include "ChannelMatching.h"
+
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
@@ -41,50 +43,29 @@ using namespace qopt;
 
 namespace {
 
-/// Reshapes that keep the last dimension (and so the channels).
-bool keepsChannels(Operation *op) {
-  if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
-    return false;
-  auto from = cast<RankedTensorType>(op->getOperand(0).getType());
-  auto to = cast<RankedTensorType>(op->getResult(0).getType());
-  return from.getRank() > 0 && to.getRank() > 0 && from.getShape().back() == to.getShape().back() &&
-         !ShapedType::isDynamic(to.getShape().back());
-}
-
-/// The linears that read `value` (through channel-keeping reshapes); false
-/// if anything else reads it.
-bool collectLinearReaders(Value value, SmallVectorImpl<LinearOp> &linears) {
-  for (OpOperand &use : value.getUses()) {
-    Operation *user = use.getOwner();
-    if (auto linear = dyn_cast<LinearOp>(user)) {
-      if (use.getOperandNumber() != 0 || !getConstantTensor(linear.getWeight()))
-        return false;
-      linears.push_back(linear);
-    } else if (!keepsChannels(user) || !collectLinearReaders(user->getResult(0), linears)) {
-      return false;
-    }
-  }
-  return !linears.empty();
-}
-
 /// The per-channel gain (and offset) that `producer` applies last: out =
 /// in * gain[c] (+ offset[c]), with gain and offset constant vectors over
 /// the last dimension c.
 struct ChannelAffine {
-  linalg::GenericOp op;
+  Operation *op;
   OpOperand *gain = nullptr, *offset = nullptr;
 };
 
-/// Whether `operand` of `op` is a constant 1-D vector indexed by the last
-/// loop only.
-bool isChannelVector(linalg::GenericOp op, OpOperand *operand) {
-  auto type = dyn_cast<RankedTensorType>(operand->get().getType());
-  AffineMap map = op.getMatchingIndexingMap(operand);
-  return type && type.getRank() == 1 && getConstantTensor(operand->get()) && map.getNumResults() == 1 &&
-         map.getResult(0) == getAffineDimExpr(map.getNumDims() - 1, op.getContext());
+/// A norm's gain and offset are the last per-channel affine step it takes.
+std::optional<ChannelAffine> matchNormGain(Value value) {
+  auto norm = value.getDefiningOp<NormOp>();
+  if (!norm || !getConstantTensor(norm.getGamma()) || (norm.getBeta() && !getConstantTensor(norm.getBeta())))
+    return std::nullopt;
+  ChannelAffine affine{norm};
+  affine.gain = &norm->getOpOperand(1);
+  if (norm.getBeta())
+    affine.offset = &norm->getOpOperand(2);
+  return affine;
 }
 
 std::optional<ChannelAffine> matchChannelAffine(Value value) {
+  if (std::optional<ChannelAffine> norm = matchNormGain(value))
+    return norm;
   auto op = value.getDefiningOp<linalg::GenericOp>();
   if (!op || op.getNumDpsInits() != 1 || op.getNumLoops() != op.getNumParallelLoops() ||
       !cast<RankedTensorType>(value.getType()).getElementType().isF32() ||
@@ -136,8 +117,7 @@ void divideChannelVector(OpOperand *operand, ArrayRef<float> scales, StringRef n
   for (size_t c = 0; c < values.size(); ++c)
     values[c] /= scales[c];
   OpBuilder builder(operand->getOwner());
-  auto type = RankedTensorType::get({int64_t(values.size())}, builder.getF32Type());
-  operand->set(createBlobConstant(builder, operand->getOwner()->getLoc(), type, ArrayRef<float>(values), name));
+  operand->set(createChannelVector(builder, operand->getOwner()->getLoc(), values, name));
 }
 
 struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
@@ -148,9 +128,12 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
       getOperation()->emitError() << "qopt-smooth: alpha must be in [0, 1], not " << alpha;
       return signalPassFailure();
     }
-    SmallVector<linalg::GenericOp> producers;
-    getOperation()->walk([&](linalg::GenericOp op) { producers.push_back(op); });
-    for (linalg::GenericOp producer : producers) {
+    SmallVector<Operation *> producers;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<linalg::GenericOp, NormOp>(op))
+        producers.push_back(op);
+    });
+    for (Operation *producer : producers) {
       if (producer->getNumResults() != 1)
         continue;
       std::optional<ChannelAffine> affine = matchChannelAffine(producer->getResult(0));

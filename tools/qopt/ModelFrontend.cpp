@@ -169,6 +169,7 @@ mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, 
 int qopt::runGraphPhase(mlir::ModuleOp module) {
   mlir::PassManager pm(module.getContext());
   pm.addPass(createFuseLinear());
+  pm.addPass(createRecognizeNorms());
   pm.addPass(mlir::createCanonicalizerPass());
   return mlir::failed(pm.run(module)) ? 1 : 0;
 }

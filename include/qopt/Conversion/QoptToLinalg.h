@@ -13,6 +13,10 @@ namespace qopt {
 /// qopt.conv2d -> pad, linalg.generic convolution, bias.
 void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// qopt.norm -> a row reduction of squares (after one of the values for
+/// LayerNorm's centering), a per-row rsqrt, and the scaling by gamma (+ beta).
+void populateNormToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 /// The reference lowering of quantized ops: qopt.qlinear dequantizes its
 /// packed weight into a float [N, K] tensor, then multiplies as a linear;
 /// qopt.dequantize is an elementwise generic. Fast kernels replace these.

@@ -170,6 +170,23 @@ def PackWeights : Pass<"qopt-pack-weights"> {
   ];
 }
 
+def RecognizeNorms : Pass<"qopt-recognize-norms"> {
+  let summary = "Recognize RMSNorm and LayerNorm in elementwise IR as qopt.norm";
+  let description = [{
+    Finds y = x * c / sqrt(mean(x^2) + eps) over the last dimension (and,
+    with x = x0 - mean(x0), LayerNorm of x0) however the exporter spelled
+    it: the generic bodies are evaluated at probe points, so Pow or Mul,
+    ReduceMean or ReduceSum with Div, Sqrt then Reciprocal or Div or Rsqrt
+    all match, and eps and c are recovered. A per-channel gain (and offset)
+    generic that is the norm's only reader becomes gamma (and beta). Each
+    match becomes one `qopt.norm`, which smoothing and rotation fold into.
+  }];
+  let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numRecognized", "recognized", "Number of norms recognized">,
+  ];
+}
+
 def Smooth : Pass<"qopt-smooth"> {
   let summary = "SmoothQuant: migrate activation outliers into the weights";
   let description = [{

@@ -71,6 +71,47 @@ LogicalResult importSoftmax(NodeImporter &node, bool logarithm) {
   return success();
 }
 
+/// Whether `value` is a vector over the last dimension of `type` (ONNX
+/// allows any shape that broadcasts; a 1-D one is what exporters write).
+bool isLastDimVector(Value value, RankedTensorType type) {
+  auto vector = dyn_cast<RankedTensorType>(value.getType());
+  return vector && vector.getRank() == 1 && vector.getElementType() == type.getElementType() &&
+         !ShapedType::isDynamic(type.getShape().back()) && vector.getDimSize(0) == type.getShape().back();
+}
+
+/// A norm over the last dimension whose statistics outputs nobody reads is
+/// one qopt.norm: smoothing and rotation fold into its gains.
+bool importAsNormOp(NodeImporter &node, NormKind kind, Value input, Value scale, Value bias, int64_t axis,
+                    double epsilon) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (axis != type.getRank() - 1 || !type.getElementType().isF32() || !isLastDimVector(scale, type) ||
+      (bias && !isLastDimVector(bias, type)))
+    return false;
+  for (unsigned output = 1; output < node.getNumOutputs(); ++output)
+    if (node.hasOutput(output))
+      return false;
+  OpBuilder &b = node.getBuilder();
+  Value norm = NormOp::create(b, node.getLoc(), type, NormKindAttr::get(b.getContext(), kind), input, scale, bias,
+                              b.getF32FloatAttr(float(epsilon)));
+  node.setOutput(0, norm);
+  return true;
+}
+
+/// RMSNormalization-23 over the last dimension.
+LogicalResult importRmsNormalization(NodeImporter &node) {
+  Value input = node.getInput(0), scale = node.getInput(1);
+  if (!input || !scale)
+    return node.emitError() << "needs X and scale";
+  auto type = cast<RankedTensorType>(input.getType());
+  std::optional<SmallVector<int64_t>> axis = normalizeAxes(node, {node.getInt("axis", -1)}, type.getRank());
+  if (!axis)
+    return failure();
+  if (importAsNormOp(node, NormKind::rms, input, scale, nullptr, (*axis)[0], node.getFloat("epsilon", 1e-5f)))
+    return success();
+  return node.emitError() << "is supported over the last axis of an f32 input with a 1-D scale of its size; got "
+                          << "axis " << (*axis)[0] << " of " << type << " and scale " << scale.getType();
+}
+
 /// LayerNormalization-17: normalize over dimensions [axis, rank).
 LogicalResult importLayerNormalization(NodeImporter &node) {
   Value input = node.getInput(0), scale = node.getInput(1), bias = node.getInput(2);
@@ -84,6 +125,8 @@ LogicalResult importLayerNormalization(NodeImporter &node) {
       normalizeAxes(node, {node.getInt("axis", -1)}, type.getRank());
   if (!first)
     return failure();
+  if (importAsNormOp(node, NormKind::layer, input, scale, bias, (*first)[0], node.getFloat("epsilon", 1e-5f)))
+    return success();
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>((*first)[0], type.getRank()));
   int64_t count = 1;
   for (int64_t axis : axes)
@@ -277,4 +320,5 @@ void qopt::registerNormalizationOps(OnnxOpRegistry &registry) {
   registry.add("", "Softmax", 13, [](NodeImporter &node) { return importSoftmax(node, false); });
   registry.add("", "LogSoftmax", 13, [](NodeImporter &node) { return importSoftmax(node, true); });
   registry.add("", "LayerNormalization", 17, importLayerNormalization);
+  registry.add("", "RMSNormalization", 23, importRmsNormalization);
 }

@@ -127,6 +127,43 @@ def broadcast_error():
                  [value("x", [2, 3]), value("z", [4])], [value("y", [2, 3])], check=False)
 
 
+def norms():
+    """Four spellings of a norm over the last dimension and one look-alike:
+    RMSNormalization-23, LayerNormalization-17, RMSNorm as Hugging Face
+    exports it (Pow, ReduceMean, Add, Sqrt, Div, Mul), LayerNorm as older
+    exporters decompose it (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
+    Mul, Add), then x / (mean|x| + eps), which is not a norm."""
+    axes = const("axes", np.array([-1], np.int64))
+    two = const("two", np.array(2.0, np.float32))
+    eps = const("eps", np.array(1e-6, np.float32))
+    gains = [numpy_helper.from_array((1.0 + 0.25 * RNG.standard_normal(32)).astype(np.float32), f"g{i}")
+             for i in range(4)]
+    return model(
+        [helper.make_node("RMSNormalization", ["x", "g0"], ["a"], name="rms23", epsilon=1e-5),
+         helper.make_node("LayerNormalization", ["a", "g1", "b1"], ["b"], name="ln17", epsilon=1e-5),
+         helper.make_node("Pow", ["b", "two"], ["b2"], name="hf.pow"),
+         helper.make_node("ReduceMean", ["b2", "axes"], ["bm"], name="hf.mean"),
+         helper.make_node("Add", ["bm", "eps"], ["bme"], name="hf.add"),
+         helper.make_node("Sqrt", ["bme"], ["brms"], name="hf.sqrt"),
+         helper.make_node("Div", ["b", "brms"], ["bn"], name="hf.div"),
+         helper.make_node("Mul", ["bn", "g2"], ["c"], name="hf.gain"),
+         helper.make_node("ReduceMean", ["c", "axes"], ["cm"], name="ln.mean"),
+         helper.make_node("Sub", ["c", "cm"], ["cc"], name="ln.center"),
+         helper.make_node("Pow", ["cc", "two"], ["cc2"], name="ln.pow"),
+         helper.make_node("ReduceMean", ["cc2", "axes"], ["cv"], name="ln.var"),
+         helper.make_node("Add", ["cv", "eps"], ["cve"], name="ln.add"),
+         helper.make_node("Sqrt", ["cve"], ["cs"], name="ln.sqrt"),
+         helper.make_node("Div", ["cc", "cs"], ["cn"], name="ln.div"),
+         helper.make_node("Mul", ["cn", "g3"], ["cg"], name="ln.gain"),
+         helper.make_node("Add", ["cg", "b3"], ["d"], name="ln.bias"),
+         helper.make_node("Abs", ["d"], ["da"], name="l1.abs"),
+         helper.make_node("ReduceMean", ["da", "axes"], ["dm"], name="l1.mean"),
+         helper.make_node("Add", ["dm", "eps"], ["dme"], name="l1.add"),
+         helper.make_node("Div", ["d", "dme"], ["y"], name="l1.div")],
+        [value("x", [2, 5, 32])], [value("y", [2, 5, 32])],
+        gains + [tensor("b1", 32), tensor("b3", 32), axes, two, eps], opset=23)
+
+
 def const(name, array):
     return numpy_helper.from_array(np.asarray(array), name)
 
@@ -200,7 +237,7 @@ def shape_ops():
 
 
 CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, conv_bn, elementwise, batched_matmul, symbolic, unsupported,
-                                 missing_initializer, old_opset, bad_initializer, broadcast_error]}
+                                 missing_initializer, old_opset, bad_initializer, broadcast_error, norms]}
 
 if __name__ == "__main__":
     onnx.save(CASES[sys.argv[1]](), sys.argv[2])
