@@ -60,6 +60,7 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     populateLinearToLinalgPatterns(patterns);
     populateNormToLinalgPatterns(patterns);
+    populateHadamardToLinalgPatterns(patterns);
     populateQuantizedToLinalgPatterns(patterns);
     populateQLinearToKernelCallPatterns(patterns, gpuKernels);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
@@ -70,7 +71,7 @@ struct LowerToLinalgPass : qopt::impl::LowerToLinalgBase<LowerToLinalgPass> {
       if (!isa<LinearOp, QLinearOp, Conv2DOp, QConv2DOp, DequantizeOp, QuantizeOp, NormOp, HadamardOp, ObserveOp>(op))
         return WalkResult::advance();
       op->emitOpError("has no lowering to linalg yet (quantized activations, outliers, "
-                      "non-row_major layouts, norms, rotations and probes come with their passes)");
+                      "non-row_major layouts, dynamic shapes and probes come with their passes)");
       return WalkResult::interrupt();
     });
     if (unlowered.wasInterrupted())

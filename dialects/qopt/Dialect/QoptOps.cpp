@@ -3,6 +3,7 @@
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/MmaLayout.h"
 #include "qopt/Quant/PanelLayout.h"
+#include "qopt/Support/Hadamard.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -440,8 +441,9 @@ LogicalResult NormOp::verify() {
 LogicalResult HadamardOp::verify() {
   auto input = getInput().getType();
   int64_t size = getSize();
-  if (size < 2 || !llvm::isPowerOf2_64(size))
-    return emitOpError() << "size must be a power of two >= 2, not " << size;
+  if (size < 2 || !factorHadamard(size))
+    return emitOpError() << "size " << size << " has no Hadamard matrix here: "
+                         << (size < 2 ? std::string("it must be at least 2") : explainNoHadamard(size));
   if (input.getRank() < 1 || ShapedType::isDynamic(input.getShape().back()))
     return emitOpError("input needs a static last dimension to rotate");
   int64_t channels = input.getShape().back();

@@ -230,13 +230,15 @@ def Qopt_NormOp : Qopt_Op<"norm", [Pure, AllTypesMatch<["input", "result"]>]> {
 //===----------------------------------------------------------------------===//
 
 def Qopt_HadamardOp : Qopt_Op<"hadamard", [Pure, AllTypesMatch<["input", "result"]>]> {
-  let summary = "online Walsh-Hadamard rotation of the last dimension";
+  let summary = "online Hadamard rotation of the last dimension";
   let description = [{
     Splits the last dimension into blocks of `size` and multiplies each
-    block by the orthonormal Hadamard matrix H_size / sqrt(size) (Sylvester
-    order). This is the rotation that cannot be folded into weights
-    (QuaRot, Ashkboos et al. 2024); it lowers to a fast Walsh-Hadamard
-    transform. `size` is a power of two dividing the last dimension.
+    block (a row vector) by the orthonormal Hadamard matrix H_size /
+    sqrt(size). This is the rotation that cannot be folded into weights
+    (QuaRot, Ashkboos et al. 2024). `size` = 2^k * m with H_m = 1 or a Paley
+    matrix of order m <= 256, and H_size = H_m (x) H_2^k
+    (qopt/Support/Hadamard.h): it lowers to k Walsh-Hadamard butterfly
+    stages and, for m > 1, one m x m product: O(size * (k + m)) per block.
 
     ```mlir
     %y = qopt.hadamard %x {size = 64 : i64} : tensor<1x8x128xf32>

@@ -17,6 +17,10 @@ void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// LayerNorm's centering), a per-row rsqrt, and the scaling by gamma (+ beta).
 void populateNormToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// qopt.hadamard -> log2 Walsh-Hadamard butterfly stages (and one small
+/// dense product for a non-power-of-two size): O(n log n), never n².
+void populateHadamardToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 /// The reference lowering of quantized ops: qopt.qlinear dequantizes its
 /// packed weight into a float [N, K] tensor, then multiplies as a linear;
 /// qopt.dequantize is an elementwise generic. Fast kernels replace these.

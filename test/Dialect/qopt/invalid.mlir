@@ -344,10 +344,10 @@ func.func @f(%x: tensor<2x64xf32>, %g: tensor<64xf32>) -> tensor<2x64xf32> {
 
 // -----
 
-func.func @f(%x: tensor<2x96xf32>) -> tensor<2x96xf32> {
-  // expected-error @+1 {{size must be a power of two >= 2, not 96}}
-  %0 = qopt.hadamard %x {size = 96 : i64} : tensor<2x96xf32>
-  return %0 : tensor<2x96xf32>
+func.func @f(%x: tensor<2x172xf32>) -> tensor<2x172xf32> {
+  // expected-error @+1 {{size 172 has no Hadamard matrix here: no Hadamard matrix of order 172 is constructed here: 172 = 2^2 * 43}}
+  %0 = qopt.hadamard %x {size = 172 : i64} : tensor<2x172xf32>
+  return %0 : tensor<2x172xf32>
 }
 
 // -----
