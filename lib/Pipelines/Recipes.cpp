@@ -79,6 +79,19 @@ static const Recipe kRecipes[] = {
      "qopt-quantize-weights{format=int4 group=32},"
      "qopt-quantize-activations{format=int8 granularity=per_token}",
      true},
+    // QuaRot: the residual stream rotated by a randomized Hadamard, online
+    // Hadamards before the residual writers; the same function in float.
+    {"float-rotate", "Hadamard rotations folded (QuaRot R1 + online R4), no quantization: the same function",
+     "qopt-rotate{partial-online=true}"},
+    {"w4a4-rotate", "QuaRot: rotations; int4 weights per channel by GPTQ; int4 activations per token",
+     "qopt-rotate{partial-online=true},"
+     "qopt-quantize-weights{method=gptq format=int4 group=0},"
+     "qopt-quantize-activations{format=int4 granularity=per_token}",
+     true},
+    {"w4a4", "int4 weights per channel by GPTQ; int4 activations per token (no rotation)",
+     "qopt-quantize-weights{method=gptq format=int4 group=0},"
+     "qopt-quantize-activations{format=int4 granularity=per_token}",
+     true},
     {"w8a8-fp8", "fp8_e4m3 weights per channel; fp8_e4m3 activations per token (dynamic)",
      "qopt-quantize-weights{format=fp8_e4m3 group=0},"
      "qopt-quantize-activations{format=fp8_e4m3 granularity=per_token}"},

@@ -215,6 +215,44 @@ def Smooth : Pass<"qopt-smooth"> {
   ];
 }
 
+def Rotate : Pass<"qopt-rotate"> {
+  let summary = "QuaRot: Hadamard rotations of the residual stream folded into the weights";
+  let description = [{
+    Rotates the residual stream by Q = diag(random signs) H / sqrt(d)
+    (SpinQuant's R1): the embedding rows become E Q, every linear that
+    writes the stream Q^T W (bias b Q), every linear that reads it after an
+    RMSNorm W diag(gamma) Q with the norm's gain folded in (the norm keeps
+    unit gain; RMSNorm(xQ) = RMSNorm(x) Q). With `online` (R4), each
+    residual writer (the down projection after SwiGLU's product, the
+    attention output projection) also gets a `qopt.hadamard` on its input
+    and H folded into its weight columns. The float model computes the same
+    function; the rotated activations lose their outlier channels, which
+    is what 4-bit activations need. Hessians from calibration rotate with
+    the inputs; channel maxima and |x| quantiles are dropped.
+
+    Sizes: d and the online sizes need a Hadamard matrix (2^k times a Paley
+    order, qopt/Support/Hadamard.h); otherwise the pass fails with the
+    factorization it tried, or with `partial-online` rotates the largest
+    block that has one. The stream must be read only by norms and residual
+    adds and written only by linears, adds and the embedding gather: anything
+    else is reported at the op. Ashkboos et al. 2024; Liu et al. 2024.
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", /*default=*/"\"hadamard\"",
+           "Rotation: hadamard (randomized Hadamard)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0", "Seed of the random signs">,
+    Option<"online", "online", "bool", /*default=*/"true",
+           "Insert online Hadamards before the residual writers (R4)">,
+    Option<"partialOnline", "partial-online", "bool", /*default=*/"false",
+           "Where an online size has no Hadamard matrix, rotate the largest block that has one">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numRotated", "rotated", "Number of stream writers and embeddings rotated">,
+    Statistic<"numOnline", "online-hadamards", "Number of online Hadamards inserted">,
+  ];
+}
+
 def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
   let summary = "Insert qopt.observe probes on the inputs (and outputs) of layers";
   let description = [{
