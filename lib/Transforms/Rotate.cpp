@@ -338,7 +338,10 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
   static void replaceWeight(LinearOp linear, ArrayRef<float> values) {
     OpBuilder builder(linear);
     auto type = cast<RankedTensorType>(linear.getWeight().getType());
+    Value old = linear.getWeight();
     linear.getWeightMutable().assign(createBlobConstant(builder, linear.getLoc(), type, values, "rotated_weight"));
+    if (Operation *constant = old.getDefiningOp(); constant && constant->use_empty())
+      constant->erase();
   }
 
   /// The input statistics of a linear whose input x became x·diag(scale)·R:
