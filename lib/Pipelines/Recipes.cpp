@@ -92,6 +92,15 @@ static const Recipe kRecipes[] = {
      "qopt-quantize-weights{method=gptq format=int4 group=0},"
      "qopt-quantize-activations{format=int4 granularity=per_token}",
      true},
+    // AWQ: scales searched for the int4 quantizer that follows.
+    {"w4a16-awq", "AWQ scales (searched on calibration data); int4 weights in groups of 32, RTN",
+     "qopt-smooth{search=awq format=int4 group=32},"
+     "qopt-quantize-weights{format=int4 group=32}",
+     true},
+    {"w4a16-g32-rotate-gptq", "Hadamard rotations (QuaRot); int4 weights in groups of 32 by GPTQ",
+     "qopt-rotate{partial-online=true},"
+     "qopt-quantize-weights{method=gptq format=int4 group=32}",
+     true},
     {"w8a8-fp8", "fp8_e4m3 weights per channel; fp8_e4m3 activations per token (dynamic)",
      "qopt-quantize-weights{format=fp8_e4m3 group=0},"
      "qopt-quantize-activations{format=fp8_e4m3 granularity=per_token}"},

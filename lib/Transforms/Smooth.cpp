@@ -23,6 +23,7 @@
 #include "ChannelMatching.h"
 
 #include "qopt/Dialect/QoptOps.h"
+#include "qopt/Quant/ScaleSearch.h"
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
 
@@ -124,6 +125,11 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
   using SmoothBase::SmoothBase;
 
   void runOnOperation() override {
+    if (search != "" && search != "awq") {
+      getOperation()->emitError() << "qopt-smooth: search must be empty (SmoothQuant) or 'awq', not '" << search
+                                  << "'";
+      return signalPassFailure();
+    }
     if (!(alpha >= 0.0 && alpha <= 1.0)) {
       getOperation()->emitError() << "qopt-smooth: alpha must be in [0, 1], not " << alpha;
       return signalPassFailure();
@@ -172,11 +178,18 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
       weights.push_back(std::move(*weight));
     }
     std::vector<float> scales(size_t(channels), 1.0f);
-    for (int64_t j = 0; j < channels; ++j) {
-      if (activationMax[j] <= 0.0f || weightMax[j] <= 0.0f)
-        continue; // a dead channel keeps its scale
-      double s = std::pow(double(activationMax[j]), alpha) / std::pow(double(weightMax[j]), 1.0 - alpha);
-      scales[j] = float(std::clamp(s, 1e-5, 1e5));
+    if (search == "awq") {
+      FailureOr<std::vector<float>> searched = searchScales(linears, weights, activationMax);
+      if (failed(searched))
+        return failure();
+      scales = std::move(*searched);
+    } else {
+      for (int64_t j = 0; j < channels; ++j) {
+        if (activationMax[j] <= 0.0f || weightMax[j] <= 0.0f)
+          continue; // a dead channel keeps its scale
+        double s = std::pow(double(activationMax[j]), alpha) / std::pow(double(weightMax[j]), 1.0 - alpha);
+        scales[j] = float(std::clamp(s, 1e-5, 1e5));
+      }
     }
 
     // 1/s into the producer's gain (and offset), s into every reader.
@@ -196,6 +209,38 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
     }
     ++numSmoothed;
     return success();
+  }
+
+  /// AWQ: the scales whose RTN quantization of every reader gives the least
+  /// output error on the calibration inputs (qopt/Quant/ScaleSearch.h).
+  FailureOr<std::vector<float>> searchScales(ArrayRef<LinearOp> readers, ArrayRef<std::vector<float>> weights,
+                                             ArrayRef<float> activationMax) {
+    SmallVector<LinearOp> linears(readers);
+    RtnOptions options;
+    std::string error;
+    std::optional<NumberFormat> parsed = NumberFormat::parse(format, &error);
+    if (!parsed)
+      return linears.front().emitOpError() << "qopt-smooth: " << error;
+    options.format = *parsed;
+    options.group = group;
+    const int64_t channels = int64_t(activationMax.size());
+    SmallVector<std::vector<float>> hessians;
+    SmallVector<ScaledLayer> layers;
+    for (LinearOp linear : linears) {
+      auto attr = linear->getAttrOfType<ElementsAttr>(calib::kHessian);
+      if (!attr)
+        return linear.emitOpError() << "needs its input Hessian ('" << calib::kHessian
+                                    << "') for the AWQ scale search: compile with --calib samples";
+      hessians.push_back(*readFloatConstant(attr));
+    }
+    for (auto [index, weight] : llvm::enumerate(weights))
+      layers.push_back(ScaledLayer{weight, int64_t(weight.size()) / channels, hessians[index]});
+    llvm::Expected<ScaleSearchResult> result = searchActivationAwareScales(layers, activationMax, options);
+    if (!result)
+      return linears.front().emitOpError() << "qopt-smooth: " << llvm::toString(result.takeError());
+    linears.front().emitRemark() << "AWQ scales for " << linears.size() << " readers: alpha " << result->alpha
+                                 << ", output error " << result->error << " (RTN " << result->rtnError << ")";
+    return std::move(result->scales);
   }
 
   /// The input statistics of `linear` for X diag(1/s): channel maxima and

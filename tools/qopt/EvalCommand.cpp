@@ -248,12 +248,12 @@ int qopt::runEval() {
     return 0;
   }
   outs() << formatv("{0} on {1} samples\n", getModelPath(), samples);
-  outs() << formatv("{0,-20} {1,6} {2,-14} {3,11} {4,8} {5,9}\n", "recipe", "bpw", "output", "KLD", "top-1",
+  outs() << formatv("{0,-22} {1,6} {2,-14} {3,11} {4,8} {5,9}\n", "recipe", "bpw", "output", "KLD", "top-1",
                     "SQNR dB");
   for (const Comparison &comparison : comparisons)
     for (const Compared &compared : comparison.outputs) {
       const FidelityAccumulator &fidelity = compared.fidelity;
-      outs() << formatv("{0,-20} {1,6:f2} {2,-14} {3,11} {4,8} {5,9:f2}\n", comparison.recipe,
+      outs() << formatv("{0,-22} {1,6:f2} {2,-14} {3,11} {4,8} {5,9:f2}\n", comparison.recipe,
                         comparison.bitsPerWeight, compared.name,
                         fidelity.isDistribution() ? formatv("{0:e3}", fidelity.getMeanKld()).str() : "-",
                         fidelity.isDistribution() ? formatv("{0:p2}", fidelity.getTop1Agreement()).str() : "-",

@@ -204,10 +204,23 @@ def Smooth : Pass<"qopt-smooth"> {
     function; the activations are easier to quantize per token. The
     readers' statistics are rescaled (channel maxima, absmax, Hessian);
     |x| quantiles cannot be and are dropped. Xiao et al. 2022.
+
+    `search=awq` (Lin et al. 2023) instead sets s_j = max|X_j|^a (normalized
+    to sqrt(max s * min s) = 1) with a picked on a grid of 21 points in
+    [0, 1] to minimize the readers' output error after RTN quantization to
+    `format`/`group`, computed exactly from the calibrated input Hessians
+    (tr(dW H dW^T)); a = 0 is plain RTN, so the search never loses to it on
+    the calibration data. A remark reports a and both errors.
   }];
   let options = [
     Option<"alpha", "alpha", "double", /*default=*/"0.5",
            "Migration strength in [0, 1]: 0 leaves activations, 1 moves all into weights">,
+    Option<"search", "search", "std::string", /*default=*/"\"\"",
+           "Empty: SmoothQuant's fixed alpha; awq: AWQ's search for the weight quantizer below">,
+    Option<"format", "format", "std::string", /*default=*/"\"int4\"",
+           "search=awq: the weight format the scales are searched for">,
+    Option<"group", "group", "int64_t", /*default=*/"32",
+           "search=awq: the weight quantization group (0: per channel)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let statistics = [
