@@ -26,6 +26,7 @@
 #include "qopt/Quant/ScaleSearch.h"
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
+#include "qopt/Support/ScalarBody.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -50,6 +51,10 @@ namespace {
 struct ChannelAffine {
   Operation *op;
   OpOperand *gain = nullptr, *offset = nullptr;
+  /// Or: a linear whose output channels reach X through an elementwise
+  /// step that commutes with positive per-channel scales (ReLU, SwiGLU's
+  /// product in its `up` operand) or directly; its rows take 1/s.
+  LinearOp producer = nullptr;
 };
 
 /// A norm's gain and offset are the last per-channel affine step it takes.
@@ -64,9 +69,62 @@ std::optional<ChannelAffine> matchNormGain(Value value) {
   return affine;
 }
 
+/// The linear (with constant weight and bias) whose output `value` is, through
+/// channel-keeping reshapes that nothing else reads.
+LinearOp matchSoleLinearSource(Value value) {
+  while (Operation *reshape = value.getDefiningOp()) {
+    if (!keepsChannels(reshape) || !value.hasOneUse())
+      break;
+    value = reshape->getOperand(0);
+  }
+  auto linear = value.getDefiningOp<LinearOp>();
+  if (!linear || !value.hasOneUse() || !getConstantTensor(linear.getWeight()) ||
+      (linear.getBias() && !getConstantTensor(linear.getBias())))
+    return nullptr;
+  return linear;
+}
+
+/// Whether the body of elementwise `op` is positively homogeneous in input
+/// `index`: f(.., s·a, ..) = s·f(.., a, ..) for s > 0, whatever the others.
+bool isPositivelyHomogeneousIn(linalg::GenericOp op, unsigned index) {
+  const unsigned arguments = op.getBody()->getNumArguments();
+  for (auto [a, other] : {std::pair{-1.3, 0.7}, {0.7, -2.1}, {2.1, 1.9}}) {
+    SmallVector<double> base(arguments, other);
+    base[index] = a;
+    std::optional<double> y = evaluateScalarBody(op, base);
+    for (double s : {0.5, 4.0}) {
+      SmallVector<double> scaled(base);
+      scaled[index] = s * a;
+      std::optional<double> ys = evaluateScalarBody(op, scaled);
+      if (!y || !ys || std::fabs(*ys - s * *y) > 1e-9 * std::max(1.0, std::fabs(s * *y)))
+        return false;
+    }
+  }
+  return true;
+}
+
+std::optional<ChannelAffine> matchProducerLinear(Value value) {
+  if (LinearOp linear = matchSoleLinearSource(value))
+    return ChannelAffine{linear, nullptr, nullptr, linear};
+  auto op = value.getDefiningOp<linalg::GenericOp>();
+  if (!op || op->getNumResults() != 1 || op.getNumLoops() != op.getNumParallelLoops() ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return std::nullopt;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (!op.getMatchingIndexingMap(input).isIdentity() || input->get().getType() != value.getType())
+      continue;
+    LinearOp linear = matchSoleLinearSource(input->get());
+    if (linear && isPositivelyHomogeneousIn(op, input->getOperandNumber()))
+      return ChannelAffine{op, nullptr, nullptr, linear};
+  }
+  return std::nullopt;
+}
+
 std::optional<ChannelAffine> matchChannelAffine(Value value) {
   if (std::optional<ChannelAffine> norm = matchNormGain(value))
     return norm;
+  if (std::optional<ChannelAffine> producer = matchProducerLinear(value))
+    return producer;
   auto op = value.getDefiningOp<linalg::GenericOp>();
   if (!op || op.getNumDpsInits() != 1 || op.getNumLoops() != op.getNumParallelLoops() ||
       !cast<RankedTensorType>(value.getType()).getElementType().isF32() ||
@@ -121,6 +179,24 @@ void divideChannelVector(OpOperand *operand, ArrayRef<float> scales, StringRef n
   operand->set(createChannelVector(builder, operand->getOwner()->getLoc(), values, name));
 }
 
+/// Rows (output channels) and bias of `linear` divided by `scales`.
+void divideOutputChannels(LinearOp linear, ArrayRef<float> scales) {
+  OpBuilder builder(linear);
+  auto type = cast<RankedTensorType>(linear.getWeight().getType());
+  std::vector<float> weight = *readFloatConstant(getConstantTensor(linear.getWeight()));
+  const int64_t columns = type.getDimSize(1);
+  for (size_t i = 0; i < weight.size(); ++i)
+    weight[i] /= scales[i / size_t(columns)];
+  linear.getWeightMutable().assign(
+      createBlobConstant(builder, linear.getLoc(), type, ArrayRef<float>(weight), "smooth_producer_weight"));
+  if (Value bias = linear.getBias()) {
+    std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
+    for (size_t c = 0; c < values.size(); ++c)
+      values[c] /= scales[c];
+    linear.getBiasMutable().assign(createChannelVector(builder, linear.getLoc(), values, "smooth_producer_bias"));
+  }
+}
+
 struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
   using SmoothBase::SmoothBase;
 
@@ -136,7 +212,7 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
     }
     SmallVector<Operation *> producers;
     getOperation()->walk([&](Operation *op) {
-      if (isa<linalg::GenericOp, NormOp>(op))
+      if (isa<linalg::GenericOp, NormOp, LinearOp>(op))
         producers.push_back(op);
     });
     for (Operation *producer : producers) {
@@ -152,7 +228,7 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
   }
 
   LogicalResult smooth(const ChannelAffine &affine, ArrayRef<LinearOp> linears) {
-    const int64_t channels = cast<RankedTensorType>(affine.gain->get().getType()).getDimSize(0);
+    const int64_t channels = cast<RankedTensorType>(LinearOp(linears.front()).getInput().getType()).getShape().back();
     // max |X_j| from calibration (all readers see the same X).
     std::vector<float> activationMax(size_t(channels), 0.0f);
     for (LinearOp linear : linears) {
@@ -192,10 +268,15 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
       }
     }
 
-    // 1/s into the producer's gain (and offset), s into every reader.
-    divideChannelVector(affine.gain, scales, "smooth_gain");
-    if (affine.offset)
-      divideChannelVector(affine.offset, scales, "smooth_offset");
+    // 1/s into the producer's gain (and offset) or output rows, s into
+    // every reader.
+    if (affine.producer) {
+      divideOutputChannels(affine.producer, scales);
+    } else {
+      divideChannelVector(affine.gain, scales, "smooth_gain");
+      if (affine.offset)
+        divideChannelVector(affine.offset, scales, "smooth_offset");
+    }
     for (auto [index, constLinear] : llvm::enumerate(linears)) {
       LinearOp linear = constLinear;
       std::vector<float> &weight = weights[index];
