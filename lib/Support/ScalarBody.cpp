@@ -68,6 +68,10 @@ std::optional<double> qopt::evaluateScalarBody(linalg::GenericOp op, ArrayRef<do
             .Case([&](math::RsqrtOp) { return 1.0 / std::sqrt(operands[0]); })
             .Case([&](math::PowFOp) { return std::pow(operands[0], operands[1]); })
             .Case([&](math::AbsFOp) { return std::fabs(operands[0]); })
+            .Case([&](math::ExpOp) { return std::exp(operands[0]); })
+            .Case([&](math::LogOp) { return std::log(operands[0]); })
+            .Case([&](math::TanhOp) { return std::tanh(operands[0]); })
+            .Case([&](math::ErfOp) { return std::erf(operands[0]); })
             .Default([](Operation *) { return std::nullopt; });
     if (!result)
       return std::nullopt;
