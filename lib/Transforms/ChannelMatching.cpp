@@ -38,13 +38,26 @@ bool qopt::isChannelVector(linalg::GenericOp op, OpOperand *operand) {
          map.getResult(0) == getAffineDimExpr(map.getNumDims() - 1, op.getContext());
 }
 
-Value qopt::lookThroughChannelReshapes(Value value) {
-  while (Operation *producer = value.getDefiningOp()) {
-    if (!keepsChannels(producer))
+qopt::LinearOp qopt::matchSoleLinearSource(Value value) {
+  while (Operation *reshape = value.getDefiningOp()) {
+    if (!keepsChannels(reshape) || !value.hasOneUse())
       break;
-    value = producer->getOperand(0);
+    value = reshape->getOperand(0);
   }
-  return value;
+  auto linear = value.getDefiningOp<LinearOp>();
+  if (!linear || !value.hasOneUse() || !getConstantTensor(linear.getWeight()) ||
+      (linear.getBias() && !getConstantTensor(linear.getBias())))
+    return nullptr;
+  return linear;
+}
+
+void qopt::replaceLinearWeight(LinearOp linear, ArrayRef<float> values, StringRef name) {
+  OpBuilder builder(linear);
+  auto type = cast<RankedTensorType>(linear.getWeight().getType());
+  Value old = linear.getWeight();
+  linear.getWeightMutable().assign(createBlobConstant(builder, linear.getLoc(), type, values, name));
+  if (Operation *constant = old.getDefiningOp(); constant && constant->use_empty())
+    constant->erase();
 }
 
 Value qopt::createChannelVector(OpBuilder &builder, Location loc, ArrayRef<float> values, StringRef name) {

@@ -26,8 +26,14 @@ bool collectLinearReaders(mlir::Value value, llvm::SmallVectorImpl<LinearOp> &li
 /// loop only.
 bool isChannelVector(mlir::linalg::GenericOp op, mlir::OpOperand *operand);
 
-/// `value` with the channel-keeping reshapes that produced it looked through.
-mlir::Value lookThroughChannelReshapes(mlir::Value value);
+/// The linear (with constant weight and bias) whose output `value` is,
+/// through channel-keeping reshapes, when nothing else reads that output;
+/// null otherwise. Its output channels can then be changed freely.
+LinearOp matchSoleLinearSource(mlir::Value value);
+
+/// Gives `linear` a new constant weight of the same type named `name`; the
+/// old constant is erased if nothing else reads it.
+void replaceLinearWeight(LinearOp linear, llvm::ArrayRef<float> values, llvm::StringRef name);
 
 /// A copy of `values` as a constant 1-D f32 tensor named `name`.
 mlir::Value createChannelVector(mlir::OpBuilder &builder, mlir::Location loc,

@@ -184,15 +184,7 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
         stream.embeddings.push_back(table);
         continue;
       }
-      Value source = value;
-      while (Operation *reshape = source.getDefiningOp()) {
-        if (!keepsChannels(reshape) || !source.hasOneUse())
-          break;
-        source = reshape->getOperand(0);
-      }
-      auto linear = source.getDefiningOp<LinearOp>();
-      if (linear && source.hasOneUse() && getConstantTensor(linear.getWeight()) &&
-          (!linear.getBias() || getConstantTensor(linear.getBias()))) {
+      if (LinearOp linear = matchSoleLinearSource(value)) {
         stream.writers.push_back(linear);
         continue;
       }
@@ -273,7 +265,7 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
         for (int64_t j = 0; j < channels; ++j)
           weight[size_t(o * channels + j)] *= gamma[size_t(j)];
       rotation.rotateRows(weight, channels);
-      replaceWeight(reader, weight);
+      replaceLinearWeight(reader, weight, "rotated_weight");
       // The input is now RMSNorm(x)·Q: the Hessian of x·diag(γ) becomes
       // Qᵀ diag(1/γ) H diag(1/γ) Q.
       std::vector<float> inverseGamma(gamma.size());
@@ -295,7 +287,7 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
     const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
     std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
     rotation.rotateRows(columns, outputs);
-    replaceWeight(writer, transposed(columns, inputs, outputs));
+    replaceLinearWeight(writer, transposed(columns, inputs, outputs), "rotated_weight");
     if (Value bias = writer.getBias()) {
       std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
       rotation.rotateRows(values, outputs);
@@ -325,7 +317,7 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
     Rotation hadamard{*factors, {}};
     std::vector<float> weight = *readFloatConstant(getConstantTensor(writer.getWeight()));
     hadamard.rotateRows(weight, inputs);
-    replaceWeight(writer, weight);
+    replaceLinearWeight(writer, weight, "rotated_weight");
     rotateInputStatistics(writer, hadamard, {});
     OpBuilder builder(writer);
     Value rotated = HadamardOp::create(builder, writer.getLoc(), writer.getInput().getType(), writer.getInput(),
@@ -333,15 +325,6 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
     writer.getInputMutable().assign(rotated);
     ++numOnline;
     return success();
-  }
-
-  static void replaceWeight(LinearOp linear, ArrayRef<float> values) {
-    OpBuilder builder(linear);
-    auto type = cast<RankedTensorType>(linear.getWeight().getType());
-    Value old = linear.getWeight();
-    linear.getWeightMutable().assign(createBlobConstant(builder, linear.getLoc(), type, values, "rotated_weight"));
-    if (Operation *constant = old.getDefiningOp(); constant && constant->use_empty())
-      constant->erase();
   }
 
   /// The input statistics of a linear whose input x became x·diag(scale)·R:

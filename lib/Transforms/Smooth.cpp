@@ -11,10 +11,14 @@
 // function (up to rounding).
 //
 // Matched here: a value X whose every user is a qopt.linear (through
-// reshapes that keep the last dimension), produced by an elementwise
-// linalg.generic that multiplies its input by a constant vector along the
-// last dimension (and may then add a constant vector: LayerNorm's beta,
-// which is divided by s too).
+// reshapes that keep the last dimension), produced by
+//   - a qopt.norm (1/s into gamma and beta),
+//   - an elementwise linalg.generic that multiplies its input by a constant
+//     vector along the last dimension (and may then add one: both divided),
+//   - or a linear whose output reaches X through nothing but a step that
+//     commutes with positive per-channel scales (SwiGLU's product in `up`,
+//     ReLU) or directly: its rows and bias take 1/s.
+// With search=awq the scales come from AWQ's search (qopt/Quant/ScaleSearch.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,21 +71,6 @@ std::optional<ChannelAffine> matchNormGain(Value value) {
   if (norm.getBeta())
     affine.offset = &norm->getOpOperand(2);
   return affine;
-}
-
-/// The linear (with constant weight and bias) whose output `value` is, through
-/// channel-keeping reshapes that nothing else reads.
-LinearOp matchSoleLinearSource(Value value) {
-  while (Operation *reshape = value.getDefiningOp()) {
-    if (!keepsChannels(reshape) || !value.hasOneUse())
-      break;
-    value = reshape->getOperand(0);
-  }
-  auto linear = value.getDefiningOp<LinearOp>();
-  if (!linear || !value.hasOneUse() || !getConstantTensor(linear.getWeight()) ||
-      (linear.getBias() && !getConstantTensor(linear.getBias())))
-    return nullptr;
-  return linear;
 }
 
 /// Whether the body of elementwise `op` is positively homogeneous in input
@@ -181,15 +170,13 @@ void divideChannelVector(OpOperand *operand, ArrayRef<float> scales, StringRef n
 
 /// Rows (output channels) and bias of `linear` divided by `scales`.
 void divideOutputChannels(LinearOp linear, ArrayRef<float> scales) {
-  OpBuilder builder(linear);
-  auto type = cast<RankedTensorType>(linear.getWeight().getType());
+  const int64_t columns = cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1);
   std::vector<float> weight = *readFloatConstant(getConstantTensor(linear.getWeight()));
-  const int64_t columns = type.getDimSize(1);
   for (size_t i = 0; i < weight.size(); ++i)
     weight[i] /= scales[i / size_t(columns)];
-  linear.getWeightMutable().assign(
-      createBlobConstant(builder, linear.getLoc(), type, ArrayRef<float>(weight), "smooth_producer_weight"));
+  replaceLinearWeight(linear, weight, "smooth_producer_weight");
   if (Value bias = linear.getBias()) {
+    OpBuilder builder(linear);
     std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
     for (size_t c = 0; c < values.size(); ++c)
       values[c] /= scales[c];
@@ -282,10 +269,7 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
       std::vector<float> &weight = weights[index];
       for (size_t i = 0; i < weight.size(); ++i)
         weight[i] *= scales[i % channels];
-      OpBuilder builder(linear);
-      auto type = cast<RankedTensorType>(linear.getWeight().getType());
-      linear.getWeightMutable().assign(
-          createBlobConstant(builder, linear.getLoc(), type, ArrayRef<float>(weight), "smooth_weight"));
+      replaceLinearWeight(linear, weight, "smooth_weight");
       rescaleStatistics(linear, scales);
     }
     ++numSmoothed;
