@@ -28,6 +28,7 @@
 #include "qopt/Transforms/Passes.h"
 
 #include "ChannelMatching.h"
+#include "HeadPath.h"
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Support/CalibrationAttributes.h"
@@ -53,18 +54,26 @@ using namespace qopt;
 
 namespace {
 
-/// x ↦ x · diag(signs) · H / √n on every row of a row-major [rows, n]
-/// matrix (no signs: the plain Hadamard).
+/// Q = diag(signs) · H / √m of size m = factors.size() (no signs: the plain
+/// Hadamard), applied as x ↦ x · diag(Q, .., Q) on every row of a row-major
+/// [rows, n] matrix, m dividing n.
 struct Rotation {
   HadamardFactors factors;
   std::vector<float> signs;
+
+  static Rotation randomized(const HadamardFactors &factors, std::mt19937_64 &rng) {
+    Rotation rotation{factors, std::vector<float>(size_t(factors.size()))};
+    for (float &sign : rotation.signs)
+      sign = (rng() & 1) ? -1.0f : 1.0f;
+    return rotation;
+  }
 
   void rotateRows(std::vector<float> &matrix, int64_t n) const {
     int64_t rows = int64_t(matrix.size()) / n;
     if (!signs.empty())
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < n; ++j)
-          matrix[size_t(r * n + j)] *= signs[size_t(j)];
+          matrix[size_t(r * n + j)] *= signs[size_t(j) % signs.size()];
     applyHadamard(matrix.data(), rows, n, factors);
   }
 };
@@ -193,10 +202,11 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
       return producer->emitOpError() << "writes the residual stream but is not a linear layer, a residual add or "
                                         "an embedding gather: qopt-rotate cannot rotate what it writes";
     }
-    for (NormOp norm : stream.norms)
-      if (norm.getKind() != NormKind::rms)
-        return norm.emitOpError("is a LayerNorm: rotation needs RMSNorm (mean subtraction does not commute "
-                                "with a rotation); LayerNorm-to-RMSNorm conversion is not implemented yet");
+    auto isLayerNorm = [](NormOp norm) { return norm.getKind() == NormKind::layer; };
+    if (llvm::any_of(stream.norms, isLayerNorm) && !llvm::all_of(stream.norms, isLayerNorm))
+      return llvm::find_if(stream.norms, isLayerNorm)->emitOpError()
+             << "is a LayerNorm on a residual stream that RMSNorms also read: centering the stream for "
+                "it would change the RMSNorms";
     return stream;
   }
 
@@ -206,12 +216,11 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
     std::optional<HadamardFactors> factors = factorHadamard(channels, channels);
     if (!factors)
       return stream.norms.front().emitOpError() << "qopt-rotate: " << explainNoHadamard(channels, channels);
-    Rotation residual{*factors, {}};
     std::mt19937_64 rng(seed);
-    residual.signs.resize(size_t(channels));
-    for (float &sign : residual.signs)
-      sign = (rng() & 1) ? -1.0f : 1.0f;
+    Rotation residual = Rotation::randomized(*factors, rng);
 
+    if (stream.norms.front().getKind() == NormKind::layer)
+      centerStream(stream);
     // Readers first: their weights change, their stream norms keep unit gain.
     for (NormOp norm : stream.norms)
       if (failed(foldNormIntoReaders(norm, residual)))
@@ -227,11 +236,89 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
                                     ArrayRef<float>(rows), "rotated_embedding"));
     }
     numRotated += stream.writers.size() + stream.embeddings.size();
+    if (perHead)
+      rotateHeads(rng);
     if (online)
       for (LinearOp writer : stream.writers)
         if (failed(insertOnlineHadamard(writer)))
           return failure();
     return success();
+  }
+
+  /// LayerNorm -> RMSNorm: every writer of the stream (linear rows, bias,
+  /// embedding rows) writes its output minus its mean over the channels, so
+  /// the stream, a sum of such outputs, has zero mean in every row and the
+  /// LayerNorms' mean subtraction is the identity: they are RMSNorms (same
+  /// eps, gamma and beta), which commute with the rotation.
+  void centerStream(Stream &stream) {
+    const int64_t channels = cast<RankedTensorType>(stream.norms.front().getInput().getType()).getShape().back();
+    auto centerRows = [](std::vector<float> &matrix, int64_t n) {
+      for (size_t row = 0; row < matrix.size(); row += size_t(n)) {
+        double mean = 0.0;
+        for (int64_t j = 0; j < n; ++j)
+          mean += matrix[row + size_t(j)];
+        mean /= double(n);
+        for (int64_t j = 0; j < n; ++j)
+          matrix[row + size_t(j)] -= float(mean);
+      }
+    };
+    for (LinearOp writer : stream.writers) {
+      auto type = cast<RankedTensorType>(writer.getWeight().getType());
+      const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
+      std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
+      centerRows(columns, outputs);
+      replaceLinearWeight(writer, transposed(columns, inputs, outputs), "centered_weight");
+      if (Value bias = writer.getBias()) {
+        std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
+        centerRows(values, outputs);
+        OpBuilder builder(writer);
+        writer.getBiasMutable().assign(createChannelVector(builder, writer.getLoc(), values, "centered_bias"));
+      }
+    }
+    for (OpOperand *table : stream.embeddings) {
+      ElementsAttr attr = getConstantTensor(table->get());
+      std::vector<float> rows = *readFloatConstant(attr);
+      centerRows(rows, channels);
+      OpBuilder builder(table->getOwner()->getParentOp());
+      table->set(createBlobConstant(builder, table->getOwner()->getLoc(), cast<RankedTensorType>(attr.getType()),
+                                    ArrayRef<float>(rows), "centered_embedding"));
+    }
+    for (NormOp norm : stream.norms)
+      norm.setKind(NormKind::rms);
+    numCentered += stream.norms.size();
+  }
+
+  /// R2: every head block of v's output rotated by one randomized Hadamard
+  /// Q (v ↦ v·diag(Q..Q): Wv's rows Qᵀ·Wv per block) and undone in the
+  /// output projection's input columns (Wo·diag(Q..Q)), wherever a linear's
+  /// output reaches other linears only head by head (attention's value
+  /// path). Head sizes without a Hadamard matrix are left alone with a
+  /// remark.
+  void rotateHeads(std::mt19937_64 &rng) {
+    SmallVector<HeadPath> paths;
+    getOperation()->walk([&](LinearOp linear) {
+      std::string why;
+      if (FailureOr<HeadPath> path = matchHeadPath(linear, why); succeeded(path))
+        paths.push_back(*path);
+    });
+    for (HeadPath &path : paths) {
+      std::optional<HadamardFactors> factors = factorHadamard(path.blockSize);
+      if (!factors) {
+        path.producer.emitRemark() << "qopt-rotate: no per-head rotation of the " << path.blockSize
+                                   << "-channel heads: " << explainNoHadamard(path.blockSize);
+        continue;
+      }
+      Rotation head = Rotation::randomized(*factors, rng);
+      rotateWriterOutput(path.producer, head, "head_rotated_weight");
+      for (LinearOp consumer : path.consumers) {
+        const int64_t inputs = cast<RankedTensorType>(consumer.getWeight().getType()).getDimSize(1);
+        std::vector<float> weight = *readFloatConstant(getConstantTensor(consumer.getWeight()));
+        head.rotateRows(weight, inputs);
+        replaceLinearWeight(consumer, weight, "head_rotated_weight");
+        rotateInputStatistics(consumer, head, {});
+      }
+      ++numPerHead;
+    }
   }
 
   /// Readers of the norm take W·diag(γ)·Q (and W·β into their bias); the
@@ -282,12 +369,12 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
   }
 
   /// y·Q: Qᵀ·W (rotating W's columns as rows of Wᵀ) and b·Q.
-  void rotateWriterOutput(LinearOp writer, const Rotation &rotation) {
+  void rotateWriterOutput(LinearOp writer, const Rotation &rotation, StringRef name = "rotated_weight") {
     auto type = cast<RankedTensorType>(writer.getWeight().getType());
     const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
     std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
     rotation.rotateRows(columns, outputs);
-    replaceLinearWeight(writer, transposed(columns, inputs, outputs), "rotated_weight");
+    replaceLinearWeight(writer, transposed(columns, inputs, outputs), name);
     if (Value bias = writer.getBias()) {
       std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
       rotation.rotateRows(values, outputs);

@@ -177,7 +177,10 @@ class _GraphBuilder:
         return names[0] if outputs == 1 else names
 
 
-def to_onnx(checkpoint: Checkpoint, seq_len: int) -> onnx.ModelProto:
+def to_onnx(checkpoint: Checkpoint, seq_len: int, norm: str = "rms") -> onnx.ModelProto:
+    """The checkpoint as an ONNX graph. norm="layer" is a pre-LN (OPT/GPT
+    style) variant for testing LayerNorm handling: LayerNormalization with the
+    checkpoint's gains and a fixed nonzero bias, not the checkpoint's function."""
     c, w = checkpoint.config, checkpoint.weights
     if seq_len > c.seq_len:
         raise ValueError(f"seq_len {seq_len} exceeds the checkpoint's {c.seq_len}")
@@ -203,6 +206,9 @@ def to_onnx(checkpoint: Checkpoint, seq_len: int) -> onnx.ModelProto:
 
     def rms_norm(x, gain_name, gain, name):
         g.const(gain_name, gain)
+        if norm == "layer":
+            bias = g.const(f"{gain_name}.bias", (0.1 * np.cos(np.arange(gain.size) + len(g.nodes))).astype(np.float32))
+            return g.op("LayerNormalization", [x, gain_name, bias], name, axis=-1, epsilon=EPSILON)
         squared = g.op("Pow", [x, "two"], f"{name}.pow")
         mean = g.op("ReduceMean", [squared, "axis_last"], f"{name}.mean", keepdims=1)
         std = g.op("Sqrt", [g.op("Add", [mean, "eps"], f"{name}.add_eps")], f"{name}.sqrt")
@@ -339,6 +345,8 @@ def main(argv=None):
     convert.add_argument("checkpoint")
     convert.add_argument("-o", "--output", required=True)
     convert.add_argument("--seq-len", type=int, default=32)
+    convert.add_argument("--norm", choices=["rms", "layer"], default="rms",
+                         help="layer: a pre-LN variant with LayerNormalization (not the checkpoint's function)")
     synth = sub.add_parser("synthetic", help="write a random checkpoint")
     synth.add_argument("-o", "--output", required=True)
     for field, default in [("dim", 64), ("hidden-dim", 172), ("layers", 2), ("heads", 8),
@@ -358,7 +366,7 @@ def main(argv=None):
     if args.command == "sample":
         np.save(args.output, sample_tokens(args.model, args.count, args.seed))
     elif args.command == "to-onnx":
-        onnx.save(to_onnx(read_checkpoint(args.checkpoint), args.seq_len), args.output)
+        onnx.save(to_onnx(read_checkpoint(args.checkpoint), args.seq_len, args.norm), args.output)
     elif args.command == "synthetic":
         config = Config(args.dim, args.hidden_dim, args.layers, args.heads, args.kv_heads, args.vocab,
                         args.seq_len)

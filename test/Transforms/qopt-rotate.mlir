@@ -2,7 +2,8 @@
 // readers of each norm (q, the head) and the writer (o) get rotated weights;
 // each norm keeps unit gain; the writer reads through an online
 // qopt.hadamard. Calibrated Hessians rotate along; maxima are dropped.
-// RUN: qopt-opt %s --qopt-rotate --split-input-file --verify-diagnostics | FileCheck %s
+// Per-head rotations (R2) are off here: qopt-rotate-heads.mlir tests them.
+// RUN: qopt-opt %s --qopt-rotate="per-head=false" --split-input-file --verify-diagnostics | FileCheck %s
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #tok = affine_map<(d0, d1) -> (d0)>
@@ -72,12 +73,23 @@ func.func @escapes(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf32>
 
 // -----
 
+// A stream read by LayerNorms becomes an RMSNorm stream: the writer's
+// columns are centered over its outputs (then rotated), the norm turns RMS
+// with unit gain, and its beta becomes the reader's bias.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK: %[[W:.*]] = arith.constant dense_resource<rotated_weight{{.*}}> : tensor<8x8xf32>
+// CHECK: %[[H:.*]] = qopt.hadamard %arg0
+// CHECK-NEXT: qopt.linear %[[H]], %[[W]]
+// CHECK: %[[N:.*]] = qopt.norm rms %{{.*}}, %{{[^,]*}} :
+// CHECK: %[[B:.*]] = arith.constant dense_resource<rotated_bias{{.*}}> : tensor<8xf32>
+// CHECK: qopt.linear %[[N]], %{{.*}}, %[[B]] :
+// CHECK-NOT: qopt.norm layer
 func.func @layer_norm(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %g = arith.constant dense<1.0> : tensor<8xf32>
+  %b = arith.constant dense<0.5> : tensor<8xf32>
   %wq = arith.constant dense<0.125> : tensor<8x8xf32>
   %y = qopt.linear %x, %wq : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
-  // expected-error @+1 {{is a LayerNorm: rotation needs RMSNorm}}
-  %n = qopt.norm layer %y, %g : tensor<4x8xf32>, tensor<8xf32>
+  %n = qopt.norm layer %y, %g, %b : tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>
   %z = qopt.linear %n, %wq : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
   return %z : tensor<4x8xf32>
 }

@@ -243,6 +243,18 @@ def Rotate : Pass<"qopt-rotate"> {
     is what 4-bit activations need. Hessians from calibration rotate with
     the inputs; channel maxima and |x| quantiles are dropped.
 
+    With `per-head` (R2), wherever a linear's output reaches other linears
+    only head by head (attention's values: split into heads, repeated for
+    GQA, mixed over positions by P.V, merged into the output projection),
+    every head block is rotated by one randomized Hadamard folded into the
+    producer's rows and the consumer's columns.
+
+    A pre-LN stream read only by LayerNorms becomes an RMSNorm stream first:
+    every writer (linear rows and bias, embedding rows) is centered over the
+    channels, so the stream has zero mean and the LayerNorms' mean
+    subtraction does nothing; they become RMSNorms with the same eps, gamma
+    and beta (the beta becomes the readers' bias).
+
     Sizes: d and the online sizes need a Hadamard matrix (2^k times a Paley
     order, qopt/Support/Hadamard.h); otherwise the pass fails with the
     factorization it tried, or with `partial-online` rotates the largest
@@ -258,11 +270,15 @@ def Rotate : Pass<"qopt-rotate"> {
            "Insert online Hadamards before the residual writers (R4)">,
     Option<"partialOnline", "partial-online", "bool", /*default=*/"false",
            "Where an online size has no Hadamard matrix, rotate the largest block that has one">,
+    Option<"perHead", "per-head", "bool", /*default=*/"true",
+           "Rotate each attention head's values, folded into v and o (R2)">,
   ];
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numRotated", "rotated", "Number of stream writers and embeddings rotated">,
     Statistic<"numOnline", "online-hadamards", "Number of online Hadamards inserted">,
+    Statistic<"numPerHead", "per-head", "Number of value paths rotated per head (R2)">,
+    Statistic<"numCentered", "centered-norms", "Number of LayerNorms turned into RMSNorms">,
   ];
 }
 
