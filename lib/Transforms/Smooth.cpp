@@ -17,7 +17,10 @@
 //     vector along the last dimension (and may then add one: both divided),
 //   - or a linear whose output reaches X through nothing but a step that
 //     commutes with positive per-channel scales (SwiGLU's product in `up`,
-//     ReLU) or directly: its rows and bias take 1/s.
+//     ReLU) or directly: its rows and bias take 1/s,
+//   - or a linear whose output reaches X head by head (attention's v -> o,
+//     qopt/Transforms HeadPath.h): one scale per position within a head,
+//     shared by all heads, into v's rows and o's columns.
 // With search=awq the scales come from AWQ's search (qopt/Quant/ScaleSearch.h).
 //
 //===----------------------------------------------------------------------===//
@@ -25,6 +28,7 @@
 #include "qopt/Transforms/Passes.h"
 
 #include "ChannelMatching.h"
+#include "HeadPath.h"
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/ScaleSearch.h"
@@ -59,6 +63,9 @@ struct ChannelAffine {
   /// step that commutes with positive per-channel scales (ReLU, SwiGLU's
   /// product in its `up` operand) or directly; its rows take 1/s.
   LinearOp producer = nullptr;
+  /// With a head-path producer: the head size; the scales are tied across
+  /// heads (channel j uses the scale of j mod headSize).
+  int64_t headSize = 0;
 };
 
 /// A norm's gain and offset are the last per-channel affine step it takes.
@@ -168,6 +175,18 @@ void divideChannelVector(OpOperand *operand, ArrayRef<float> scales, StringRef n
   operand->set(createChannelVector(builder, operand->getOwner()->getLoc(), values, name));
 }
 
+/// Every channel j takes the largest value among the channels at the same
+/// position j mod headSize of the other heads.
+void tieAcrossHeads(std::vector<float> &values, int64_t headSize) {
+  for (int64_t j = 0; j < headSize; ++j) {
+    float largest = 0.0f;
+    for (size_t c = size_t(j); c < values.size(); c += size_t(headSize))
+      largest = std::max(largest, values[c]);
+    for (size_t c = size_t(j); c < values.size(); c += size_t(headSize))
+      values[c] = largest;
+  }
+}
+
 /// Rows (output channels) and bias of `linear` divided by `scales`.
 void divideOutputChannels(LinearOp linear, ArrayRef<float> scales) {
   const int64_t columns = cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1);
@@ -207,8 +226,17 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
         continue;
       std::optional<ChannelAffine> affine = matchChannelAffine(producer->getResult(0));
       SmallVector<LinearOp> linears;
-      if (!affine || !collectLinearReaders(producer->getResult(0), linears))
-        continue;
+      if (!affine || !collectLinearReaders(producer->getResult(0), linears)) {
+        auto linear = dyn_cast<LinearOp>(producer);
+        if (!linear)
+          continue;
+        std::string why;
+        FailureOr<HeadPath> path = matchHeadPath(linear, why);
+        if (failed(path))
+          continue;
+        affine = ChannelAffine{linear, nullptr, nullptr, linear, path->blockSize};
+        linears = path->consumers;
+      }
       if (failed(smooth(*affine, linears)))
         return signalPassFailure();
     }
@@ -240,6 +268,10 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
         weightMax[i % channels] = std::max(weightMax[i % channels], std::fabs((*weight)[i]));
       weights.push_back(std::move(*weight));
     }
+    if (affine.headSize) {
+      tieAcrossHeads(activationMax, affine.headSize);
+      tieAcrossHeads(weightMax, affine.headSize);
+    }
     std::vector<float> scales(size_t(channels), 1.0f);
     if (search == "awq") {
       FailureOr<std::vector<float>> searched = searchScales(linears, weights, activationMax);
@@ -258,7 +290,14 @@ struct SmoothPass : qopt::impl::SmoothBase<SmoothPass> {
     // 1/s into the producer's gain (and offset) or output rows, s into
     // every reader.
     if (affine.producer) {
-      divideOutputChannels(affine.producer, scales);
+      LinearOp producer = affine.producer;
+      const int64_t outputs = cast<RankedTensorType>(producer.getWeight().getType()).getDimSize(0);
+      // Through a head path, v's channels (kv heads) meet o's by their
+      // position in the head.
+      std::vector<float> producerScales(static_cast<size_t>(outputs));
+      for (int64_t c = 0; c < outputs; ++c)
+        producerScales[size_t(c)] = scales[size_t(affine.headSize ? c % affine.headSize : c)];
+      divideOutputChannels(producer, producerScales);
     } else {
       divideChannelVector(affine.gain, scales, "smooth_gain");
       if (affine.offset)

@@ -205,6 +205,13 @@ def Smooth : Pass<"qopt-smooth"> {
     readers' statistics are rescaled (channel maxima, absmax, Hessian);
     |x| quantiles cannot be and are dropped. Xiao et al. 2022.
 
+    Other producers of X: a `qopt.norm` (gamma and beta), a linear whose
+    output reaches X directly or through a step that commutes with positive
+    per-channel scales (SwiGLU's product in `up`, ReLU; its rows and bias
+    take 1/s), and a linear whose output reaches X head by head (attention's
+    v -> o: one scale per position in a head, tied across heads, v's rows
+    take 1/s).
+
     `search=awq` (Lin et al. 2023) instead sets s_j = max|X_j|^a (normalized
     to sqrt(max s * min s) = 1) with a picked on a grid of 21 points in
     [0, 1] to minimize the readers' output error after RTN quantization to
