@@ -6,6 +6,7 @@
 #include "qopt/Quant/Gptq.h"
 #include "qopt/Quant/Packing.h"
 #include "qopt/Quant/WeightQuantization.h"
+#include "qopt/Quant/WeightScheme.h"
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
 
@@ -57,19 +58,37 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
         layers.push_back(op);
     });
     for (Operation *layer : layers) {
+      FailureOr<std::pair<RtnOptions, int64_t>> scheme = getLayerScheme(layer, options);
+      if (failed(scheme))
+        return signalPassFailure();
+      auto [layerOptions, layerGroup] = *scheme;
       LogicalResult result = TypeSwitch<Operation *, LogicalResult>(layer)
-                                 .Case([&](LinearOp op) { return quantize(op, options); })
-                                 .Case([&](Conv2DOp op) { return quantize(op, options); });
+                                 .Case([&](LinearOp op) { return quantize(op, layerOptions, layerGroup); })
+                                 .Case([&](Conv2DOp op) { return quantize(op, layerOptions, layerGroup); });
       if (failed(result))
         return signalPassFailure();
     }
+  }
+
+  /// The pass's format and group, or the layer's own `qopt.weight_scheme`
+  /// (chosen by bit allocation).
+  FailureOr<std::pair<RtnOptions, int64_t>> getLayerScheme(Operation *layer, RtnOptions options) {
+    auto attr = layer->getAttrOfType<StringAttr>(kWeightSchemeAttr);
+    if (!attr)
+      return std::pair{options, int64_t(group)};
+    std::string error;
+    std::optional<WeightScheme> scheme = WeightScheme::parse(attr.getValue(), &error);
+    if (!scheme)
+      return layer->emitOpError() << "'" << kWeightSchemeAttr << "': " << error;
+    options.format = scheme->format;
+    return std::pair{options, scheme->group};
   }
 
   /// The weight of `layer` as an [N, K] matrix quantized by `method` into
   /// packed codes, scales and zero points; null codes when the layer stays
   /// in float (with a warning saying why).
   FailureOr<QuantizedWeight> quantizeMatrix(Operation *layer, ElementsAttr weightAttr, int64_t n, int64_t k,
-                                            RtnOptions options, bool gptqApplies) {
+                                            RtnOptions options, int64_t group, bool gptqApplies) {
     std::optional<std::vector<float>> weight = readFloatConstant(weightAttr);
     if (!weight)
       return layer->emitOpError("has a weight whose values cannot be read");
@@ -140,13 +159,13 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     ++numQuantized;
   }
 
-  LogicalResult quantize(LinearOp linear, RtnOptions options) {
+  LogicalResult quantize(LinearOp linear, RtnOptions options, int64_t group) {
     ElementsAttr weightAttr = getConstantTensor(linear.getWeight());
     if (!weightAttr)
       return success(); // not a weight: leave the layer in float
     auto weightType = cast<RankedTensorType>(weightAttr.getType());
     FailureOr<QuantizedWeight> weight =
-        quantizeMatrix(linear, weightAttr, weightType.getDimSize(0), weightType.getDimSize(1), options, true);
+        quantizeMatrix(linear, weightAttr, weightType.getDimSize(0), weightType.getDimSize(1), options, group, true);
     if (failed(weight) || !weight->codes)
       return failure(failed(weight));
     OpBuilder builder(linear);
@@ -161,13 +180,13 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
 
   /// A convolution's [F, C / groups, KH, KW] weight is the [F, K] matrix of
   /// its rows, K = C / groups * KH * KW.
-  LogicalResult quantize(Conv2DOp conv, RtnOptions options) {
+  LogicalResult quantize(Conv2DOp conv, RtnOptions options, int64_t group) {
     ElementsAttr weightAttr = getConstantTensor(conv.getWeight());
     if (!weightAttr)
       return success();
     auto weightType = cast<RankedTensorType>(weightAttr.getType());
     int64_t f = weightType.getDimSize(0), k = weightType.getNumElements() / f;
-    FailureOr<QuantizedWeight> weight = quantizeMatrix(conv, weightAttr, f, k, options, conv.getGroups() == 1);
+    FailureOr<QuantizedWeight> weight = quantizeMatrix(conv, weightAttr, f, k, options, group, conv.getGroups() == 1);
     if (failed(weight) || !weight->codes)
       return failure(failed(weight));
     OpBuilder builder(conv);

@@ -1,0 +1,49 @@
+//===- WeightScheme.h - A weight format with its scale grouping -*- C++ -*-===//
+//
+// What one layer's weights are quantized to: a number format and the number
+// of weights that share a scale, written "int4-g32", "nf4-g64", "int8"
+// (per output channel), "mxfp4" (its own block). The unit of mixed
+// precision: bit allocation chooses one scheme per layer and
+// qopt-quantize-weights honours it (the `qopt.weight_scheme` attribute).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_QUANT_WEIGHTSCHEME_H
+#define QOPT_QUANT_WEIGHTSCHEME_H
+
+#include "qopt/Quant/NumberFormat.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qopt {
+
+/// The layer attribute (a string, WeightScheme::str()) that overrides
+/// qopt-quantize-weights' format and group for that layer.
+constexpr llvm::StringLiteral kWeightSchemeAttr = "qopt.weight_scheme";
+
+struct WeightScheme {
+  NumberFormat format = NumberFormat::signedInt(4);
+  /// Weights per scale along a row; 0: one scale per output channel.
+  int64_t group = 0;
+
+  /// "int4-g32", "int8" (per channel), "mxfp4"; std::nullopt with `error`
+  /// set when the text is not one.
+  static std::optional<WeightScheme> parse(llvm::StringRef text, std::string *error = nullptr);
+  std::string str() const;
+
+  /// Storage of a [rows, columns] weight in bits per weight: codes, plus
+  /// one f32 scale (e8m0 byte when microscaled) per group of a row.
+  double getBitsPerWeight(int64_t columns) const;
+};
+
+/// The candidate list "int8,int4-g32,..." parsed; std::nullopt with `error`
+/// naming the bad entry.
+std::optional<std::vector<WeightScheme>> parseWeightSchemes(llvm::StringRef list, std::string *error = nullptr);
+
+} // namespace qopt
+
+#endif // QOPT_QUANT_WEIGHTSCHEME_H

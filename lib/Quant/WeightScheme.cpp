@@ -1,0 +1,74 @@
+//===- WeightScheme.cpp - A weight format with its scale grouping ---------===//
+
+#include "qopt/Quant/WeightScheme.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <vector>
+
+using namespace qopt;
+
+std::optional<WeightScheme> WeightScheme::parse(llvm::StringRef text, std::string *error) {
+  text = text.trim();
+  WeightScheme scheme;
+  llvm::StringRef formatText = text, groupText;
+  if (size_t dash = text.rfind("-g"); dash != llvm::StringRef::npos) {
+    formatText = text.take_front(dash);
+    groupText = text.drop_front(dash + 2);
+    if (groupText.getAsInteger(10, scheme.group) || scheme.group <= 0) {
+      if (error)
+        *error = "bad group in weight scheme '" + text.str() + "' (expected <format>-g<N>, N > 0)";
+      return std::nullopt;
+    }
+  }
+  std::optional<NumberFormat> format = NumberFormat::parse(formatText, error);
+  if (!format)
+    return std::nullopt;
+  if (format->needsCodebook()) {
+    if (error)
+      *error = "weight scheme '" + text.str() + "': lookup-table formats need a fitted codebook";
+    return std::nullopt;
+  }
+  scheme.format = *format;
+  if (format->isMicroscaled()) {
+    if (scheme.group && scheme.group != int64_t(format->getScaleBlock())) {
+      if (error)
+        *error = "weight scheme '" + text.str() + "': a microscaled format has its own block of " +
+                 std::to_string(format->getScaleBlock());
+      return std::nullopt;
+    }
+    scheme.group = format->getScaleBlock();
+  }
+  return scheme;
+}
+
+std::string WeightScheme::str() const {
+  if (format.isMicroscaled()) // "mxfp4_e2m1", "mxint8": the block is implied
+    return "mx" + format.getBaseName();
+  std::string text = format.getBaseName();
+  if (group > 0)
+    text += "-g" + std::to_string(group);
+  return text;
+}
+
+double WeightScheme::getBitsPerWeight(int64_t columns) const {
+  const double scaleBits = format.isMicroscaled() ? 8.0 : 32.0;
+  const int64_t perScale = group > 0 && group < columns ? group : columns;
+  const int64_t groups = (columns + perScale - 1) / perScale;
+  return double(format.getCodeBits()) + scaleBits * double(groups) / double(columns);
+}
+
+std::optional<std::vector<WeightScheme>> qopt::parseWeightSchemes(llvm::StringRef list, std::string *error) {
+  std::vector<WeightScheme> schemes;
+  llvm::SmallVector<llvm::StringRef> entries;
+  list.split(entries, ',', -1, false);
+  for (llvm::StringRef entry : entries) {
+    std::optional<WeightScheme> scheme = WeightScheme::parse(entry, error);
+    if (!scheme)
+      return std::nullopt;
+    schemes.push_back(*scheme);
+  }
+  if (schemes.empty() && error)
+    *error = "no weight schemes given";
+  return schemes.empty() ? std::nullopt : std::optional(schemes);
+}
