@@ -7,6 +7,13 @@
 
 #include "qopt/Pipelines/Recipes.h"
 
+#include "llvm/ADT/StringSet.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
 using namespace qopt;
 
 static const Recipe kRecipes[] = {
@@ -108,9 +115,33 @@ static const Recipe kRecipes[] = {
 
 llvm::ArrayRef<Recipe> qopt::getRecipes() { return kRecipes; }
 
+/// "mixed-<bpw>": bit allocation to an average of <bpw> bits per weight,
+/// then RTN in each layer's chosen scheme.
+static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
+  llvm::StringRef budget = name;
+  double bitsPerWeight = 0;
+  if (!budget.consume_front("mixed-") || budget.getAsDouble(bitsPerWeight) || !(bitsPerWeight > 0))
+    return nullptr;
+  // Recipes are handed out by pointer for the life of the process.
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<Recipe>, std::less<>> made;
+  static llvm::StringSet<> strings;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto found = made.find(name); found != made.end())
+    return found->second.get();
+  auto intern = [&](const std::string &text) { return strings.insert(text).first->getKey(); };
+  auto recipe = std::make_unique<Recipe>(Recipe{
+      intern(name.str()),
+      intern("weights mixed by bit allocation (integer program) to " + budget.str() +
+             " bits per weight on average; RTN"),
+      intern("qopt-allocate-bits{budget=" + budget.str() + "},qopt-quantize-weights"),
+      true});
+  return made.emplace(name.str(), std::move(recipe)).first->second.get();
+}
+
 const Recipe *qopt::findRecipe(llvm::StringRef name) {
   for (const Recipe &recipe : kRecipes)
     if (recipe.name == name)
       return &recipe;
-  return nullptr;
+  return getMixedPrecisionRecipe(name);
 }

@@ -2,6 +2,8 @@
 
 #include "qopt/Transforms/Passes.h"
 
+#include "LayerName.h"
+
 #include "qopt/Dialect/QoptOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -17,13 +19,6 @@ using namespace mlir;
 using namespace qopt;
 
 namespace {
-
-/// The layer's name: its ONNX node name when the importer recorded one.
-std::string getLayerName(Operation *op, int64_t index) {
-  if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
-    return name.getName().str();
-  return "layer" + std::to_string(index);
-}
 
 struct InsertProbesPass : qopt::impl::InsertProbesBase<InsertProbesPass> {
   using InsertProbesBase::InsertProbesBase;

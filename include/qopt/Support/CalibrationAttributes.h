@@ -9,6 +9,10 @@
 //   qopt.calib.abs_quantiles     tensor<3xf32>  |x| at quantiles .999, .9999, .99999
 //   qopt.calib.channel_absmax    tensor<Kxf32>  max |x| per input channel
 //   qopt.calib.hessian           tensor<KxKxf32> sum of x^T x (GPTQ)
+//   qopt.calib.sensitivity       {scheme = f64}  the model output's loss (KLD
+//                                                or relative error) with only
+//                                                this layer quantized to the
+//                                                weight scheme (bit allocation)
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +30,7 @@ inline constexpr llvm::StringLiteral kAbsQuantiles = "qopt.calib.abs_quantiles";
 inline constexpr double kQuantiles[] = {0.999, 0.9999, 0.99999};
 inline constexpr llvm::StringLiteral kChannelAbsMax = "qopt.calib.channel_absmax";
 inline constexpr llvm::StringLiteral kHessian = "qopt.calib.hessian";
+inline constexpr llvm::StringLiteral kSensitivity = "qopt.calib.sensitivity";
 
 } // namespace qopt::calib
 

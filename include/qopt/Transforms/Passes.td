@@ -289,6 +289,50 @@ def Rotate : Pass<"qopt-rotate"> {
   ];
 }
 
+def AllocateBits : Pass<"qopt-allocate-bits", "::mlir::ModuleOp"> {
+  let summary = "Mixed precision: one weight scheme per layer under a size budget (integer program)";
+  let description = [{
+    Chooses for every linear layer and convolution with a constant weight
+    one of the `candidates` weight schemes (format and group, e.g.
+    int4-g32) so that the summed sensitivity is least while the weights fit
+    the budget: `budget` bits per weight over these layers, or `size-mb`
+    megabytes. The integer program of Hubara et al. 2020, solved by GLPK
+    (qopt/Quant/BitAllocation.h). Layers that must share a scheme are tied
+    into one variable: layers reading one weight, and with `tie=inputs`
+    also layers reading one input (q/k/v, gate/up), so that a fused kernel
+    can serve them.
+
+    Sensitivity of a layer to a scheme: `measured` reads
+    `qopt.calib.sensitivity` (the model's output KLD with only that layer
+    quantized, measured on calibration data by the driver); `proxy` is the
+    HAWQ-style Hessian-weighted weight error sum_nk (W - Q(W))_nk^2 H_kk
+    from the calibrated input Hessian (RTN), cheap for large models; `auto`
+    uses measured sensitivities when every layer has them.
+
+    Each chosen scheme is written to the layer as `qopt.weight_scheme`,
+    which qopt-quantize-weights honours. A remark summarizes the solver, its
+    time and optimality gap; `report` writes a JSON report with every
+    layer's scheme, bits, sensitivity and size.
+  }];
+  let options = [
+    Option<"budget", "budget", "double", /*default=*/"0.0",
+           "Average bits per weight, scales included (e.g. 4.25)">,
+    Option<"sizeMb", "size-mb", "double", /*default=*/"0.0",
+           "Total weight storage in megabytes (10^6 bytes), instead of budget">,
+    Option<"candidates", "candidates", "std::string",
+           /*default=*/"\"int8,int6-g128,int4-g128,int4-g32,int3-g128,int3-g32,int2-g128,int2-g32,nf4-g64,fp4_e2m1-g32\"",
+           "Comma-separated weight schemes to choose from">,
+    Option<"sensitivity", "sensitivity", "std::string", /*default=*/"\"auto\"",
+           "Sensitivities: auto, measured or proxy">,
+    Option<"tie", "tie", "std::string", /*default=*/"\"weights\"",
+           "Layers forced to one scheme: weights (shared weights) or inputs (also a shared input)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the per-layer allocation as JSON to this file">,
+    Option<"timeLimit", "time-limit", "double", /*default=*/"60.0",
+           "Seconds the solver may take (then the best allocation found, with its gap)">,
+  ];
+}
+
 def InsertProbes : Pass<"qopt-insert-probes", "::mlir::ModuleOp"> {
   let summary = "Insert qopt.observe probes on the inputs (and outputs) of layers";
   let description = [{
