@@ -32,6 +32,10 @@ static const Recipe kRecipes[] = {
      "qopt-quantize-weights{format=int4 group=32 clip-search=true}"},
     {"w3a16-g32", "int3 weights in groups of 32, RTN, symmetric",
      "qopt-quantize-weights{format=int3 group=32}"},
+    {"w6a16-g128", "int6 weights in groups of 128, RTN, symmetric",
+     "qopt-quantize-weights{format=int6 group=128}"},
+    {"w2a16-g32", "int2 weights in groups of 32, RTN, symmetric",
+     "qopt-quantize-weights{format=int2 group=32}"},
     {"nf4-g64", "NormalFloat4 weights in groups of 64 (QLoRA)",
      "qopt-quantize-weights{format=nf4 group=64}"},
     {"fp4-g32", "fp4_e2m1 weights in groups of 32 with f32 scales",
@@ -134,8 +138,8 @@ static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
       intern(name.str()),
       intern("weights mixed by bit allocation (integer program) to " + budget.str() +
              " bits per weight on average; RTN"),
-      intern("qopt-allocate-bits{budget=" + budget.str() + "},qopt-quantize-weights"),
-      true});
+      intern("qopt-allocate-bits{budget=" + budget.str() + " sensitivity=measured},qopt-quantize-weights"),
+      true, true});
   return made.emplace(name.str(), std::move(recipe)).first->second.get();
 }
 

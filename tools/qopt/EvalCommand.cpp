@@ -146,8 +146,8 @@ int qopt::runEval() {
     return status;
   const Recipe *needsCalibration = nullptr;
   for (const Recipe *recipe : recipes)
-    if (recipe->needsCalibration)
-      needsCalibration = recipe;
+    if (recipe->needsCalibration && !(needsCalibration && needsCalibration->needsSensitivities))
+      needsCalibration = recipe; // one that also needs sensitivities, if any
   if (int status = runCalibrationPhase(*floatModule, needsCalibration ? *needsCalibration : *recipes.front(), kTool))
     return status;
 

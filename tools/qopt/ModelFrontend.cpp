@@ -5,6 +5,7 @@
 #include "Commands.h"
 
 #include "qopt/Calibration/Calibrate.h"
+#include "qopt/Calibration/Sensitivity.h"
 #include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
 #include "qopt/Registration/Registration.h"
@@ -188,6 +189,16 @@ int qopt::runCalibrationPhase(mlir::ModuleOp module, const Recipe &recipe, Strin
     return reportError(tool, "calibration: " + toString(summary.takeError()));
   errs() << formatv("{0}: calibrated {1} layers ({2} probes) on {3} samples in {4:f2} s\n", tool,
                     summary->layers, summary->probes, summary->samples, summary->seconds);
+  if (!recipe.needsSensitivities)
+    return 0;
+  SensitivityOptions sensitivityOptions;
+  sensitivityOptions.schemes = *parseWeightSchemes(kDefaultAllocationCandidates);
+  Expected<SensitivitySummary> measured =
+      measureSensitivities(module, getEntryName(), calibrationData, sensitivityOptions);
+  if (!measured)
+    return reportError(tool, "measuring sensitivities: " + toString(measured.takeError()));
+  errs() << formatv("{0}: measured the sensitivity of {1} layers to {2} weight schemes on {3} samples in {4:f2} s\n",
+                    tool, measured->layers, measured->schemes, measured->samples, measured->seconds);
   return 0;
 }
 

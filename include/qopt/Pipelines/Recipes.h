@@ -23,6 +23,9 @@ struct Recipe {
   /// The passes read calibration statistics (GPTQ Hessians, static
   /// activation scales): `--calib` is required.
   bool needsCalibration = false;
+  /// qopt-allocate-bits reads measured sensitivities: the calibration phase
+  /// measures them (qopt/Calibration/Sensitivity.h).
+  bool needsSensitivities = false;
 };
 
 /// Every recipe, in the order `--help` lists them.

@@ -3,6 +3,8 @@
 #ifndef QOPT_TRANSFORMS_PASSES_H
 #define QOPT_TRANSFORMS_PASSES_H
 
+#include "qopt/Quant/WeightScheme.h"
+
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::linalg {

@@ -320,7 +320,7 @@ def AllocateBits : Pass<"qopt-allocate-bits", "::mlir::ModuleOp"> {
     Option<"sizeMb", "size-mb", "double", /*default=*/"0.0",
            "Total weight storage in megabytes (10^6 bytes), instead of budget">,
     Option<"candidates", "candidates", "std::string",
-           /*default=*/"\"int8,int6-g128,int4-g128,int4-g32,int3-g128,int3-g32,int2-g128,int2-g32,nf4-g64,fp4_e2m1-g32\"",
+           /*default=*/"::qopt::kDefaultAllocationCandidates.str()",
            "Comma-separated weight schemes to choose from">,
     Option<"sensitivity", "sensitivity", "std::string", /*default=*/"\"auto\"",
            "Sensitivities: auto, measured or proxy">,
