@@ -97,9 +97,12 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
                     (sensitivity == "auto" && llvm::all_of(layers, [](const Layer &layer) {
                        return layer.op->hasAttr(calib::kSensitivity);
                      }));
-    for (Layer &layer : layers)
+    for (Layer &layer : layers) {
       if (failed(measured ? readSensitivities(layer, *schemes) : computeProxySensitivities(layer, *schemes)))
         return signalPassFailure();
+      for (const WeightScheme &scheme : *schemes)
+        layer.bits.push_back(scheme.getBitsPerWeight(layer.columns) * double(layer.rows * layer.columns));
+    }
 
     // Tied layers: one item.
     llvm::EquivalenceClasses<size_t> ties;
@@ -178,7 +181,6 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
       if (!value)
         return layer.op->emitOpError() << "has no measured sensitivity to " << scheme.str();
       layer.sensitivities.push_back(value.getValueAsDouble());
-      layer.bits.push_back(scheme.getBitsPerWeight(layer.columns) * double(layer.rows * layer.columns));
     }
     return success();
   }
@@ -211,7 +213,6 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
           loss += delta * delta * hessian[size_t(k * layer.columns + k)];
         }
       layer.sensitivities.push_back(loss);
-      layer.bits.push_back(scheme.getBitsPerWeight(layer.columns) * double(layer.rows * layer.columns));
     }
     return success();
   }

@@ -86,6 +86,47 @@ std::vector<float> transposed(const std::vector<float> &matrix, int64_t rows, in
   return result;
 }
 
+/// A transform of the rows of a row-major matrix whose rows have length n.
+using RowTransform = llvm::function_ref<void(std::vector<float> &, int64_t)>;
+
+/// The writer's output y becomes transform(y): applied to the rows of Wᵀ
+/// (W's columns) and to the bias.
+void transformWriterOutput(LinearOp writer, RowTransform transform, StringRef weightName, StringRef biasName) {
+  auto type = cast<RankedTensorType>(writer.getWeight().getType());
+  const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
+  std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
+  transform(columns, outputs);
+  replaceLinearWeight(writer, transposed(columns, inputs, outputs), weightName);
+  if (Value bias = writer.getBias()) {
+    std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
+    transform(values, outputs);
+    OpBuilder builder(writer);
+    writer.getBiasMutable().assign(createChannelVector(builder, writer.getLoc(), values, biasName));
+  }
+}
+
+/// The embedding table's rows replaced by transform(rows).
+void transformEmbeddingRows(OpOperand *table, RowTransform transform, StringRef name) {
+  ElementsAttr attr = getConstantTensor(table->get());
+  auto type = cast<RankedTensorType>(attr.getType());
+  std::vector<float> rows = *readFloatConstant(attr);
+  transform(rows, type.getDimSize(1));
+  OpBuilder builder(table->getOwner()->getParentOp());
+  table->set(createBlobConstant(builder, table->getOwner()->getLoc(), type, ArrayRef<float>(rows), name));
+}
+
+/// Every row of length n minus its mean.
+void centerRows(std::vector<float> &matrix, int64_t n) {
+  for (size_t row = 0; row < matrix.size(); row += size_t(n)) {
+    double mean = 0.0;
+    for (int64_t j = 0; j < n; ++j)
+      mean += matrix[row + size_t(j)];
+    mean /= double(n);
+    for (int64_t j = 0; j < n; ++j)
+      matrix[row + size_t(j)] -= float(mean);
+  }
+}
+
 /// Whether `op` is an elementwise a + b of two same-typed non-constant
 /// tensors.
 bool isStreamAdd(Operation *op) {
@@ -227,14 +268,9 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
         return failure();
     for (LinearOp writer : stream.writers)
       rotateWriterOutput(writer, residual);
-    for (OpOperand *table : stream.embeddings) {
-      ElementsAttr attr = getConstantTensor(table->get());
-      std::vector<float> rows = *readFloatConstant(attr);
-      residual.rotateRows(rows, channels);
-      OpBuilder builder(table->getOwner()->getParentOp());
-      table->set(createBlobConstant(builder, table->getOwner()->getLoc(), cast<RankedTensorType>(attr.getType()),
-                                    ArrayRef<float>(rows), "rotated_embedding"));
-    }
+    for (OpOperand *table : stream.embeddings)
+      transformEmbeddingRows(
+          table, [&](std::vector<float> &rows, int64_t n) { residual.rotateRows(rows, n); }, "rotated_embedding");
     numRotated += stream.writers.size() + stream.embeddings.size();
     if (perHead)
       rotateHeads(rng);
@@ -251,38 +287,10 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
   /// LayerNorms' mean subtraction is the identity: they are RMSNorms (same
   /// eps, gamma and beta), which commute with the rotation.
   void centerStream(Stream &stream) {
-    const int64_t channels = cast<RankedTensorType>(stream.norms.front().getInput().getType()).getShape().back();
-    auto centerRows = [](std::vector<float> &matrix, int64_t n) {
-      for (size_t row = 0; row < matrix.size(); row += size_t(n)) {
-        double mean = 0.0;
-        for (int64_t j = 0; j < n; ++j)
-          mean += matrix[row + size_t(j)];
-        mean /= double(n);
-        for (int64_t j = 0; j < n; ++j)
-          matrix[row + size_t(j)] -= float(mean);
-      }
-    };
-    for (LinearOp writer : stream.writers) {
-      auto type = cast<RankedTensorType>(writer.getWeight().getType());
-      const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
-      std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
-      centerRows(columns, outputs);
-      replaceLinearWeight(writer, transposed(columns, inputs, outputs), "centered_weight");
-      if (Value bias = writer.getBias()) {
-        std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
-        centerRows(values, outputs);
-        OpBuilder builder(writer);
-        writer.getBiasMutable().assign(createChannelVector(builder, writer.getLoc(), values, "centered_bias"));
-      }
-    }
-    for (OpOperand *table : stream.embeddings) {
-      ElementsAttr attr = getConstantTensor(table->get());
-      std::vector<float> rows = *readFloatConstant(attr);
-      centerRows(rows, channels);
-      OpBuilder builder(table->getOwner()->getParentOp());
-      table->set(createBlobConstant(builder, table->getOwner()->getLoc(), cast<RankedTensorType>(attr.getType()),
-                                    ArrayRef<float>(rows), "centered_embedding"));
-    }
+    for (LinearOp writer : stream.writers)
+      transformWriterOutput(writer, centerRows, "centered_weight", "centered_bias");
+    for (OpOperand *table : stream.embeddings)
+      transformEmbeddingRows(table, centerRows, "centered_embedding");
     for (NormOp norm : stream.norms)
       norm.setKind(NormKind::rms);
     numCentered += stream.norms.size();
@@ -370,17 +378,8 @@ struct RotatePass : qopt::impl::RotateBase<RotatePass> {
 
   /// y·Q: Qᵀ·W (rotating W's columns as rows of Wᵀ) and b·Q.
   void rotateWriterOutput(LinearOp writer, const Rotation &rotation, StringRef name = "rotated_weight") {
-    auto type = cast<RankedTensorType>(writer.getWeight().getType());
-    const int64_t outputs = type.getDimSize(0), inputs = type.getDimSize(1);
-    std::vector<float> columns = transposed(*readFloatConstant(getConstantTensor(writer.getWeight())), outputs, inputs);
-    rotation.rotateRows(columns, outputs);
-    replaceLinearWeight(writer, transposed(columns, inputs, outputs), name);
-    if (Value bias = writer.getBias()) {
-      std::vector<float> values = *readFloatConstant(getConstantTensor(bias));
-      rotation.rotateRows(values, outputs);
-      OpBuilder builder(writer);
-      writer.getBiasMutable().assign(createChannelVector(builder, writer.getLoc(), values, "rotated_bias"));
-    }
+    transformWriterOutput(
+        writer, [&](std::vector<float> &rows, int64_t n) { rotation.rotateRows(rows, n); }, name, "rotated_bias");
   }
 
   /// qopt.hadamard on the writer's input, H folded into its weight columns.
