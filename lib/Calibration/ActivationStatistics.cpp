@@ -10,7 +10,8 @@
 using namespace qopt;
 
 ActivationStatistics::ActivationStatistics(int64_t channels, bool withHessian)
-    : channels(channels), channelAbsMax(size_t(channels), 0.0f), histogram(kBins, 0) {
+    : channels(channels), channelAbsMax(size_t(channels), 0.0f), channelSum(size_t(channels), 0.0),
+      histogram(kBins, 0) {
   if (withHessian)
     hessian.assign(size_t(channels * channels), 0.0f);
 }
@@ -20,7 +21,8 @@ void ActivationStatistics::add(const float *data, int64_t count) {
   float batchMax = 0.0f;
   for (int64_t r = 0; r < count; ++r)
     for (int64_t c = 0; c < channels; ++c) {
-      float magnitude = std::fabs(data[size_t(r * channels + c)]);
+      float value = data[size_t(r * channels + c)], magnitude = std::fabs(value);
+      channelSum[size_t(c)] += double(value);
       channelAbsMax[size_t(c)] = std::max(channelAbsMax[size_t(c)], magnitude);
       batchMax = std::max(batchMax, magnitude);
     }
@@ -47,6 +49,14 @@ void ActivationStatistics::add(const float *data, int64_t count) {
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(channels), int(count), 1.0f, data,
                 int(channels), 1.0f, hessian.data(), int(channels));
   rows += count;
+}
+
+std::vector<float> ActivationStatistics::getChannelMean() const {
+  std::vector<float> mean(size_t(channels), 0.0f);
+  if (rows > 0)
+    for (int64_t c = 0; c < channels; ++c)
+      mean[size_t(c)] = float(channelSum[size_t(c)] / double(rows));
+  return mean;
 }
 
 float ActivationStatistics::getAbsQuantile(double fraction) const {

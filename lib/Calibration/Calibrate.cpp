@@ -56,6 +56,7 @@ void annotate(mlir::Operation *layer, const ActivationStatistics &stats) {
     quantiles.push_back(stats.getAbsQuantile(q));
   layer->setAttr(calib::kAbsQuantiles, floatVector(context, quantiles));
   layer->setAttr(calib::kChannelAbsMax, floatVector(context, stats.getChannelAbsMax()));
+  layer->setAttr(calib::kChannelMean, floatVector(context, stats.getChannelMean()));
   if (stats.hasHessian()) {
     std::vector<float> hessian = stats.getHessian();
     int64_t k = stats.getChannels();

@@ -122,6 +122,12 @@ mlir::Value loadZeroVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value z
 void storePanelRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value out, mlir::Value bias,
                    mlir::Value row, mlir::Value panel, mlir::Value value, int64_t n);
 
+/// out[m, n] += sum over j in [row_ptr[n], row_ptr[n + 1]) of
+/// x[m, cols[j]] * values[j]: the outliers' share (dense-and-sparse), in
+/// parallel over the N output columns.
+void addOutlierProducts(mlir::OpBuilder &b, mlir::Location loc, const QLinearKernelArgs &args, int64_t m,
+                        int64_t n);
+
 /// table[idx & 15] lane-wise (vpermps).
 mlir::Value lookup16(mlir::OpBuilder &b, mlir::Location loc, const CpuIsa &isa, mlir::Value table,
                      mlir::Value indices);

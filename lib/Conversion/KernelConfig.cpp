@@ -20,11 +20,17 @@ FailureOr<QLinearKernelConfig> qopt::readKernelConfig(func::FuncOp kernel) {
   if (!layout || !format || !group || !hasZeros || !hasBias)
     return kernel.emitOpError("kernel configuration is incomplete: ") << dict, failure();
   QLinearKernelConfig config{layout.getValue(), format.getValue(), dict.getAs<ActQuantAttr>("act"),
-                             PanelLayout{}, 0, false, false, Type()};
+                             PanelLayout{}, 0, false, false, false, false, Type()};
   config.hasZeros = hasZeros.getValue();
   config.hasBias = hasBias.getValue();
+  auto flag = [&](StringRef name) {
+    auto attr = dict.getAs<BoolAttr>(name);
+    return attr && attr.getValue();
+  };
+  config.hasCodebook = flag("has_codebook");
+  config.hasOutliers = flag("has_outliers");
   ArrayRef<Type> inputs = kernel.getArgumentTypes();
-  size_t expected = 4 + config.hasZeros + config.hasBias;
+  size_t expected = 4 + config.hasZeros + config.hasCodebook + config.hasBias + 3 * config.hasOutliers;
   if (inputs.size() != expected)
     return kernel.emitOpError() << "expects " << expected << " buffer arguments", failure();
   auto x = cast<MemRefType>(inputs[0]);
@@ -47,8 +53,15 @@ QLinearKernelArgs qopt::getKernelArgs(const QLinearKernelConfig &config, ValueRa
   args.scales = arguments[next++];
   if (config.hasZeros)
     args.zeros = arguments[next++];
+  if (config.hasCodebook)
+    args.codebook = arguments[next++];
   if (config.hasBias)
     args.bias = arguments[next++];
+  if (config.hasOutliers) {
+    args.outlierRowPtr = arguments[next++];
+    args.outlierCols = arguments[next++];
+    args.outlierValues = arguments[next++];
+  }
   args.out = arguments[next++];
   return args;
 }

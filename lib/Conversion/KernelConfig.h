@@ -3,8 +3,9 @@
 // qopt-lower-to-linalg turns a qopt.qlinear that a generated kernel covers
 // into a call of a private function declared with the kernel's
 // configuration (`qopt.kernel = {layout, format, group, has_zeros,
-// has_bias, [act]}`) and buffer arguments (x [M, K], packed, scales,
-// [zeros], [bias], out [M, N]). The CPU and GPU kernel generators read the
+// has_bias, [has_codebook], [has_outliers], [act]}`) and buffer arguments
+// (x [M, K], packed, scales, [zeros], [codebook], [bias], [outlier row_ptr,
+// cols, values], out [M, N]). The CPU and GPU kernel generators read the
 // declaration back through these, and build their constants with the
 // helpers at the end.
 //
@@ -34,6 +35,8 @@ struct QLinearKernelConfig {
   PanelLayout panels;
   int64_t m = 0;
   bool hasZeros = false, hasBias = false;
+  /// lut<N>: the codebook, [N_levels] or [N, N_levels]; outliers: CSR.
+  bool hasCodebook = false, hasOutliers = false;
   mlir::Type scaleType;
 };
 
@@ -41,7 +44,7 @@ mlir::FailureOr<QLinearKernelConfig> readKernelConfig(mlir::func::FuncOp kernel)
 
 /// The kernel's arguments in declaration order.
 struct QLinearKernelArgs {
-  mlir::Value x, packed, scales, zeros, bias, out;
+  mlir::Value x, packed, scales, zeros, codebook, bias, outlierRowPtr, outlierCols, outlierValues, out;
 };
 
 /// The arguments of `config`'s kernel among `arguments` (its entry block's).

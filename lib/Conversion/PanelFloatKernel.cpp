@@ -17,6 +17,12 @@
 // The chains (independent accumulators) hide the multiply-add latency;
 // with several rows, the rows do.
 //
+// 4-bit codes decode through a 16-entry table: the format's constant one,
+// a lut<16> codebook loaded once (per tensor), or, for codebooks per output
+// channel, a gather of codebook[16 p + lane, code] (one row per lane).
+// Outliers (CSR) are added afterwards, out[m, n] += sum_j x[m, cols[j]]
+// values[j], in parallel over n.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
@@ -43,7 +49,14 @@ public:
 
   void build(OpBuilder &b, Location loc) {
     auto f32x16 = VectorType::get({16}, b.getF32Type());
-    if (panels.bits == 4) {
+    if (panels.bits == 4 && args.codebook) {
+      auto codebookType = cast<MemRefType>(args.codebook.getType());
+      if (codebookType.getRank() == 1)
+        table = vector::LoadOp::create(b, loc, f32x16, args.codebook, ValueRange{indexConstant(b, loc, 0)});
+      else
+        rowCodebooks = memref::CollapseShapeOp::create(b, loc, args.codebook,
+                                                       ArrayRef<ReassociationIndices>{{0, 1}});
+    } else if (panels.bits == 4) {
       SmallVector<float> values;
       for (uint32_t code = 0; code < 16; ++code)
         values.push_back(config.format.decode(code));
@@ -58,6 +71,8 @@ public:
     });
     if (groupSums)
       memref::DeallocOp::create(b, loc, groupSums);
+    if (args.outlierRowPtr)
+      addOutlierProducts(b, loc, args, config.m, panels.n);
   }
 
 private:
@@ -70,6 +85,9 @@ private:
   int64_t codesPerStep, stepsPerIteration;
   bool scaleAfterGroup;
   Value table, groupSums;
+  /// Codebooks per output channel, flattened to [N * 16], and the offsets of
+  /// the current panel's rows in it (lane r: min(16 p + r, N - 1) * 16).
+  Value rowCodebooks, panelCodebookOffsets;
 
   /// groupSums[g] = sum of x[0, k] over group g (one input row).
   void buildGroupSums(OpBuilder &b, Location loc) {
@@ -91,6 +109,19 @@ private:
   VectorType f32x16(OpBuilder &b) const { return VectorType::get({16}, b.getF32Type()); }
 
   void buildTile(OpBuilder &b, Location loc, Value panel, Value row0, int64_t rows) {
+    if (rowCodebooks) {
+      auto i32x16 = VectorType::get({16}, b.getI32Type());
+      SmallVector<int32_t> lanes;
+      for (int32_t lane = 0; lane < 16; ++lane)
+        lanes.push_back(lane);
+      Value first = arith::IndexCastOp::create(
+          b, loc, b.getI32Type(), arith::MulIOp::create(b, loc, panel, indexConstant(b, loc, PanelLayout::kRows)));
+      Value rowsOfLanes = arith::AddIOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, i32x16, first),
+          arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(lanes))));
+      rowsOfLanes = arith::MinSIOp::create(b, loc, rowsOfLanes, vectorSplatInt(b, loc, i32x16, panels.n - 1));
+      panelCodebookOffsets = arith::MulIOp::create(b, loc, rowsOfLanes, vectorSplatInt(b, loc, i32x16, 16));
+    }
     SmallVector<Value> init(rows * chains, vectorSplat(b, loc, f32x16(b), 0.0));
     SmallVector<Value> acc = forEachGroup(
         b, loc, panels, init, [&](OpBuilder &gb, Location gl, Value g, int64_t length, ValueRange iters) {
@@ -174,10 +205,9 @@ private:
     SmallVector<Value> decoded;
     if (panels.bits == 4) {
       Value indices = arith::ExtUIOp::create(b, loc, i32x16, bytes);
-      decoded.push_back(lookup16(b, loc, isa, table, indices));
+      decoded.push_back(decode4(b, loc, arith::AndIOp::create(b, loc, indices, vectorSplatInt(b, loc, i32x16, 15))));
       if (count > 1)
-        decoded.push_back(lookup16(b, loc, isa, table,
-                                   arith::ShRUIOp::create(b, loc, indices, vectorSplatInt(b, loc, i32x16, 4))));
+        decoded.push_back(decode4(b, loc, arith::ShRUIOp::create(b, loc, indices, vectorSplatInt(b, loc, i32x16, 4))));
     } else if (config.format.getKind() == FormatKind::SignedInt) {
       decoded.push_back(
           arith::SIToFPOp::create(b, loc, f32x16(b), arith::ExtSIOp::create(b, loc, i32x16, bytes)));
@@ -192,6 +222,17 @@ private:
         w = group.negScaledZero ? vector::FMAOp::create(b, loc, w, group.scale, group.negScaledZero)
                                 : arith::MulFOp::create(b, loc, w, group.scale).getResult();
     return decoded;
+  }
+
+  /// The values of 16 4-bit codes (one per lane, in [0, 16)).
+  Value decode4(OpBuilder &b, Location loc, Value codes) {
+    if (!rowCodebooks)
+      return lookup16(b, loc, isa, table, codes);
+    auto mask = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({16}, b.getI1Type()), true));
+    Value offsets = arith::AddIOp::create(b, loc, panelCodebookOffsets, codes);
+    return vector::GatherOp::create(b, loc, f32x16(b), rowCodebooks, ValueRange{indexConstant(b, loc, 0)},
+                                    offsets, mask, vectorSplat(b, loc, f32x16(b), 0.0));
   }
 
   /// fp8 e4m3 codes / 256 as f32: the sign, exponent and mantissa fields

@@ -138,6 +138,31 @@ void qopt::storePanelRow(OpBuilder &b, Location loc, Value out, Value bias, Valu
   vector::MaskedStoreOp::create(b, loc, out, ValueRange{row, column}, mask, value);
 }
 
+void qopt::addOutlierProducts(OpBuilder &b, Location loc, const QLinearKernelArgs &args, int64_t m, int64_t n) {
+  buildParallelLoop(b, loc, n, [&](OpBuilder &pb, Location pl, Value column) {
+    auto readIndex = [](OpBuilder &nb, Location nl, Value buffer, Value i) -> Value {
+      return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), memref::LoadOp::create(nb, nl, buffer, i));
+    };
+    Value begin = readIndex(pb, pl, args.outlierRowPtr, column);
+    Value end = readIndex(pb, pl, args.outlierRowPtr, arith::AddIOp::create(pb, pl, column, indexConstant(pb, pl, 1)));
+    buildCountedLoop(pb, pl, m, {}, [&](OpBuilder &rb, Location rl, Value row, ValueRange) {
+      Value zero = arith::ConstantOp::create(rb, rl, rb.getF32FloatAttr(0.0f));
+      auto entries = scf::ForOp::create(
+          rb, rl, begin, end, indexConstant(rb, rl, 1), ValueRange{zero},
+          [&](OpBuilder &eb, Location el, Value j, ValueRange sum) {
+            Value x = memref::LoadOp::create(eb, el, args.x, ValueRange{row, readIndex(eb, el, args.outlierCols, j)});
+            Value value = memref::LoadOp::create(eb, el, args.outlierValues, j);
+            scf::YieldOp::create(eb, el, ValueRange{arith::AddFOp::create(
+                                             eb, el, sum[0], arith::MulFOp::create(eb, el, x, value))});
+          });
+      Value old = memref::LoadOp::create(rb, rl, args.out, ValueRange{row, column});
+      memref::StoreOp::create(rb, rl, arith::AddFOp::create(rb, rl, old, entries.getResult(0)), args.out,
+                              ValueRange{row, column});
+      return SmallVector<Value>();
+    });
+  });
+}
+
 namespace {
 
 Value callIntrinsic(OpBuilder &b, Location loc, Type resultType, StringRef name, ValueRange args) {

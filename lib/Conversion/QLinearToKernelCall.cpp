@@ -5,7 +5,8 @@
 // to a kernel function over buffers:
 //
 //   func.func private @qopt_qlinear_...(%x: memref<MxKxf32>, %packed, %scales,
-//       [%zeros], [%bias], %out: memref<MxNxf32>) attributes {qopt.kernel = {...}}
+//       [%zeros], [%codebook], [%bias], [%row_ptr, %cols, %values],
+//       %out: memref<MxNxf32>) attributes {qopt.kernel = {...}}
 //
 // declared here with its configuration; qopt-generate-cpu-kernels (or
 // -gpu-kernels) writes its body after bufferization (see CpuKernels.h,
@@ -93,8 +94,12 @@ struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
     SmallVector<Value> tensors = {rows, op.getPacked(), op.getScales()};
     if (op.getZeros())
       tensors.push_back(op.getZeros());
+    if (op.getCodebook())
+      tensors.push_back(op.getCodebook());
     if (op.getBias())
       tensors.push_back(op.getBias());
+    if (op.getOutlierRowPtr())
+      tensors.append({op.getOutlierRowPtr(), op.getOutlierCols(), op.getOutlierValues()});
     SmallVector<Value> buffers;
     for (Value tensor : tensors)
       buffers.push_back(bufferization::ToBufferOp::create(rewriter, loc, getBufferType(tensor), tensor,
@@ -109,6 +114,10 @@ struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
         rewriter.getNamedAttr("group", op.getGroupAttr()),
         rewriter.getNamedAttr("has_zeros", rewriter.getBoolAttr(bool(op.getZeros()))),
         rewriter.getNamedAttr("has_bias", rewriter.getBoolAttr(bool(op.getBias())))};
+    if (op.getCodebook())
+      config.push_back(rewriter.getNamedAttr("has_codebook", rewriter.getBoolAttr(true)));
+    if (op.getOutlierRowPtr())
+      config.push_back(rewriter.getNamedAttr("has_outliers", rewriter.getBoolAttr(true)));
     if (ActQuantAttr act = op.getActAttr())
       config.push_back(rewriter.getNamedAttr("act", act));
     std::string name = "qopt_qlinear_" + stringifyPackedLayout(op.getLayout()).str() + "_" +

@@ -23,6 +23,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -172,20 +173,51 @@ Value buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberFormat for
       .getResult(0);
 }
 
-/// x W^T + b with W dequantized, x fake-quantized first when `act` is set.
+/// `weight` [N, K] plus the CSR outliers: for each row n and each j in
+/// [rowPtr[n], rowPtr[n + 1]), weight[n, cols[j]] += values[j].
+Value addOutliers(OpBuilder &b, Location loc, Value weight, Value rowPtr, Value cols, Value values) {
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  Type floatType = weightType.getElementType();
+  auto readIndex = [&](OpBuilder &nb, Location nl, Value tensor, Value i) -> Value {
+    return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), tensor::ExtractOp::create(nb, nl, tensor, i));
+  };
+  auto rows = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, weightType.getDimSize(0)),
+      indexConstant(b, loc, 1), ValueRange{weight},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange rowIters) {
+        Value begin = readIndex(rb, rl, rowPtr, row);
+        Value end = readIndex(rb, rl, rowPtr, arith::AddIOp::create(rb, rl, row, indexConstant(rb, rl, 1)));
+        auto entries = scf::ForOp::create(
+            rb, rl, begin, end, indexConstant(rb, rl, 1), rowIters,
+            [&](OpBuilder &eb, Location el, Value j, ValueRange iters) {
+              Value column = readIndex(eb, el, cols, j);
+              Value value = convertFloat(eb, el, tensor::ExtractOp::create(eb, el, values, j), floatType);
+              Value old = tensor::ExtractOp::create(eb, el, iters[0], ValueRange{row, column});
+              Value sum = arith::AddFOp::create(eb, el, old, value);
+              scf::YieldOp::create(eb, el, tensor::InsertOp::create(eb, el, sum, iters[0], ValueRange{row, column})
+                                               .getResult());
+            });
+        scf::YieldOp::create(rb, rl, entries.getResults());
+      });
+  return rows.getResult(0);
+}
+
+/// x W^T + b with W dequantized (plus its outliers), x fake-quantized first
+/// when `act` is set.
 struct LowerQLinear : OpRewritePattern<QLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(QLinearOp op, PatternRewriter &rewriter) const override {
-    if (op.getOutlierRowPtr() || op.getLayout() != PackedLayout::row_major ||
-        !op.getInput().getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "outliers, other layouts and dynamic shapes have no "
-                                             "reference lowering yet");
+    if (op.getLayout() != PackedLayout::row_major || !op.getInput().getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "other layouts and dynamic shapes have no reference lowering yet");
     Location loc = op.getLoc();
     Value weight = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
                                           op.getScales(), op.getZeros(), op.getCodebook(),
                                           op.getNumOutputs(), op.getReductionSize(), op.getGroup(),
                                           op.getResult().getType().getElementType());
+    if (op.getOutlierRowPtr())
+      weight = addOutliers(rewriter, loc, weight, op.getOutlierRowPtr(), op.getOutlierCols(),
+                           op.getOutlierValues());
     Value input = op.getInput();
     if (ActQuantAttr act = op.getActAttr())
       input = buildFakeQuantizedActivation(rewriter, loc, input, act);
@@ -206,7 +238,7 @@ struct LowerQConv2D : OpRewritePattern<QConv2DOp> {
     RankedTensorType resultType = op.getResult().getType();
     int64_t f = op.getNumOutputs(), k = op.getReductionSize();
     Value matrix = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
-                                          op.getScales(), op.getZeros(), Value(), f, k, op.getGroup(),
+                                          op.getScales(), op.getZeros(), op.getCodebook(), f, k, op.getGroup(),
                                           resultType.getElementType());
     ArrayRef<int64_t> kernel = op.getKernel();
     int64_t channels = op.getInput().getType().getDimSize(1) / op.getGroups();

@@ -61,6 +61,27 @@ static const Recipe kRecipes[] = {
     {"fp4-g32-gptq", "fp4_e2m1 weights in groups of 32 with f32 scales, GPTQ",
      "qopt-quantize-weights{method=gptq format=fp4_e2m1 group=32}", true},
     {"mxfp4-gptq", "OCP MXFP4 weights, GPTQ", "qopt-quantize-weights{method=gptq format=mxfp4}", true},
+    // Fitted codebooks (lut<N>): weighted k-means against the calibrated
+    // input Hessian's diagonal.
+    {"lut16-g32", "4-bit codes into one fitted 16-entry codebook per layer, f32 scales per 32",
+     "qopt-quantize-weights{format=lut<16> group=32}", true},
+    {"lut8-g32", "3-bit codes into one fitted 8-entry codebook per layer, f32 scales per 32",
+     "qopt-quantize-weights{format=lut<8> group=32}", true},
+    {"lut16", "4-bit codes into a fitted 16-entry codebook per output channel (SqueezeLLM)",
+     "qopt-quantize-weights{format=lut<16> group=0}", true},
+    // Dense-and-sparse: 0.5 % of the weights (by |w| sqrt(H_kk)) in float.
+    {"w3a16-g32-sparse", "int3 weights in groups of 32, RTN, 0.5% outliers kept in float (CSR)",
+     "qopt-quantize-weights{format=int3 group=32 outliers=0.005}", true},
+    {"w4a16-g32-sparse", "int4 weights in groups of 32, RTN, 0.5% outliers kept in float (CSR)",
+     "qopt-quantize-weights{format=int4 group=32 outliers=0.005}", true},
+    // Bias correction: the output mean shift of each layer's weight error
+    // over the calibrated input mean goes into its bias.
+    {"w3a16-g32-bc", "int3 weights in groups of 32, RTN, bias correction",
+     "qopt-quantize-weights{format=int3 group=32 correct-bias=true}", true},
+    {"w4a16-g32-bc", "int4 weights in groups of 32, RTN, bias correction",
+     "qopt-quantize-weights{format=int4 group=32 correct-bias=true}", true},
+    {"w2a16-g32-bc", "int2 weights in groups of 32, RTN, bias correction",
+     "qopt-quantize-weights{format=int2 group=32 correct-bias=true}", true},
     // Quantized activations.
     {"w8a8", "int8 weights per channel; int8 activations per token (dynamic)",
      "qopt-quantize-weights{format=int8 group=0},"

@@ -65,6 +65,8 @@ llvm::Expected<QuantizedMatrix> qopt::quantizeGptq(llvm::ArrayRef<float> weight,
       checkQuantizationOptions(scaleOptions, rows, columns, weight.size());
   if (!checkedGroup)
     return checkedGroup.takeError();
+  if (scaleOptions.format.needsCodebook())
+    return makeError("GPTQ rounds onto a fixed grid; lookup-table codebooks are fitted by method=rtn");
   if (int64_t(hessian.size()) != columns * columns)
     return makeError("the Hessian must be [" + llvm::Twine(columns) + ", " + llvm::Twine(columns) +
                      "], it holds " + llvm::Twine(hessian.size()) + " values");

@@ -24,11 +24,6 @@ std::optional<WeightScheme> WeightScheme::parse(llvm::StringRef text, std::strin
   std::optional<NumberFormat> format = NumberFormat::parse(formatText, error);
   if (!format)
     return std::nullopt;
-  if (format->needsCodebook()) {
-    if (error)
-      *error = "weight scheme '" + text.str() + "': lookup-table formats need a fitted codebook";
-    return std::nullopt;
-  }
   scheme.format = *format;
   if (format->isMicroscaled()) {
     if (scheme.group && scheme.group != int64_t(format->getScaleBlock())) {
@@ -51,11 +46,18 @@ std::string WeightScheme::str() const {
   return text;
 }
 
-double WeightScheme::getBitsPerWeight(int64_t columns) const {
+double WeightScheme::getBitsPerWeight(int64_t rows, int64_t columns) const {
   const double scaleBits = format.isMicroscaled() ? 8.0 : 32.0;
   const int64_t perScale = group > 0 && group < columns ? group : columns;
   const int64_t groups = (columns + perScale - 1) / perScale;
-  return double(format.getCodeBits()) + scaleBits * double(groups) / double(columns);
+  double bits = double(format.getCodeBits()) + scaleBits * double(groups) / double(columns);
+  if (format.needsCodebook()) {
+    // f32 code values: one codebook per row when the scale is per channel,
+    // one for the matrix otherwise.
+    const double codebookBits = 32.0 * double(int64_t(1) << format.getCodeBits());
+    bits += perScale == columns ? codebookBits / double(columns) : codebookBits / double(rows * columns);
+  }
+  return bits;
 }
 
 std::optional<std::vector<WeightScheme>> qopt::parseWeightSchemes(llvm::StringRef list, std::string *error) {

@@ -101,7 +101,7 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
       if (failed(measured ? readSensitivities(layer, *schemes) : computeProxySensitivities(layer, *schemes)))
         return signalPassFailure();
       for (const WeightScheme &scheme : *schemes)
-        layer.bits.push_back(scheme.getBitsPerWeight(layer.columns) * double(layer.rows * layer.columns));
+        layer.bits.push_back(scheme.getBitsPerWeight(layer.rows, layer.columns) * double(layer.rows * layer.columns));
     }
 
     // Tied layers: one item.

@@ -181,7 +181,8 @@ struct DequantizedConvToQConv2D : OpRewritePattern<Conv2DOp> {
     Value zeroValue =
         weight->zerosType ? rows(weight->zeros, weight->zerosType.getElementType(), "qconv_zeros") : Value();
     rewriter.replaceOpWithNewOp<QConv2DOp>(
-        op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, op.getBias(), weight->op.getFormat(),
+        op, op.getType(), op.getInput(), packed, scaleValue, zeroValue, /*codebook=*/Value(), op.getBias(),
+        weight->op.getFormat(),
         rewriter.getI64IntegerAttr(k), PackedLayoutAttr::get(context, PackedLayout::row_major), ActQuantAttr(),
         rewriter.getDenseI64ArrayAttr(codesType.getShape().drop_front(2)), op.getStridesAttr(),
         op.getDilationsAttr(), op.getPadsAttr(), op.getGroupsAttr());

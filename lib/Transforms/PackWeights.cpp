@@ -31,6 +31,7 @@ bool hasCpuFloatKernel(NumberFormat format) {
     return true;
   case FormatKind::Float4E2M1:
   case FormatKind::NormalFloat4:
+  case FormatKind::Lookup: // a 16-entry codebook: a table permute or gather
     return format.getCodeBits() == 4;
   case FormatKind::Float8E4M3:
     return format.getCodeBits() == 8;
@@ -43,7 +44,12 @@ bool hasCpuFloatKernel(NumberFormat format) {
 /// kernel covers it.
 std::optional<PackedLayout> chooseCpuLayout(QLinearOp op) {
   NumberFormat format = op.getFormat().getValue();
-  if (op.getLayout() != PackedLayout::row_major || op.getCodebook() || op.getOutlierRowPtr() ||
+  // Codebooks per tensor or per channel (not per group) and outliers have
+  // float-activation kernels.
+  auto codebookType = op.getCodebook() ? cast<RankedTensorType>(op.getCodebook().getType()) : nullptr;
+  if (codebookType && (codebookType.getRank() > 2 || !codebookType.getElementType().isF32()))
+    return std::nullopt;
+  if (op.getLayout() != PackedLayout::row_major || ((op.getCodebook() || op.getOutlierRowPtr()) && op.getAct()) ||
       !op.getInput().getType().getElementType().isF32() ||
       !PanelLayout::supportsBits(format.getCodeBits()))
     return std::nullopt;

@@ -1,7 +1,7 @@
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=int4 group=2" | FileCheck %s
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=uint4 group=0 symmetric=false" | FileCheck %s --check-prefix=ASYM
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=mxfp4" 2>&1 | FileCheck %s --check-prefix=MX
-// RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="format=lut<16>" 2>&1 | FileCheck %s --check-prefix=LUT
+// RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="format=lut<4> group=0" 2>&1 | FileCheck %s --check-prefix=LUT
 // RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="method=obq" 2>&1 | FileCheck %s --check-prefix=METHOD
 
 // A [2, 4] weight in groups of 2: row 0 = [1, -2 | 4, 8] gives scales
@@ -17,7 +17,10 @@
 // MX: warning: stays in float: K = 4 is smaller than the 32-element microscaling block
 // ASYM: qopt.qlinear %arg0, %{{.*}}, %{{.*}} zeros(%{{.*}}) bias(%{{.*}}) {format = #qopt.format<uint4>, group = 4 : i64}
 // ASYM-SAME: (tensor<3x4xf32>, tensor<2x2xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<2xf32>)
-// LUT: error: 'qopt.linear' op cannot be quantized: lookup-table formats need a fitted codebook, not RTN
+// Four values per row, four levels: the fitted per-channel codebooks are the rows' values.
+// LUT-LABEL: func.func @linear
+// LUT: qopt.qlinear %arg0, %{{.*}}, %{{.*}} codebook(%{{.*}}) bias(%{{.*}}) {format = #qopt.format<lut<4>>, group = 4 : i64}
+// LUT-SAME: tensor<2x4xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 // METHOD: error: qopt-quantize-weights: unknown method 'obq' (available: rtn, gptq)
 func.func @linear(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense<[[1.0, -2.0, 4.0, 8.0], [0.0, 0.0, -1.0, 1.0]]> : tensor<2x4xf32>

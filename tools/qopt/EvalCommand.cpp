@@ -70,10 +70,13 @@ double getBitsPerWeight(mlir::ModuleOp module) {
     } else if (auto qlinear = mlir::dyn_cast<QLinearOp>(op)) {
       weights += double(qlinear.getNumOutputs() * qlinear.getReductionSize());
       bits += tensorBits(qlinear.getPacked()) + tensorBits(qlinear.getScales()) +
-              tensorBits(qlinear.getZeros()) + tensorBits(qlinear.getCodebook());
+              tensorBits(qlinear.getZeros()) + tensorBits(qlinear.getCodebook()) +
+              tensorBits(qlinear.getOutlierRowPtr()) + tensorBits(qlinear.getOutlierCols()) +
+              tensorBits(qlinear.getOutlierValues());
     } else if (auto qconv = mlir::dyn_cast<QConv2DOp>(op)) {
       weights += double(qconv.getNumOutputs() * qconv.getReductionSize());
-      bits += tensorBits(qconv.getPacked()) + tensorBits(qconv.getScales()) + tensorBits(qconv.getZeros());
+      bits += tensorBits(qconv.getPacked()) + tensorBits(qconv.getScales()) + tensorBits(qconv.getZeros()) +
+              tensorBits(qconv.getCodebook());
     }
   });
   return weights > 0 ? bits / weights : 0.0;

@@ -113,7 +113,10 @@ bool fails(llvm::Expected<QuantizedMatrix> result) {
 
 TEST(Rtn, RejectsWhatRtnCannotDo) {
   std::vector<float> w(64, 1.0f);
-  EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, options("lut<16>", 32))));
+  EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, options("lut<16>", 32, /*symmetric=*/false))));
+  RtnOptions wrongImportance = options("lut<16>", 32);
+  wrongImportance.columnImportance.assign(31, 1.0f);
+  EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, wrongImportance)));
   EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, options("int4", 32, /*symmetric=*/false))));
   EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, options("uint4", 32, /*symmetric=*/true))));
   EXPECT_TRUE(fails(quantizeRtn(w, 2, 32, options("mxfp4", 16))));

@@ -23,13 +23,17 @@ TEST(WeightSchemeTest, ParsesAndPrintsBack) {
 
 TEST(WeightSchemeTest, CountsCodesAndScales) {
   // int4 in groups of 32 with f32 scales: 4 + 32 / 32 bits.
-  EXPECT_DOUBLE_EQ(WeightScheme::parse("int4-g32")->getBitsPerWeight(256), 5.0);
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("int4-g32")->getBitsPerWeight(8, 256), 5.0);
   // Per channel: one scale per row of 64.
-  EXPECT_DOUBLE_EQ(WeightScheme::parse("int8")->getBitsPerWeight(64), 8.5);
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("int8")->getBitsPerWeight(8, 64), 8.5);
   // A short last group still has a scale: 100 = 3 * 32 + 4.
-  EXPECT_DOUBLE_EQ(WeightScheme::parse("int4-g32")->getBitsPerWeight(100), 4.0 + 4 * 32.0 / 100);
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("int4-g32")->getBitsPerWeight(8, 100), 4.0 + 4 * 32.0 / 100);
   // e8m0 scales are one byte per 32.
-  EXPECT_DOUBLE_EQ(WeightScheme::parse("mxfp4")->getBitsPerWeight(64), 4.25);
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("mxfp4")->getBitsPerWeight(8, 64), 4.25);
+  // lut<16> per channel: 16 f32 values per row of 256, and a scale.
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("lut<16>")->getBitsPerWeight(8, 256), 4.0 + 32.0 / 256 + 16 * 32.0 / 256);
+  // lut<16>-g32: one codebook for the 8 x 256 matrix.
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("lut<16>-g32")->getBitsPerWeight(8, 256), 5.0 + 16 * 32.0 / (8 * 256));
 }
 
 TEST(WeightSchemeTest, RejectsBadText) {
@@ -39,7 +43,7 @@ TEST(WeightSchemeTest, RejectsBadText) {
   EXPECT_FALSE(WeightScheme::parse("int9-g32", &error));
   EXPECT_FALSE(WeightScheme::parse("mxfp4-g16", &error));
   EXPECT_NE(error.find("own block"), std::string::npos);
-  EXPECT_FALSE(WeightScheme::parse("lut<16>-g32", &error));
+  EXPECT_FALSE(WeightScheme::parse("lut<17>-g32", &error));
   EXPECT_FALSE(parseWeightSchemes("int8,int4-gx", &error));
 }
 

@@ -143,8 +143,8 @@ static LogicalResult verifyKernelLayoutShapes(Operation *op, NumberFormat format
 static FailureOr<int64_t> verifyPanelWeight(Operation *op, NumberFormat format, int64_t group,
                                             int64_t numOutputs, int64_t reduction, ShapedType packed,
                                             ShapedType scales, Value zeros, bool dotProduct) {
-  if (!PanelLayout::supportsBits(format.getCodeBits()) || format.needsCodebook())
-    return op->emitOpError() << "panel layouts hold 4- or 8-bit codes of fixed value, not "
+  if (!PanelLayout::supportsBits(format.getCodeBits()) || (format.needsCodebook() && dotProduct))
+    return op->emitOpError() << "panel layouts hold 4- or 8-bit codes (codebooks: panel16 only), not "
                              << format.str();
   PanelLayout layout;
   layout.dotProduct = dotProduct;
@@ -243,6 +243,30 @@ static LogicalResult verifyActivationInput(Operation *op, ActQuantAttr act, Shap
   return success();
 }
 
+/// A codebook is there exactly for lut<N> formats, with N levels per
+/// tensor [N], per channel [rows, N] or per group [rows, groups, N].
+static LogicalResult verifyCodebook(Operation *op, NumberFormat format, Value codebook, int64_t rows,
+                                    int64_t groups) {
+  if (format.needsCodebook() != bool(codebook))
+    return format.needsCodebook()
+               ? op->emitOpError() << "format " << format.str() << " needs a codebook operand"
+               : op->emitOpError() << "format " << format.str()
+                                   << " has fixed code values and takes no codebook";
+  if (!codebook)
+    return success();
+  auto type = cast<RankedTensorType>(codebook.getType());
+  int64_t levels = int64_t(1) << format.getCodeBits();
+  SmallVector<int64_t> expected;
+  if (type.getRank() == 2)
+    expected = {rows, levels};
+  else if (type.getRank() == 3)
+    expected = {rows, groups, levels};
+  else
+    expected = {levels};
+  return verifyShape(op, "codebook", type, expected,
+                     format.str() + " (per tensor [L], per channel [N, L] or per group [N, G, L], L = levels)");
+}
+
 LogicalResult QLinearOp::verify() {
   NumberFormat format = getFormat().getValue();
   auto input = getInput().getType();
@@ -258,36 +282,17 @@ LogicalResult QLinearOp::verify() {
     return emitOpError("the input's last dimension (the reduction K) must be static");
   if (getResult().getType().getRank() < 1 || ShapedType::isDynamic(numOutputs))
     return emitOpError("the result's last dimension (the output features N) must be static");
-  if (getLayout() != PackedLayout::row_major && (getCodebook() || getOutlierRowPtr()))
-    return emitOpError("packed kernel layouts take no codebook or outliers");
+  if (getLayout() != PackedLayout::row_major && getLayout() != PackedLayout::panel16 &&
+      (getCodebook() || getOutlierRowPtr()))
+    return emitOpError("only the row_major and panel16 layouts take a codebook or outliers");
   FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, reduction,
                                                        packed, getScales().getType(), getZeros(),
                                                        getLayout());
   if (failed(numGroups))
     return failure();
 
-  Value codebook = getCodebook();
-  if (format.needsCodebook() != bool(codebook))
-    return format.needsCodebook()
-               ? emitOpError() << "format " << format.str() << " needs a codebook operand"
-               : emitOpError() << "format " << format.str()
-                               << " has fixed code values and takes no codebook";
-  if (codebook) {
-    auto type = cast<RankedTensorType>(codebook.getType());
-    int64_t levels = int64_t(1) << format.getCodeBits();
-    SmallVector<int64_t> expected;
-    if (type.getRank() == 2)
-      expected = {numOutputs, levels};
-    else if (type.getRank() == 3)
-      expected = {numOutputs, *numGroups, levels};
-    else
-      expected = {levels};
-    if (failed(verifyShape(*this, "codebook", type, expected,
-                           format.str() + " (per tensor [L], per channel [N, L] or per "
-                                          "group [N, G, L], L = levels)")))
-      return failure();
-  }
-
+  if (failed(verifyCodebook(*this, format, getCodebook(), numOutputs, *numGroups)))
+    return failure();
   if (failed(verifyBias(*this, getBias(), numOutputs)))
     return failure();
 
@@ -399,12 +404,11 @@ LogicalResult QConv2DOp::verify() {
                           getDilations(), getPads(), getGroups())))
     return failure();
   NumberFormat format = getFormat().getValue();
-  if (format.needsCodebook())
-    return emitOpError() << "format " << format.str() << " needs a codebook, which qconv2d does not take";
   if (getLayout() != PackedLayout::row_major)
     return emitOpError("convolution weights are packed row_major");
-  if (failed(verifyQuantizedWeight(*this, format, getGroup(), numOutputs, getReductionSize(), packed,
-                                   getScales().getType(), getZeros())) ||
+  FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, getReductionSize(),
+                                                       packed, getScales().getType(), getZeros());
+  if (failed(numGroups) || failed(verifyCodebook(*this, format, getCodebook(), numOutputs, *numGroups)) ||
       failed(verifyBias(*this, getBias(), numOutputs)))
     return failure();
   if (ActQuantAttr act = getActAttr(); act && act.getGranularity() != Granularity::per_tensor)

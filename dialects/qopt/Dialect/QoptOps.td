@@ -157,6 +157,7 @@ def Qopt_QConv2DOp : Qopt_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
     the quantization `group`). `act`, when present, quantizes the input on
     its way into the kernel; convolutions take per-tensor scales (dynamic:
     the absolute maximum of the whole input; static: calibrated).
+    `codebook`, for `lut<N>` codes, is as in `qopt.qlinear`.
 
     ```mlir
     %y = qopt.qconv2d %x, %codes, %scales bias(%b)
@@ -172,6 +173,7 @@ def Qopt_QConv2DOp : Qopt_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
     RankedTensorOf<[I8]>:$packed,
     RankedTensorOf<[AnyFloat]>:$scales,
     Optional<RankedTensorOf<[AnyFloat, AnySignlessInteger]>>:$zeros,
+    Optional<Qopt_FloatTensor>:$codebook,
     Optional<Qopt_FloatTensor>:$bias,
     Qopt_FormatAttr:$format,
     ConfinedAttr<I64Attr, [IntPositive]>:$group,
@@ -184,6 +186,7 @@ def Qopt_QConv2DOp : Qopt_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
   let assemblyFormat = [{
     $input `,` $packed `,` $scales
     (`zeros` `(` $zeros^ `)`)?
+    (`codebook` `(` $codebook^ `)`)?
     (`bias` `(` $bias^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];

@@ -26,7 +26,7 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-                           "::mlir::memref::MemRefDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
                            "::mlir::bufferization::BufferizationDialect"];
 }
 

@@ -6,6 +6,11 @@
 //
 //   W[n, k] ~= scale[n, g] * (value(code[n, k]) - zero[n, g]),  g = k / group
 //
+// Lookup-table formats (lut<N>) round to the nearest entry of codebooks
+// fitted to the weights (Codebook.h): one per output channel (SqueezeLLM)
+// when the scale is per channel (which is then 1), or one for the whole
+// matrix over the group-normalized values when scales are per group.
+//
 // Plain C++ (no MLIR): the quantization passes call it, tests call it
 // directly.
 //
@@ -36,6 +41,9 @@ struct RtnOptions {
   /// Search, per group, the clipping ratio of the range (1.0 down to 0.5)
   /// that minimizes the group's squared error, instead of the full range.
   bool clipSearch = false;
+  /// lut<N>: the weight of column k's errors in the codebook fit (the input
+  /// Hessian's diagonal); empty: all equal.
+  std::vector<float> columnImportance;
 };
 
 /// The scale (and zero point, or e8m0 exponent) of one group of weights.
@@ -60,6 +68,10 @@ struct QuantizedMatrix {
   std::vector<float> scales;   // [rows, ceil(columns / group)]; e8m0 formats: powers of two
   std::vector<uint8_t> zeros;  // [rows, ceil(columns / group)] when asymmetric, else empty
   std::vector<uint8_t> exponents; // e8m0 scale bytes (microscaled formats), else empty
+  /// lut<N>: [codebookRows, N] code values, codebookRows = rows (per
+  /// channel) or 1 (one per matrix); else empty.
+  std::vector<float> codebooks;
+  int64_t codebookRows = 0;
 
   /// Zero-filled storage for a [rows, columns] matrix in `format`.
   static QuantizedMatrix allocate(int64_t rows, int64_t columns, int64_t group,
@@ -67,6 +79,8 @@ struct QuantizedMatrix {
   int64_t getGroupsPerRow() const { return (columns + group - 1) / group; }
   void setScale(int64_t row, int64_t groupIndex, const GroupScale &scale);
 
+  /// The value code `code` of row `row` stands for before scaling.
+  float decodeValue(const NumberFormat &format, int64_t row, uint32_t code) const;
   /// The dequantized weight, [rows, columns].
   std::vector<float> dequantize(const NumberFormat &format) const;
 };
@@ -81,9 +95,10 @@ GroupScale chooseGroupScale(llvm::ArrayRef<float> values, const NumberFormat &fo
 llvm::Expected<int64_t> checkQuantizationOptions(const RtnOptions &options, int64_t rows,
                                                  int64_t columns, size_t size);
 
-/// RTN-quantizes `weight` ([rows, columns], row major). Errors: lookup-table
-/// formats (they need a fitted codebook), microscaled formats with another
-/// group than their block, signedness not matching `symmetric`, or
+/// RTN-quantizes `weight` ([rows, columns], row major), fitting codebooks
+/// first for lookup-table formats. Errors: microscaled formats with another
+/// group than their block, signedness not matching `symmetric` (lookup
+/// tables are symmetric), importance not one per column, or
 /// mismatched sizes.
 llvm::Expected<QuantizedMatrix> quantizeRtn(llvm::ArrayRef<float> weight, int64_t rows,
                                             int64_t columns, const RtnOptions &options);

@@ -2,7 +2,9 @@
 //
 // What one layer's weights are quantized to: a number format and the number
 // of weights that share a scale, written "int4-g32", "nf4-g64", "int8"
-// (per output channel), "mxfp4" (its own block). The unit of mixed
+// (per output channel), "mxfp4" (its own block), "lut<16>" (a fitted
+// codebook per output channel), "lut<16>-g32" (one fitted codebook for
+// the layer, scales per group of 32). The unit of mixed
 // precision: bit allocation chooses one scheme per layer and
 // qopt-quantize-weights honours it (the `qopt.weight_scheme` attribute).
 //
@@ -41,8 +43,10 @@ struct WeightScheme {
   std::string str() const;
 
   /// Storage of a [rows, columns] weight in bits per weight: codes, plus
-  /// one f32 scale (e8m0 byte when microscaled) per group of a row.
-  double getBitsPerWeight(int64_t columns) const;
+  /// one f32 scale (e8m0 byte when microscaled) per group of a row, plus
+  /// the f32 codebooks of lookup tables (per row when the scale is per
+  /// channel, else one).
+  double getBitsPerWeight(int64_t rows, int64_t columns) const;
 };
 
 /// The candidate list "int8,int4-g32,..." parsed; std::nullopt with `error`

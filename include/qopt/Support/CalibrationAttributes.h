@@ -8,6 +8,8 @@
 //   qopt.calib.absmax            f32            max |x|
 //   qopt.calib.abs_quantiles     tensor<3xf32>  |x| at quantiles .999, .9999, .99999
 //   qopt.calib.channel_absmax    tensor<Kxf32>  max |x| per input channel
+//   qopt.calib.channel_mean      tensor<Kxf32>  mean of x per input channel
+//                                                (bias correction)
 //   qopt.calib.hessian           tensor<KxKxf32> sum of x^T x (GPTQ)
 //   qopt.calib.sensitivity       {scheme = f64}  the model output's loss (KLD
 //                                                or relative error) with only
@@ -29,6 +31,7 @@ inline constexpr llvm::StringLiteral kAbsMax = "qopt.calib.absmax";
 inline constexpr llvm::StringLiteral kAbsQuantiles = "qopt.calib.abs_quantiles";
 inline constexpr double kQuantiles[] = {0.999, 0.9999, 0.99999};
 inline constexpr llvm::StringLiteral kChannelAbsMax = "qopt.calib.channel_absmax";
+inline constexpr llvm::StringLiteral kChannelMean = "qopt.calib.channel_mean";
 inline constexpr llvm::StringLiteral kHessian = "qopt.calib.hessian";
 inline constexpr llvm::StringLiteral kSensitivity = "qopt.calib.sensitivity";
 

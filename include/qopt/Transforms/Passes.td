@@ -73,8 +73,24 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
       the mean diagonal added to it, `act-order` quantizes columns by
       decreasing Hessian diagonal with groups kept contiguous.
 
+    - `format=lut<N>` (linears): codes index fitted codebooks (weighted
+      k-means, SqueezeLLM, qopt/Quant/Codebook.h), each value weighing the
+      Hessian diagonal H_kk of its column when calibration left one. With
+      `group=0` a codebook per output channel (scale 1); with a group, one
+      codebook over the values normalized by their group's absmax.
+
+    - `outliers=f` (linears): the fraction f of weights with the largest
+      |w| sqrt(H_kk) (|w| without a Hessian) stays in float in a CSR side
+      table (dense-and-sparse, SqueezeLLM/SpQR); the rest is quantized
+      with them zeroed, and the table holds W - Q(W) at their positions, so
+      they are exact.
+
+    - `correct-bias`: adds (W - Q(W)) E[x] to each output channel's bias
+      (creating one if needed), E[x] the calibrated input mean
+      `qopt.calib.channel_mean`: the output's mean is then the float one
+      (bias correction, Nagel et al. 2019; Hubara et al. 2020).
+
     Rounding is half to even with saturation (qopt/Quant/NumberFormat.h).
-    Lookup-table formats need fitted codebooks and are rejected here.
     Calibration attributes (`qopt.calib.*`) carry over to the quantized op.
   }];
   let options = [
@@ -93,6 +109,10 @@ def QuantizeWeights : Pass<"qopt-quantize-weights"> {
            "GPTQ: fraction of the mean Hessian diagonal added to it">,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ: quantize columns by decreasing Hessian diagonal">,
+    Option<"outliers", "outliers", "double", /*default=*/"0.0",
+           "Fraction of each linear's weights kept in float (CSR side table)">,
+    Option<"correctBias", "correct-bias", "bool", /*default=*/"false",
+           "Add the quantized weight's output mean shift to the bias (needs calibration)">,
   ];
   let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect"];
   let statistics = [

@@ -297,7 +297,7 @@ func.func @f(%x: tensor<1x64xf32>, %c: tensor<1x512xi8>, %s: tensor<1x2x16xf32>)
 // -----
 
 func.func @f(%x: tensor<1x64xf32>, %c: tensor<1x64xi8>, %s: tensor<1x1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{panel layouts hold 4- or 8-bit codes of fixed value, not int3}}
+  // expected-error @+1 {{panel layouts hold 4- or 8-bit codes (codebooks: panel16 only), not int3}}
   %0 = qopt.qlinear %x, %c, %s {format = #qopt.format<int3>, group = 64 : i64, layout = 1 : i32} : (tensor<1x64xf32>, tensor<1x64xi8>, tensor<1x1x16xf32>) -> tensor<1x16xf32>
   return %0 : tensor<1x16xf32>
 }

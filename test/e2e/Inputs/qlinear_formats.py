@@ -13,7 +13,8 @@ group (a shorter last group) exercise the tails.
 
 Codes are random, packed here (row_major: code k of a row at bits
 [k*b, (k+1)*b) of the row's little-endian bit string), and decoded here with
-formulas independent of qopt's C++ tables. The compiled qopt.qlinear ops must
+formulas independent of qopt's C++ tables. Codebooks (lut<N>) are per
+channel or per tensor; some cases carry CSR outliers added to the weight. The compiled qopt.qlinear ops must
 give x @ W^T + b with W = scale * (value(code) - zero), within float rounding.
 """
 
@@ -29,6 +30,8 @@ NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.
        -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
        0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
        0.7229568362236023, 1.0]
+# Cases that also carry outliers: a CSR side table added to the weight.
+WITH_OUTLIERS = {"int4_outliers", "lut16_tensor"}
 MINIFLOATS = {"fp8_e4m3": (4, 3, True), "fp6_e3m2": (3, 2, False), "fp4_e2m1": (2, 1, False)}
 
 # name, format attribute, bits, group, zeros?, scale kind, codebook?
@@ -45,6 +48,9 @@ CASES = [
     ("fp4_e2m1", "fp4_e2m1", 4, 16, False, "f32", None),
     ("nf4", "nf4", 4, 64, False, "f32", None),
     ("lut8", "lut<8>", 3, 32, False, "f32", "per_channel"),
+    ("lut16_channel", "lut<16>", 4, 32, False, "f32", "per_channel"),
+    ("lut16_tensor", "lut<16>", 4, 16, False, "f32", "per_tensor"),
+    ("int4_outliers", "int4", 4, 32, False, "f32", None),
     ("mxfp4", "fp4_e2m1, mx = 32", 4, 32, False, "e8m0", None),
     ("mxint8", "int8, mx = 32", 8, 32, False, "e8m0", None),
 ]
@@ -70,6 +76,8 @@ def decode(fmt, bits, codes, codebook, row):
     if fmt == "nf4":
         return np.array(NF4)[codes]
     if fmt.startswith("lut"):
+        if codebook.ndim == 1:
+            return codebook[codes]
         return np.take_along_axis(codebook, codes, axis=1)
     base = fmt.split(",")[0]
     return np.vectorize(lambda c: minifloat(int(c), *MINIFLOATS[base]))(codes)
@@ -119,7 +127,7 @@ def generate(directory, M, K, N, act, exact):
              if (not act or case[1].startswith(("int", "uint")))
              # nf4 and lut levels are not dyadic; fp8 values span 2^-9..448, so their
              # sums need more than f32's 24 bits
-             and (not exact or case[1] not in ("nf4", "lut<8>", "fp8_e4m3"))]
+             and (not exact or not case[1].startswith(("nf4", "lut", "fp8_e4m3")))]
     lines, outputs, expected = [], [], {}
     for index, (name, attribute, bits, group, has_zeros, scale_kind, codebook_kind) in enumerate(cases):
         groups = -(-K // group)
@@ -128,7 +136,8 @@ def generate(directory, M, K, N, act, exact):
         if base == "fp8_e4m3":  # no NaN codes
             codes = np.where((codes & 0x7F) == 0x7F, codes ^ 1, codes)
         packed = pack(codes, bits)
-        codebook = np.sort(rng.standard_normal((N, 1 << bits)), axis=1).astype(np.float32)
+        codebook_shape = (1 << bits,) if codebook_kind == "per_tensor" else (N, 1 << bits)
+        codebook = np.sort(rng.standard_normal(codebook_shape), axis=-1).astype(np.float32)
         if scale_kind == "e8m0":
             exponents = rng.integers(124 if exact else 120, 128 if exact else 130, (N, groups)).astype(np.uint8)
             scales = 2.0 ** (exponents.astype(np.float64) - 127)
@@ -152,6 +161,17 @@ def generate(directory, M, K, N, act, exact):
         zeros = rng.integers(0, 1 << bits, (N, groups)) if has_zeros else np.zeros((N, groups))
         values = decode(base, bits, codes, codebook.astype(np.float64), np.arange(N)[:, None])
         weight = np.repeat(scales, group, axis=1)[:, :K] * (values - np.repeat(zeros, group, axis=1)[:, :K])
+        if name in WITH_OUTLIERS:  # 0 to 3 per row, some rows without
+            row_ptr, cols, outlier_values = [0], [], []
+            for n in range(N):
+                chosen = np.sort(rng.choice(K, int(rng.integers(0, 4)), replace=False))
+                picked = rng.integers(-8, 9, len(chosen)) if exact else 4 * rng.standard_normal(len(chosen))
+                cols += chosen.tolist()
+                outlier_values += picked.astype(np.float32).tolist()
+                row_ptr.append(len(cols))
+            for n in range(N):
+                for j in range(row_ptr[n], row_ptr[n + 1]):
+                    weight[n, cols[j]] += outlier_values[j]
         expected[name] = (x_seen @ weight.T + bias).tolist()
 
         operands = f"%x, %codes{index}, %scales{index}"
@@ -164,11 +184,19 @@ def generate(directory, M, K, N, act, exact):
             extra += f" zeros(%zeros{index})"
             types += f", tensor<{N}x{groups}xi8>"
         if codebook_kind:
-            lines.append(f"  %codebook{index} = arith.constant dense<{hex_dense(codebook)}> : tensor<{N}x{1 << bits}xf32>")
+            codebook_type = "tensor<" + "x".join(str(d) for d in codebook.shape) + "xf32>"
+            lines.append(f"  %codebook{index} = arith.constant dense<{hex_dense(codebook)}> : {codebook_type}")
             extra += f" codebook(%codebook{index})"
-            types += f", tensor<{N}x{1 << bits}xf32>"
+            types += f", {codebook_type}"
         extra += " bias(%bias)"
         types += f", tensor<{N}xf32>"
+        if name in WITH_OUTLIERS:
+            nnz = len(cols)
+            lines.append(f"  %rows{index} = arith.constant dense<{hex_dense(np.array(row_ptr, np.int32))}> : tensor<{N + 1}xi32>")
+            lines.append(f"  %cols{index} = arith.constant dense<{hex_dense(np.array(cols, np.int32))}> : tensor<{nnz}xi32>")
+            lines.append(f"  %outliers{index} = arith.constant dense<{hex_dense(np.array(outlier_values, np.float32))}> : tensor<{nnz}xf32>")
+            extra += f" outliers(%rows{index}, %cols{index}, %outliers{index})"
+            types += f", tensor<{N + 1}xi32>, tensor<{nnz}xi32>, tensor<{nnz}xf32>"
         lines.append(f"  %y{index} = qopt.qlinear {operands}{extra} {{format = #qopt.format<{attribute}>, "
                      f"group = {group} : i64{act_attribute}}} : ({types}) -> tensor<{M}x{N}xf32>")
         outputs.append(name)
