@@ -36,6 +36,8 @@ static const Recipe kRecipes[] = {
      "qopt-quantize-weights{format=int6 group=128}"},
     {"w2a16-g32", "int2 weights in groups of 32, RTN, symmetric",
      "qopt-quantize-weights{format=int2 group=32}"},
+    {"w2a16-g64", "int2 weights in groups of 64, RTN, symmetric",
+     "qopt-quantize-weights{format=int2 group=64}"},
     {"nf4-g64", "NormalFloat4 weights in groups of 64 (QLoRA)",
      "qopt-quantize-weights{format=nf4 group=64}"},
     {"fp4-g32", "fp4_e2m1 weights in groups of 32 with f32 scales",

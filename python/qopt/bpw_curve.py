@@ -19,7 +19,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_UNIFORM = "w2a16-g32,w3a16-g32,w4a16-g128,w4a16-g32,w6a16-g128,w8a16"
+DEFAULT_UNIFORM = "w2a16-g64,w2a16-g32,w3a16-g32,w4a16-g128,w4a16-g32,w6a16-g128,w8a16"
+
+DEFAULT_EXTRA = "lut8-g32,lut16-g32,w3a16-g32-sparse,w4a16-g32-sparse,w3a16-g32-bc,w4a16-g32-bc"
 
 
 def run_eval(qopt: str, model: str, recipes: list[str], data: str, calib: str) -> list[dict]:
@@ -65,7 +67,7 @@ def main() -> int:
     parser.add_argument("--calib", required=True, help="calibration samples (.npy / .npz)")
     parser.add_argument("-o", "--output", required=True, help="the plot (.png, .svg, ...)")
     parser.add_argument("--uniform", default=DEFAULT_UNIFORM, help="uniform recipes, comma-separated")
-    parser.add_argument("--extra", default="", help="more recipes to plot as points (e.g. lut or outlier ones)")
+    parser.add_argument("--extra", default=DEFAULT_EXTRA, help="more recipes to plot as points ('' for none)")
     parser.add_argument("--qopt", default=str(Path(__file__).resolve().parents[2] / "build/bin/qopt"))
     parser.add_argument("--title", default=None)
     args = parser.parse_args()

@@ -28,9 +28,11 @@ namespace qopt {
 constexpr llvm::StringLiteral kWeightSchemeAttr = "qopt.weight_scheme";
 
 /// The schemes bit allocation chooses from unless told otherwise: 2 to 8
-/// bits, fine and coarse groups, integer and 4-bit float codes.
+/// bits, fine and coarse groups, integer and 4-bit float codes, and fitted
+/// 3- and 4-bit codebooks.
 constexpr llvm::StringLiteral kDefaultAllocationCandidates =
-    "int8,int6-g128,int4-g128,int4-g32,int3-g128,int3-g32,int2-g128,int2-g32,nf4-g64,fp4_e2m1-g32";
+    "int8,int6-g128,int4-g128,int4-g32,int3-g128,int3-g32,int2-g128,int2-g32,nf4-g64,fp4_e2m1-g32,"
+    "lut<16>-g32,lut<8>-g32";
 
 struct WeightScheme {
   NumberFormat format = NumberFormat::signedInt(4);
