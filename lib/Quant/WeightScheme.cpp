@@ -2,6 +2,8 @@
 
 #include "qopt/Quant/WeightScheme.h"
 
+#include "qopt/Quant/Packing.h"
+
 #include "llvm/ADT/SmallVector.h"
 
 #include <vector>
@@ -50,7 +52,9 @@ double WeightScheme::getBitsPerWeight(int64_t rows, int64_t columns) const {
   const double scaleBits = format.isMicroscaled() ? 8.0 : 32.0;
   const int64_t perScale = group > 0 && group < columns ? group : columns;
   const int64_t groups = (columns + perScale - 1) / perScale;
-  double bits = double(format.getCodeBits()) + scaleBits * double(groups) / double(columns);
+  // Codes are packed per row into whole bytes.
+  const int64_t rowBits = 8 * getPackedRowBytes(columns, format.getCodeBits());
+  double bits = double(rowBits) / double(columns) + scaleBits * double(groups) / double(columns);
   if (format.needsCodebook()) {
     // f32 code values: one codebook per row when the scale is per channel,
     // one for the matrix otherwise.

@@ -9,6 +9,7 @@
 
 #include "qopt/Transforms/Passes.h"
 
+#include "HessianDiagonal.h"
 #include "LayerName.h"
 
 #include "qopt/Dialect/QoptOps.h"
@@ -188,19 +189,18 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
   /// sum_nk (W - Q(W))_nk^2 H_kk with Q the scheme's RTN quantizer and H
   /// the calibrated input Hessian.
   LogicalResult computeProxySensitivities(Layer &layer, ArrayRef<WeightScheme> schemes) {
-    auto hessianAttr = layer.op->getAttrOfType<ElementsAttr>(calib::kHessian);
-    if (!hessianAttr)
-      return layer.op->emitOpError() << "needs its input Hessian ('" << calib::kHessian
-                                     << "') for proxy sensitivities: compile with --calib samples";
-    std::vector<float> hessian = *readFloatConstant(hessianAttr);
-    if (int64_t(hessian.size()) != layer.columns * layer.columns)
-      return layer.op->emitOpError() << "has a " << hessian.size() << "-element Hessian for " << layer.columns
-                                     << " weight columns";
+    std::vector<float> hessianDiagonal = readHessianDiagonal(layer.op, layer.columns);
+    if (hessianDiagonal.empty())
+      return layer.op->emitOpError() << "needs its input Hessian ('" << calib::kHessian << "', "
+                                     << layer.columns << " x " << layer.columns
+                                     << ") for proxy sensitivities: compile with --calib samples";
     std::vector<float> weight = *readFloatConstant(getConstantTensor(layer.op->getOperand(1)));
     for (const WeightScheme &scheme : schemes) {
       RtnOptions options;
       options.format = scheme.format;
       options.group = scheme.group;
+      if (scheme.format.needsCodebook())
+        options.columnImportance = hessianDiagonal;
       llvm::Expected<QuantizedMatrix> quantized = quantizeRtn(weight, layer.rows, layer.columns, options);
       if (!quantized)
         return layer.op->emitOpError() << "cannot be quantized to " << scheme.str() << ": "
@@ -210,7 +210,7 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
       for (int64_t n = 0; n < layer.rows; ++n)
         for (int64_t k = 0; k < layer.columns; ++k) {
           double delta = double(weight[size_t(n * layer.columns + k)]) - restored[size_t(n * layer.columns + k)];
-          loss += delta * delta * hessian[size_t(k * layer.columns + k)];
+          loss += delta * delta * hessianDiagonal[size_t(k)];
         }
       layer.sensitivities.push_back(loss);
     }

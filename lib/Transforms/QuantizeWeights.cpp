@@ -10,6 +10,8 @@
 
 #include "qopt/Transforms/Passes.h"
 
+#include "HessianDiagonal.h"
+
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/Gptq.h"
 #include "qopt/Quant/Packing.h"
@@ -55,20 +57,6 @@ struct SparseOutliers {
   std::vector<int32_t> rowPtr, cols;
   std::vector<float> values;
 };
-
-/// The diagonal of a [k, k] Hessian attribute; empty if there is none.
-std::vector<float> readHessianDiagonal(Operation *layer, int64_t k) {
-  auto attr = layer->getAttrOfType<ElementsAttr>(calib::kHessian);
-  if (!attr)
-    return {};
-  std::optional<std::vector<float>> hessian = readFloatConstant(attr);
-  if (!hessian || int64_t(hessian->size()) != k * k)
-    return {};
-  std::vector<float> diagonal(static_cast<size_t>(k));
-  for (int64_t i = 0; i < k; ++i)
-    diagonal[size_t(i)] = (*hessian)[size_t(i * k + i)];
-  return diagonal;
-}
 
 /// Picks the `fraction` of weights with the largest |w| sqrt(H_kk) (|w|
 /// without a Hessian diagonal), zeroes them in `weight` and returns their
@@ -183,7 +171,8 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     if (method == "gptq" && !gptqApplies)
       layer->emitWarning("is quantized by RTN: GPTQ needs one input Hessian for all rows, "
                          "and a grouped convolution has one per group");
-    std::vector<float> hessianDiagonal = readHessianDiagonal(layer, k);
+    std::vector<float> hessianDiagonal =
+        options.format.needsCodebook() || outliers > 0.0 ? readHessianDiagonal(layer, k) : std::vector<float>();
     if (options.format.needsCodebook())
       options.columnImportance = hessianDiagonal;
 

@@ -26,7 +26,7 @@
 // TIED: qopt.linear %arg0, %{{.*}} {{{.*}}qopt.weight_scheme = "int4-g32"}
 // TIED: qopt.linear %arg1, %{{.*}} {{{.*}}qopt.weight_scheme = "int8"}
 // TIGHT: error: qopt-allocate-bits: no allocation fits: the smallest options need 7680 bits, the budget is 7526 (4.900 bits per weight over 3 layers)
-// PROXY: error: loc("a"): 'qopt.linear' op needs its input Hessian ('qopt.calib.hessian') for proxy sensitivities
+// PROXY: error: loc("a"): 'qopt.linear' op needs its input Hessian ('qopt.calib.hessian', 64 x 64) for proxy sensitivities
 func.func @three(%x: tensor<4x64xf32>, %y: tensor<4x64xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
   %wa = arith.constant dense<0.5> : tensor<8x64xf32>
   %wb = arith.constant dense<0.25> : tensor<8x64xf32>

@@ -28,6 +28,8 @@ TEST(WeightSchemeTest, CountsCodesAndScales) {
   EXPECT_DOUBLE_EQ(WeightScheme::parse("int8")->getBitsPerWeight(8, 64), 8.5);
   // A short last group still has a scale: 100 = 3 * 32 + 4.
   EXPECT_DOUBLE_EQ(WeightScheme::parse("int4-g32")->getBitsPerWeight(8, 100), 4.0 + 4 * 32.0 / 100);
+  // A row of 100 int3 codes takes 38 bytes (300 bits rounded up).
+  EXPECT_DOUBLE_EQ(WeightScheme::parse("int3-g32")->getBitsPerWeight(8, 100), (38 * 8 + 4 * 32.0) / 100);
   // e8m0 scales are one byte per 32.
   EXPECT_DOUBLE_EQ(WeightScheme::parse("mxfp4")->getBitsPerWeight(8, 64), 4.25);
   // lut<16> per channel: 16 f32 values per row of 256, and a scale.

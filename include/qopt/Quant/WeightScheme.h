@@ -44,7 +44,8 @@ struct WeightScheme {
   static std::optional<WeightScheme> parse(llvm::StringRef text, std::string *error = nullptr);
   std::string str() const;
 
-  /// Storage of a [rows, columns] weight in bits per weight: codes, plus
+  /// Storage of a [rows, columns] weight in bits per weight: codes (each
+  /// row packed into whole bytes), plus
   /// one f32 scale (e8m0 byte when microscaled) per group of a row, plus
   /// the f32 codebooks of lookup tables (per row when the scale is per
   /// channel, else one).
