@@ -142,14 +142,10 @@ static const Recipe kRecipes[] = {
 
 llvm::ArrayRef<Recipe> qopt::getRecipes() { return kRecipes; }
 
-/// "mixed-<bpw>": bit allocation to an average of <bpw> bits per weight,
-/// then RTN in each layer's chosen scheme.
-static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
-  llvm::StringRef budget = name;
-  double bitsPerWeight = 0;
-  if (!budget.consume_front("mixed-") || budget.getAsDouble(bitsPerWeight) || !(bitsPerWeight > 0))
-    return nullptr;
-  // Recipes are handed out by pointer for the life of the process.
+/// A recipe made for `name` once and handed out by pointer for the life of
+/// the process.
+static const Recipe *internRecipe(llvm::StringRef name, const std::string &description,
+                                  const std::string &pipeline, bool needsLatencies) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<Recipe>, std::less<>> made;
   static llvm::StringSet<> strings;
@@ -157,18 +153,44 @@ static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
   if (auto found = made.find(name); found != made.end())
     return found->second.get();
   auto intern = [&](const std::string &text) { return strings.insert(text).first->getKey(); };
-  auto recipe = std::make_unique<Recipe>(Recipe{
-      intern(name.str()),
-      intern("weights mixed by bit allocation (integer program) to " + budget.str() +
-             " bits per weight on average; RTN"),
-      intern("qopt-allocate-bits{budget=" + budget.str() + " sensitivity=measured},qopt-quantize-weights"),
-      true, true});
+  auto recipe = std::make_unique<Recipe>(
+      Recipe{intern(name.str()), intern(description), intern(pipeline), true, true, needsLatencies});
   return made.emplace(name.str(), std::move(recipe)).first->second.get();
+}
+
+/// "latency-<ms>": bit allocation under a budget of <ms> milliseconds of
+/// summed kernel time (measured per layer and scheme on this machine).
+static const Recipe *getLatencyBudgetRecipe(llvm::StringRef name) {
+  llvm::StringRef budget = name;
+  double milliseconds = 0;
+  if (!budget.consume_front("latency-") || budget.getAsDouble(milliseconds) || !(milliseconds > 0))
+    return nullptr;
+  return internRecipe(name,
+                      "weights mixed by bit allocation (integer program) to " + budget.str() +
+                          " ms of summed kernel time, measured on this machine; RTN",
+                      "qopt-allocate-bits{latency-ms=" + budget.str() + " sensitivity=measured},qopt-quantize-weights",
+                      true);
+}
+
+/// "mixed-<bpw>": bit allocation to an average of <bpw> bits per weight,
+/// then RTN in each layer's chosen scheme.
+static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
+  llvm::StringRef budget = name;
+  double bitsPerWeight = 0;
+  if (!budget.consume_front("mixed-") || budget.getAsDouble(bitsPerWeight) || !(bitsPerWeight > 0))
+    return nullptr;
+  return internRecipe(name,
+                      "weights mixed by bit allocation (integer program) to " + budget.str() +
+                          " bits per weight on average; RTN",
+                      "qopt-allocate-bits{budget=" + budget.str() + " sensitivity=measured},qopt-quantize-weights",
+                      false);
 }
 
 const Recipe *qopt::findRecipe(llvm::StringRef name) {
   for (const Recipe &recipe : kRecipes)
     if (recipe.name == name)
       return &recipe;
-  return getMixedPrecisionRecipe(name);
+  if (const Recipe *mixed = getMixedPrecisionRecipe(name))
+    return mixed;
+  return getLatencyBudgetRecipe(name);
 }

@@ -25,37 +25,55 @@ struct ProblemDeleter {
 } // namespace
 
 llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationItem> items, double budgetBits,
-                                                    double timeLimitSeconds) {
+                                                    double timeLimitSeconds, double latencyBudget) {
   auto start = std::chrono::steady_clock::now();
-  double smallest = 0.0;
+  const bool timed = std::isfinite(latencyBudget);
+  double smallest = 0.0, fastest = 0.0;
   for (const AllocationItem &item : items) {
     if (item.losses.empty() || item.losses.size() != item.bits.size())
       return makeError("item '" + item.name + "' needs one loss and one size per option");
+    if (timed && item.latencies.size() != item.losses.size())
+      return makeError("item '" + item.name + "' needs one latency per option for a latency budget");
     smallest += *std::min_element(item.bits.begin(), item.bits.end());
+    if (timed)
+      fastest += *std::min_element(item.latencies.begin(), item.latencies.end());
   }
   if (smallest > budgetBits * (1.0 + 1e-12))
     return makeError("no allocation fits: the smallest options need " + std::to_string(int64_t(std::ceil(smallest))) +
                      " bits, the budget is " + std::to_string(int64_t(std::floor(budgetBits))));
+  if (timed && fastest > latencyBudget * (1.0 + 1e-12))
+    return makeError("no allocation fits: the fastest options take " + std::to_string(fastest) +
+                     ", the latency budget is " + std::to_string(latencyBudget));
+  const char *bothBudgets = "no allocation fits the size and the latency budget at once";
 
   std::unique_ptr<glp_prob, ProblemDeleter> problem(glp_create_prob());
   glp_prob *lp = problem.get();
   glp_set_obj_dir(lp, GLP_MIN);
-  // Rows 1..n: one choice per item; row n + 1: the budget.
+  // Rows 1..n: one choice per item; row n + 1: the size budget; row n + 2:
+  // the latency budget.
   const int numItems = int(items.size());
-  glp_add_rows(lp, numItems + 1);
+  glp_add_rows(lp, numItems + (timed ? 2 : 1));
   for (int i = 1; i <= numItems; ++i)
     glp_set_row_bnds(lp, i, GLP_FX, 1.0, 1.0);
   // Columns: x[i][o]; costs scaled so the solver's tolerances see O(1)
   // numbers.
-  double lossScale = 0.0, bitScale = 0.0;
+  double lossScale = 0.0, bitScale = 0.0, latencyScale = 0.0;
   for (const AllocationItem &item : items)
     for (size_t o = 0; o < item.losses.size(); ++o) {
       lossScale = std::max(lossScale, std::fabs(item.losses[o]));
       bitScale = std::max(bitScale, item.bits[o]);
+      if (timed)
+        latencyScale = std::max(latencyScale, item.latencies[o]);
     }
   lossScale = lossScale > 0 ? lossScale : 1.0;
   bitScale = bitScale > 0 ? bitScale : 1.0;
-  glp_set_row_bnds(lp, numItems + 1, GLP_UP, 0.0, budgetBits / bitScale);
+  latencyScale = latencyScale > 0 ? latencyScale : 1.0;
+  if (std::isfinite(budgetBits))
+    glp_set_row_bnds(lp, numItems + 1, GLP_UP, 0.0, budgetBits / bitScale);
+  else
+    glp_set_row_bnds(lp, numItems + 1, GLP_FR, 0.0, 0.0);
+  if (timed)
+    glp_set_row_bnds(lp, numItems + 2, GLP_UP, 0.0, latencyBudget / latencyScale);
   std::vector<int> rowIndex = {0}, columnIndex = {0};
   std::vector<double> values = {0.0};
   std::vector<std::pair<size_t, size_t>> columnOption;
@@ -67,6 +85,9 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
       glp_set_obj_coef(lp, column, item.losses[o] / lossScale);
       rowIndex.push_back(i + 1), columnIndex.push_back(column), values.push_back(1.0);
       rowIndex.push_back(numItems + 1), columnIndex.push_back(column), values.push_back(item.bits[o] / bitScale);
+      if (timed)
+        rowIndex.push_back(numItems + 2), columnIndex.push_back(column),
+            values.push_back(item.latencies[o] / latencyScale);
       columnOption.push_back({size_t(i), o});
     }
   }
@@ -75,8 +96,11 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   glp_smcp simplex;
   glp_init_smcp(&simplex);
   simplex.msg_lev = GLP_MSG_OFF;
-  if (int status = glp_simplex(lp, &simplex); status != 0 || glp_get_status(lp) != GLP_OPT)
-    return makeError("GLPK: the LP relaxation did not solve (glp_simplex " + llvm::Twine(status) + ")");
+  const int simplexStatus = glp_simplex(lp, &simplex);
+  if (simplexStatus == 0 && glp_get_status(lp) == GLP_NOFEAS)
+    return makeError(bothBudgets);
+  if (simplexStatus != 0 || glp_get_status(lp) != GLP_OPT)
+    return makeError("GLPK: the LP relaxation did not solve (glp_simplex " + llvm::Twine(simplexStatus) + ")");
   AllocationResult result;
   result.lowerBound = glp_get_obj_val(lp) * lossScale;
 
@@ -87,6 +111,8 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   branch.tm_lim = int(std::min(timeLimitSeconds * 1000.0, 2.0e9));
   int status = glp_intopt(lp, &branch);
   int mipStatus = glp_mip_status(lp);
+  if (mipStatus == GLP_NOFEAS)
+    return makeError(bothBudgets);
   if ((status != 0 && status != GLP_ETMLIM) || (mipStatus != GLP_OPT && mipStatus != GLP_FEAS))
     return makeError("GLPK: branch-and-cut found no integer solution (glp_intopt " + llvm::Twine(status) + ")");
   result.optimal = mipStatus == GLP_OPT;
@@ -99,6 +125,8 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   for (size_t i = 0; i < items.size(); ++i) {
     result.loss += items[i].losses[result.choices[i]];
     result.bits += items[i].bits[result.choices[i]];
+    if (timed)
+      result.latency += items[i].latencies[result.choices[i]];
   }
   result.relativeGap = std::max(0.0, result.loss - result.lowerBound) / std::max(std::fabs(result.loss), 1e-300);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -27,6 +27,9 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
+#include <limits>
+
 namespace qopt {
 #define GEN_PASS_DEF_ALLOCATEBITS
 #include "qopt/Transforms/Passes.h.inc"
@@ -42,8 +45,9 @@ struct Layer {
   Operation *op;
   std::string name;
   int64_t rows = 0, columns = 0;
-  /// Per candidate: sensitivity and storage in bits.
-  std::vector<double> sensitivities, bits;
+  /// Per candidate: sensitivity, storage in bits and (with a latency
+  /// budget) kernel milliseconds.
+  std::vector<double> sensitivities, bits, latencies;
 };
 
 /// The value a layer reads, looking through reshapes.
@@ -68,8 +72,8 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
       module.emitError() << "qopt-allocate-bits: " << error;
       return signalPassFailure();
     }
-    if ((budget > 0) == (sizeMb > 0)) {
-      module.emitError("qopt-allocate-bits: give exactly one of budget (bits per weight) and size-mb");
+    if ((budget > 0 && sizeMb > 0) || (budget <= 0 && sizeMb <= 0 && latencyMs <= 0)) {
+      module.emitError("qopt-allocate-bits: give one of budget (bits per weight) and size-mb, latency-ms, or both");
       return signalPassFailure();
     }
     if (sensitivity != "auto" && sensitivity != "measured" && sensitivity != "proxy") {
@@ -88,7 +92,7 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
         return;
       auto type = cast<RankedTensorType>(op->getOperand(1).getType());
       layers.push_back({op, getLayerName(op, int64_t(layers.size())), type.getDimSize(0),
-                        type.getNumElements() / type.getDimSize(0), {}, {}});
+                        type.getNumElements() / type.getDimSize(0), {}, {}, {}});
     });
     if (layers.empty()) {
       module.emitRemark("qopt-allocate-bits: no layer with a constant weight to allocate");
@@ -103,6 +107,8 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
         return signalPassFailure();
       for (const WeightScheme &scheme : *schemes)
         layer.bits.push_back(scheme.getBitsPerWeight(layer.rows, layer.columns) * double(layer.rows * layer.columns));
+      if (latencyMs > 0 && failed(readLatencies(layer, *schemes)))
+        return signalPassFailure();
     }
 
     // Tied layers: one item.
@@ -128,6 +134,8 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
       AllocationItem item;
       item.losses.assign(schemes->size(), 0.0);
       item.bits.assign(schemes->size(), 0.0);
+      if (latencyMs > 0)
+        item.latencies.assign(schemes->size(), 0.0); // tied layers each run their kernel
       members.emplace_back();
       for (auto member = ties.member_begin(*cls); member != ties.member_end(); ++member) {
         const Layer &layer = layers[*member];
@@ -135,6 +143,8 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
         for (size_t s = 0; s < schemes->size(); ++s) {
           item.losses[s] += layer.sensitivities[s];
           item.bits[s] += layer.bits[s];
+          if (latencyMs > 0)
+            item.latencies[s] += layer.latencies[s];
         }
         members.back().push_back(*member);
       }
@@ -142,9 +152,12 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
     }
     for (const Layer &layer : layers)
       totalWeights += double(layer.rows * layer.columns);
-    const double budgetBits = budget > 0 ? budget * totalWeights : sizeMb * 8.0e6;
+    const double budgetBits = budget > 0   ? budget * totalWeights
+                              : sizeMb > 0 ? sizeMb * 8.0e6
+                                           : std::numeric_limits<double>::infinity();
+    const double latencyBudget = latencyMs > 0 ? double(latencyMs) : std::numeric_limits<double>::infinity();
 
-    llvm::Expected<AllocationResult> result = allocateBits(items, budgetBits, timeLimit);
+    llvm::Expected<AllocationResult> result = allocateBits(items, budgetBits, timeLimit, latencyBudget);
     if (!result) {
       module.emitError() << "qopt-allocate-bits: " << llvm::toString(result.takeError()) << " ("
                          << llvm::formatv("{0:F3}", budgetBits / totalWeights).str() << " bits per weight over "
@@ -163,13 +176,34 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
                         << llvm::formatv("{0:F3}", result->seconds).str() << " s, gap to the LP relaxation "
                         << llvm::formatv("{0:E3}", 100.0 * result->relativeGap).str() << "%; "
                         << llvm::formatv("{0:F3}", result->bits / totalWeights).str() << " bits per weight (budget "
-                        << llvm::formatv("{0:F3}", budgetBits / totalWeights).str() << ") over " << layers.size()
+                        << (std::isfinite(budgetBits) ? llvm::formatv("{0:F3}", budgetBits / totalWeights).str()
+                                                      : std::string("none"))
+                        << ")"
+                        << (latencyMs > 0 ? llvm::formatv(", {0:F4} ms (latency budget {1:F4} ms)", result->latency,
+                                                          double(latencyMs))
+                                                .str()
+                                          : std::string())
+                        << " over " << layers.size()
                         << " layers in " << items.size() << " groups; " << (measured ? "measured" : "proxy")
                         << " loss " << llvm::formatv("{0:E4}", result->loss).str() << " (LP bound "
                         << llvm::formatv("{0:E4}", result->lowerBound).str() << ")";
     if (!report.empty() && failed(writeReport(layers, layerChoice, *schemes, *result, budgetBits, totalWeights,
                                               measured)))
       return signalPassFailure();
+  }
+
+  LogicalResult readLatencies(Layer &layer, ArrayRef<WeightScheme> schemes) {
+    auto table = layer.op->getAttrOfType<DictionaryAttr>(calib::kLatency);
+    if (!table)
+      return layer.op->emitOpError() << "has no measured kernel latencies ('" << calib::kLatency
+                                     << "') for latency-ms: the driver measures them for latency-<ms> recipes";
+    for (const WeightScheme &scheme : schemes) {
+      auto value = table.getAs<FloatAttr>(scheme.str());
+      if (!value)
+        return layer.op->emitOpError() << "has no measured kernel latency for " << scheme.str();
+      layer.latencies.push_back(value.getValueAsDouble());
+    }
+    return success();
   }
 
   LogicalResult readSensitivities(Layer &layer, ArrayRef<WeightScheme> schemes) {
@@ -228,6 +262,8 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
                                            {"sensitivity", layer.sensitivities[choice]},
                                            {"weights", int64_t(params)},
                                            {"bytes", layer.bits[choice] / 8.0}});
+      if (!layer.latencies.empty())
+        (*entries.back().getAsObject())["latency_ms"] = layer.latencies[choice];
     }
     llvm::json::Object root{{"solver", result.solver},
                             {"optimal", result.optimal},
@@ -236,8 +272,11 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
                             {"loss", result.loss},
                             {"lower_bound", result.lowerBound},
                             {"sensitivity", measured ? "measured" : "proxy"},
-                            {"budget_bits_per_weight", budgetBits / totalWeights},
+                            {"budget_bits_per_weight", std::isfinite(budgetBits)
+                                                           ? llvm::json::Value(budgetBits / totalWeights)
+                                                           : llvm::json::Value(nullptr)},
                             {"bits_per_weight", result.bits / totalWeights},
+                            {"latency_ms", result.latency},
                             {"layers", std::move(entries)}};
     std::error_code error;
     llvm::ToolOutputFile file(report, error, llvm::sys::fs::OF_Text);

@@ -147,11 +147,20 @@ int qopt::runEval() {
     return 1;
   if (int status = runGraphPhase(*floatModule))
     return status;
-  const Recipe *needsCalibration = nullptr;
-  for (const Recipe *recipe : recipes)
-    if (recipe->needsCalibration && !(needsCalibration && needsCalibration->needsSensitivities))
-      needsCalibration = recipe; // one that also needs sensitivities, if any
-  if (int status = runCalibrationPhase(*floatModule, needsCalibration ? *needsCalibration : *recipes.front(), kTool))
+  // One calibration serves every recipe: it measures what any of them needs
+  // (and is named after the first that needs calibration).
+  Recipe needs = *recipes.front();
+  bool named = needs.needsCalibration;
+  for (const Recipe *recipe : recipes) {
+    if (recipe->needsCalibration && !named) {
+      needs.name = recipe->name;
+      named = true;
+    }
+    needs.needsCalibration |= recipe->needsCalibration;
+    needs.needsSensitivities |= recipe->needsSensitivities;
+    needs.needsLatencies |= recipe->needsLatencies;
+  }
+  if (int status = runCalibrationPhase(*floatModule, needs, kTool))
     return status;
 
   // The float model once; each recipe's model beside it.

@@ -5,6 +5,7 @@
 #include "Commands.h"
 
 #include "qopt/Calibration/Calibrate.h"
+#include "qopt/Calibration/KernelLatency.h"
 #include "qopt/Calibration/Sensitivity.h"
 #include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
@@ -111,6 +112,10 @@ bool qopt::listRecipesIfAsked() {
     outs() << formatv("  {0,-18} {1}{2}\n", recipe.name, recipe.description,
                       recipe.needsCalibration ? " [needs --calib]" : "")
            << (recipe.pipeline.empty() ? "" : formatv("  {0,-18}   {1}\n", "", recipe.pipeline).str());
+  outs() << formatv("  {0,-18} {1}\n", "mixed-<bpw>",
+                    "bit allocation to <bpw> bits per weight on average (e.g. mixed-4.25) [needs --calib]")
+         << formatv("  {0,-18} {1}\n", "latency-<ms>",
+                    "bit allocation to <ms> milliseconds of summed kernel time on this machine [needs --calib]");
   return true;
 }
 
@@ -189,16 +194,26 @@ int qopt::runCalibrationPhase(mlir::ModuleOp module, const Recipe &recipe, Strin
     return reportError(tool, "calibration: " + toString(summary.takeError()));
   errs() << formatv("{0}: calibrated {1} layers ({2} probes) on {3} samples in {4:f2} s\n", tool,
                     summary->layers, summary->probes, summary->samples, summary->seconds);
-  if (!recipe.needsSensitivities)
-    return 0;
-  SensitivityOptions sensitivityOptions;
-  sensitivityOptions.schemes = *parseWeightSchemes(kDefaultAllocationCandidates);
-  Expected<SensitivitySummary> measured =
-      measureSensitivities(module, getEntryName(), calibrationData, sensitivityOptions);
-  if (!measured)
-    return reportError(tool, "measuring sensitivities: " + toString(measured.takeError()));
-  errs() << formatv("{0}: measured the sensitivity of {1} layers to {2} weight schemes on {3} samples in {4:f2} s\n",
-                    tool, measured->layers, measured->schemes, measured->samples, measured->seconds);
+  if (recipe.needsSensitivities) {
+    SensitivityOptions sensitivityOptions;
+    sensitivityOptions.schemes = *parseWeightSchemes(kDefaultAllocationCandidates);
+    Expected<SensitivitySummary> measured =
+        measureSensitivities(module, getEntryName(), calibrationData, sensitivityOptions);
+    if (!measured)
+      return reportError(tool, "measuring sensitivities: " + toString(measured.takeError()));
+    errs() << formatv("{0}: measured the sensitivity of {1} layers to {2} weight schemes on {3} samples in {4:f2} s\n",
+                      tool, measured->layers, measured->schemes, measured->samples, measured->seconds);
+  }
+  if (recipe.needsLatencies) {
+    KernelLatencyOptions latencyOptions;
+    latencyOptions.schemes = *parseWeightSchemes(kDefaultAllocationCandidates);
+    Expected<KernelLatencySummary> timed = measureKernelLatencies(module, latencyOptions);
+    if (!timed)
+      return reportError(tool, "measuring kernel latencies: " + toString(timed.takeError()));
+    errs() << formatv("{0}: timed {1} kernels ({2} layers x {3} weight schemes, alike layers shared) on this "
+                      "machine in {4:f2} s\n",
+                      tool, timed->measurements, timed->layers, timed->schemes, timed->seconds);
+  }
   return 0;
 }
 

@@ -26,6 +26,9 @@ struct Recipe {
   /// qopt-allocate-bits reads measured sensitivities: the calibration phase
   /// measures them (qopt/Calibration/Sensitivity.h).
   bool needsSensitivities = false;
+  /// qopt-allocate-bits has a latency budget: the calibration phase times
+  /// every layer's kernel in every scheme (qopt/Calibration/KernelLatency.h).
+  bool needsLatencies = false;
 };
 
 /// Every recipe, in the order `--help` lists them.

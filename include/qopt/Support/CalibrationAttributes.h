@@ -15,6 +15,9 @@
 //                                                or relative error) with only
 //                                                this layer quantized to the
 //                                                weight scheme (bit allocation)
+//   qopt.calib.latency           {scheme = f64}  milliseconds of the layer's
+//                                                compiled kernel in each weight
+//                                                scheme on this machine
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,7 @@ inline constexpr llvm::StringLiteral kChannelAbsMax = "qopt.calib.channel_absmax
 inline constexpr llvm::StringLiteral kChannelMean = "qopt.calib.channel_mean";
 inline constexpr llvm::StringLiteral kHessian = "qopt.calib.hessian";
 inline constexpr llvm::StringLiteral kSensitivity = "qopt.calib.sensitivity";
+inline constexpr llvm::StringLiteral kLatency = "qopt.calib.latency";
 
 } // namespace qopt::calib
 

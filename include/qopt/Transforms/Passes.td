@@ -316,7 +316,10 @@ def AllocateBits : Pass<"qopt-allocate-bits", "::mlir::ModuleOp"> {
     one of the `candidates` weight schemes (format and group, e.g.
     int4-g32) so that the summed sensitivity is least while the weights fit
     the budget: `budget` bits per weight over these layers, or `size-mb`
-    megabytes. The integer program of Hubara et al. 2020, solved by GLPK
+    megabytes, and/or the kernels within `latency-ms` milliseconds (summed
+    over the layers; each layer x scheme's latency is its compiled kernel's
+    time on this machine, `qopt.calib.latency`, measured by the driver,
+    qopt/Calibration/KernelLatency.h). The integer program of Hubara et al. 2020, solved by GLPK
     (qopt/Quant/BitAllocation.h). Layers that must share a scheme are tied
     into one variable: layers reading one weight, and with `tie=inputs`
     also layers reading one input (q/k/v, gate/up), so that a fused kernel
@@ -332,13 +335,15 @@ def AllocateBits : Pass<"qopt-allocate-bits", "::mlir::ModuleOp"> {
     Each chosen scheme is written to the layer as `qopt.weight_scheme`,
     which qopt-quantize-weights honours. A remark summarizes the solver, its
     time and optimality gap; `report` writes a JSON report with every
-    layer's scheme, bits, sensitivity and size.
+    layer's scheme, bits, sensitivity, size (and latency).
   }];
   let options = [
     Option<"budget", "budget", "double", /*default=*/"0.0",
            "Average bits per weight, scales included (e.g. 4.25)">,
     Option<"sizeMb", "size-mb", "double", /*default=*/"0.0",
            "Total weight storage in megabytes (10^6 bytes), instead of budget">,
+    Option<"latencyMs", "latency-ms", "double", /*default=*/"0.0",
+           "Summed kernel latency of the layers in milliseconds (with or without a size budget)">,
     Option<"candidates", "candidates", "std::string",
            /*default=*/"::qopt::kDefaultAllocationCandidates.str()",
            "Comma-separated weight schemes to choose from">,
