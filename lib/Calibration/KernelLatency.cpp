@@ -8,6 +8,7 @@
 #include "qopt/Support/ConstantTensor.h"
 #include "qopt/Support/ProgressBar.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/WeightedLayers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -105,11 +106,7 @@ llvm::Expected<KernelLatencySummary> qopt::measureKernelLatencies(mlir::ModuleOp
                                                                   const KernelLatencyOptions &options) {
   auto start = std::chrono::steady_clock::now();
   KernelLatencySummary summary;
-  llvm::SmallVector<mlir::Operation *> layers;
-  module->walk([&](mlir::Operation *op) {
-    if (mlir::isa<LinearOp, Conv2DOp>(op) && getConstantTensor(op->getOperand(1)))
-      layers.push_back(op);
-  });
+  llvm::SmallVector<mlir::Operation *> layers = getWeightedLayers(module);
   summary.layers = int64_t(layers.size());
   summary.schemes = int64_t(options.schemes.size());
   std::map<std::string, mlir::DictionaryAttr> measured;

@@ -10,6 +10,7 @@
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
 #include "qopt/Support/ProgressBar.h"
+#include "qopt/Transforms/WeightedLayers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -24,15 +25,6 @@ namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-llvm::SmallVector<mlir::Operation *> getWeightedLayers(mlir::ModuleOp module) {
-  llvm::SmallVector<mlir::Operation *> layers;
-  module->walk([&](mlir::Operation *op) {
-    if (mlir::isa<LinearOp, Conv2DOp>(op) && getConstantTensor(op->getOperand(1)))
-      layers.push_back(op);
-  });
-  return layers;
 }
 
 /// The loss of `test` against `reference` outputs: mean KLD for a

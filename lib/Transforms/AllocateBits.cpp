@@ -11,6 +11,7 @@
 
 #include "HessianDiagonal.h"
 #include "LayerName.h"
+#include "qopt/Transforms/WeightedLayers.h"
 
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/BitAllocation.h"
@@ -87,13 +88,11 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
     }
 
     std::vector<Layer> layers;
-    module->walk([&](Operation *op) {
-      if (!isa<LinearOp, Conv2DOp>(op) || !getConstantTensor(op->getOperand(1)))
-        return;
+    for (Operation *op : getWeightedLayers(module)) {
       auto type = cast<RankedTensorType>(op->getOperand(1).getType());
       layers.push_back({op, getLayerName(op, int64_t(layers.size())), type.getDimSize(0),
                         type.getNumElements() / type.getDimSize(0), {}, {}, {}});
-    });
+    }
     if (layers.empty()) {
       module.emitRemark("qopt-allocate-bits: no layer with a constant weight to allocate");
       return;
