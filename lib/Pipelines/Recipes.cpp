@@ -158,31 +158,37 @@ static const Recipe *internRecipe(llvm::StringRef name, const std::string &descr
   return made.emplace(name.str(), std::move(recipe)).first->second.get();
 }
 
+/// The positive number after `prefix` in `name` ("mixed-4.25": "4.25").
+static std::optional<llvm::StringRef> getBudgetText(llvm::StringRef name, llvm::StringRef prefix) {
+  double value = 0;
+  if (!name.consume_front(prefix) || name.getAsDouble(value) || !(value > 0))
+    return std::nullopt;
+  return name;
+}
+
 /// "latency-<ms>": bit allocation under a budget of <ms> milliseconds of
 /// summed kernel time (measured per layer and scheme on this machine).
 static const Recipe *getLatencyBudgetRecipe(llvm::StringRef name) {
-  llvm::StringRef budget = name;
-  double milliseconds = 0;
-  if (!budget.consume_front("latency-") || budget.getAsDouble(milliseconds) || !(milliseconds > 0))
+  std::optional<llvm::StringRef> budget = getBudgetText(name, "latency-");
+  if (!budget)
     return nullptr;
   return internRecipe(name,
-                      "weights mixed by bit allocation (integer program) to " + budget.str() +
+                      "weights mixed by bit allocation (integer program) to " + budget->str() +
                           " ms of summed kernel time, measured on this machine; RTN",
-                      "qopt-allocate-bits{latency-ms=" + budget.str() + " sensitivity=measured},qopt-quantize-weights",
+                      "qopt-allocate-bits{latency-ms=" + budget->str() + " sensitivity=measured},qopt-quantize-weights",
                       true);
 }
 
 /// "mixed-<bpw>": bit allocation to an average of <bpw> bits per weight,
 /// then RTN in each layer's chosen scheme.
 static const Recipe *getMixedPrecisionRecipe(llvm::StringRef name) {
-  llvm::StringRef budget = name;
-  double bitsPerWeight = 0;
-  if (!budget.consume_front("mixed-") || budget.getAsDouble(bitsPerWeight) || !(bitsPerWeight > 0))
+  std::optional<llvm::StringRef> budget = getBudgetText(name, "mixed-");
+  if (!budget)
     return nullptr;
   return internRecipe(name,
-                      "weights mixed by bit allocation (integer program) to " + budget.str() +
+                      "weights mixed by bit allocation (integer program) to " + budget->str() +
                           " bits per weight on average; RTN",
-                      "qopt-allocate-bits{budget=" + budget.str() + " sensitivity=measured},qopt-quantize-weights",
+                      "qopt-allocate-bits{budget=" + budget->str() + " sensitivity=measured},qopt-quantize-weights",
                       false);
 }
 

@@ -192,29 +192,29 @@ struct AllocateBitsPass : qopt::impl::AllocateBitsBase<AllocateBitsPass> {
   }
 
   LogicalResult readLatencies(Layer &layer, ArrayRef<WeightScheme> schemes) {
-    auto table = layer.op->getAttrOfType<DictionaryAttr>(calib::kLatency);
-    if (!table)
-      return layer.op->emitOpError() << "has no measured kernel latencies ('" << calib::kLatency
-                                     << "') for latency-ms: the driver measures them for latency-<ms> recipes";
-    for (const WeightScheme &scheme : schemes) {
-      auto value = table.getAs<FloatAttr>(scheme.str());
-      if (!value)
-        return layer.op->emitOpError() << "has no measured kernel latency for " << scheme.str();
-      layer.latencies.push_back(value.getValueAsDouble());
-    }
-    return success();
+    return readSchemeTable(layer.op, calib::kLatency, "kernel latency",
+                           "for latency-ms: the driver measures them for latency-<ms> recipes", schemes,
+                           layer.latencies);
   }
 
   LogicalResult readSensitivities(Layer &layer, ArrayRef<WeightScheme> schemes) {
-    auto table = layer.op->getAttrOfType<DictionaryAttr>(calib::kSensitivity);
+    return readSchemeTable(layer.op, calib::kSensitivity, "sensitivity",
+                           "measure them (qopt compile --calib) or use sensitivity=proxy", schemes,
+                           layer.sensitivities);
+  }
+
+  /// The `schemes`' values in the layer's {scheme: f64} table `name`
+  /// (measured by the driver), appended to `values`.
+  LogicalResult readSchemeTable(Operation *op, StringRef name, StringRef what, StringRef hint,
+                                ArrayRef<WeightScheme> schemes, std::vector<double> &values) {
+    auto table = op->getAttrOfType<DictionaryAttr>(name);
     if (!table)
-      return layer.op->emitOpError() << "has no measured sensitivities ('" << calib::kSensitivity
-                                     << "'): measure them (qopt compile --calib) or use sensitivity=proxy";
+      return op->emitOpError() << "has no measured " << what << " table ('" << name << "'): " << hint;
     for (const WeightScheme &scheme : schemes) {
       auto value = table.getAs<FloatAttr>(scheme.str());
       if (!value)
-        return layer.op->emitOpError() << "has no measured sensitivity to " << scheme.str();
-      layer.sensitivities.push_back(value.getValueAsDouble());
+        return op->emitOpError() << "has no measured " << what << " for " << scheme.str();
+      values.push_back(value.getValueAsDouble());
     }
     return success();
   }
