@@ -19,7 +19,8 @@
 //
 // 4-bit codes decode through a 16-entry table: the format's constant one,
 // a lut<16> codebook loaded once (per tensor), or, for codebooks per output
-// channel, a gather of codebook[16 p + lane, code] (one row per lane).
+// channel (one per lane), a select tree over the panel's 16 codebooks
+// transposed once per panel by 16 gathers.
 // Outliers (CSR) are added afterwards, out[m, n] += sum_j x[m, cols[j]]
 // values[j], in parallel over n.
 //
@@ -85,9 +86,10 @@ private:
   int64_t codesPerStep, stepsPerIteration;
   bool scaleAfterGroup;
   Value table, groupSums;
-  /// Codebooks per output channel, flattened to [N * 16], and the offsets of
-  /// the current panel's rows in it (lane r: min(16 p + r, N - 1) * 16).
-  Value rowCodebooks, panelCodebookOffsets;
+  /// Codebooks per output channel, flattened to [N * 16], and the current
+  /// panel's codebooks transposed: entry c of the 16 rows' codebooks.
+  Value rowCodebooks;
+  SmallVector<Value> panelCodebookEntries;
 
   /// groupSums[g] = sum of x[0, k] over group g (one input row).
   void buildGroupSums(OpBuilder &b, Location loc) {
@@ -120,7 +122,16 @@ private:
           b, loc, vector::BroadcastOp::create(b, loc, i32x16, first),
           arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(lanes))));
       rowsOfLanes = arith::MinSIOp::create(b, loc, rowsOfLanes, vectorSplatInt(b, loc, i32x16, panels.n - 1));
-      panelCodebookOffsets = arith::MulIOp::create(b, loc, rowsOfLanes, vectorSplatInt(b, loc, i32x16, 16));
+      Value offsets = arith::MulIOp::create(b, loc, rowsOfLanes, vectorSplatInt(b, loc, i32x16, 16));
+      // Once per panel: 16 gathers transpose its rows' codebooks.
+      auto mask = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(VectorType::get({16}, b.getI1Type()), true));
+      panelCodebookEntries.clear();
+      for (int64_t entry = 0; entry < 16; ++entry)
+        panelCodebookEntries.push_back(vector::GatherOp::create(
+            b, loc, f32x16(b), rowCodebooks, ValueRange{indexConstant(b, loc, 0)},
+            arith::AddIOp::create(b, loc, offsets, vectorSplatInt(b, loc, i32x16, entry)), mask,
+            vectorSplat(b, loc, f32x16(b), 0.0)));
     }
     SmallVector<Value> init(rows * chains, vectorSplat(b, loc, f32x16(b), 0.0));
     SmallVector<Value> acc = forEachGroup(
@@ -224,15 +235,25 @@ private:
     return decoded;
   }
 
-  /// The values of 16 4-bit codes (one per lane, in [0, 16)).
+  /// The values of 16 4-bit codes (one per lane, in [0, 16)): a table
+  /// permute, or with a codebook per lane a binary tree of 15 selects over
+  /// the panel's transposed entries, from the code's top bit down.
   Value decode4(OpBuilder &b, Location loc, Value codes) {
     if (!rowCodebooks)
       return lookup16(b, loc, isa, table, codes);
-    auto mask = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(VectorType::get({16}, b.getI1Type()), true));
-    Value offsets = arith::AddIOp::create(b, loc, panelCodebookOffsets, codes);
-    return vector::GatherOp::create(b, loc, f32x16(b), rowCodebooks, ValueRange{indexConstant(b, loc, 0)},
-                                    offsets, mask, vectorSplat(b, loc, f32x16(b), 0.0));
+    auto i32x16 = VectorType::get({16}, b.getI32Type());
+    SmallVector<Value> candidates(panelCodebookEntries);
+    for (int64_t bit = 3; bit >= 0; --bit) {
+      Value set = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, loc, codes, vectorSplatInt(b, loc, i32x16, int64_t(1) << bit)),
+          vectorSplatInt(b, loc, i32x16, 0));
+      const size_t half = candidates.size() / 2;
+      for (size_t c = 0; c < half; ++c)
+        candidates[c] = arith::SelectOp::create(b, loc, set, candidates[c + half], candidates[c]);
+      candidates.resize(half);
+    }
+    return candidates.front();
   }
 
   /// fp8 e4m3 codes / 256 as f32: the sign, exponent and mantissa fields
