@@ -23,10 +23,6 @@ using namespace qopt;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 /// What makes two layers' kernels the same: the operation, its operand and
 /// result types and its attributes other than calibration statistics.
 std::string getKernelKey(mlir::Operation *layer) {
@@ -120,11 +116,11 @@ llvm::Expected<KernelLatencySummary> qopt::measureKernelLatencies(mlir::ModuleOp
       for (const WeightScheme &scheme : options.schemes) {
         mlir::OwningOpRef<mlir::ModuleOp> single = buildLayerModule(layer, scheme);
         if (!single)
-          return makeError("layer " + llvm::Twine(index) + " reads a bias or weight that is not a constant");
+          return llvm::createStringError("layer " + llvm::Twine(index) + " reads a bias or weight that is not a constant");
         mlir::PassManager pm(module.getContext());
         pm.addPass(createQuantizeWeights());
         if (mlir::failed(pm.run(*single)))
-          return makeError("layer " + llvm::Twine(index) + " cannot be quantized to " + scheme.str());
+          return llvm::createStringError("layer " + llvm::Twine(index) + " cannot be quantized to " + scheme.str());
         llvm::Expected<std::unique_ptr<JitModel>> model = JitModel::compile(*single, "main");
         if (!model)
           return model.takeError();

@@ -23,10 +23,6 @@ using namespace qopt;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 /// The loss of `test` against `reference` outputs: mean KLD for a
 /// distribution, else the relative squared error.
 double getLoss(const FidelityAccumulator &fidelity) {
@@ -53,7 +49,7 @@ llvm::Expected<SensitivitySummary> qopt::measureSensitivities(mlir::ModuleOp mod
   mlir::OwningOpRef<mlir::ModuleOp> clone = module.clone();
   auto function = clone->lookupSymbol<mlir::func::FuncOp>(entryName);
   if (!function)
-    return makeError("no function @" + entryName + " to measure sensitivities on");
+    return llvm::createStringError("no function @" + entryName + " to measure sensitivities on");
   const unsigned modelInputs = function.getNumArguments();
   std::vector<std::vector<float>> weights;
   std::vector<std::pair<int64_t, int64_t>> shapes; // [rows, columns]
@@ -62,7 +58,7 @@ llvm::Expected<SensitivitySummary> qopt::measureSensitivities(mlir::ModuleOp mod
     auto type = mlir::cast<mlir::RankedTensorType>(weight.getType());
     std::optional<std::vector<float>> values = readFloatConstant(getConstantTensor(weight));
     if (!values)
-      return makeError("a layer's weight cannot be read as f32");
+      return llvm::createStringError("a layer's weight cannot be read as f32");
     weights.push_back(std::move(*values));
     shapes.push_back({type.getDimSize(0), type.getNumElements() / type.getDimSize(0)});
     layer->setOperand(1, function.getBody().front().addArgument(type, layer->getLoc()));
@@ -83,7 +79,7 @@ llvm::Expected<SensitivitySummary> qopt::measureSensitivities(mlir::ModuleOp mod
   summary.samples = samples;
   const BoundaryTensor &output = (*model)->getSignature().outputs.front();
   if (output.elementType != 1)
-    return makeError("the model's first output '" + output.name + "' is not f32");
+    return llvm::createStringError("the model's first output '" + output.name + "' is not f32");
 
   // Inputs of every sample, and the float model's outputs on them.
   std::vector<std::vector<std::vector<char>>> sampleInputs;
@@ -123,7 +119,7 @@ llvm::Expected<SensitivitySummary> qopt::measureSensitivities(mlir::ModuleOp mod
       rtn.group = scheme.group;
       llvm::Expected<QuantizedMatrix> quantized = quantizeRtn(weights[l], rows, columns, rtn);
       if (!quantized)
-        return makeError("layer " + llvm::Twine(l) + " cannot be quantized to " + scheme.str() + ": " +
+        return llvm::createStringError("layer " + llvm::Twine(l) + " cannot be quantized to " + scheme.str() + ": " +
                          llvm::toString(quantized.takeError()));
       std::vector<float> restored = quantized->dequantize(scheme.format);
       inputPointers[modelInputs + l] = restored.data();

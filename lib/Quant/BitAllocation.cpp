@@ -14,10 +14,6 @@ using namespace qopt;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 struct ProblemDeleter {
   void operator()(glp_prob *problem) const { glp_delete_prob(problem); }
 };
@@ -31,18 +27,18 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   double smallest = 0.0, fastest = 0.0;
   for (const AllocationItem &item : items) {
     if (item.losses.empty() || item.losses.size() != item.bits.size())
-      return makeError("item '" + item.name + "' needs one loss and one size per option");
+      return llvm::createStringError("item '" + item.name + "' needs one loss and one size per option");
     if (timed && item.latencies.size() != item.losses.size())
-      return makeError("item '" + item.name + "' needs one latency per option for a latency budget");
+      return llvm::createStringError("item '" + item.name + "' needs one latency per option for a latency budget");
     smallest += *std::min_element(item.bits.begin(), item.bits.end());
     if (timed)
       fastest += *std::min_element(item.latencies.begin(), item.latencies.end());
   }
   if (smallest > budgetBits * (1.0 + 1e-12))
-    return makeError("no allocation fits: the smallest options need " + std::to_string(int64_t(std::ceil(smallest))) +
+    return llvm::createStringError("no allocation fits: the smallest options need " + std::to_string(int64_t(std::ceil(smallest))) +
                      " bits, the budget is " + std::to_string(int64_t(std::floor(budgetBits))));
   if (timed && fastest > latencyBudget * (1.0 + 1e-12))
-    return makeError("no allocation fits: the fastest options take " + std::to_string(fastest) +
+    return llvm::createStringError("no allocation fits: the fastest options take " + std::to_string(fastest) +
                      ", the latency budget is " + std::to_string(latencyBudget));
   const char *bothBudgets = "no allocation fits the size and the latency budget at once";
 
@@ -98,9 +94,9 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   simplex.msg_lev = GLP_MSG_OFF;
   const int simplexStatus = glp_simplex(lp, &simplex);
   if (simplexStatus == 0 && glp_get_status(lp) == GLP_NOFEAS)
-    return makeError(bothBudgets);
+    return llvm::createStringError(bothBudgets);
   if (simplexStatus != 0 || glp_get_status(lp) != GLP_OPT)
-    return makeError("GLPK: the LP relaxation did not solve (glp_simplex " + llvm::Twine(simplexStatus) + ")");
+    return llvm::createStringError("GLPK: the LP relaxation did not solve (glp_simplex " + llvm::Twine(simplexStatus) + ")");
   AllocationResult result;
   result.lowerBound = glp_get_obj_val(lp) * lossScale;
 
@@ -112,9 +108,9 @@ llvm::Expected<AllocationResult> qopt::allocateBits(llvm::ArrayRef<AllocationIte
   int status = glp_intopt(lp, &branch);
   int mipStatus = glp_mip_status(lp);
   if (mipStatus == GLP_NOFEAS)
-    return makeError(bothBudgets);
+    return llvm::createStringError(bothBudgets);
   if ((status != 0 && status != GLP_ETMLIM) || (mipStatus != GLP_OPT && mipStatus != GLP_FEAS))
-    return makeError("GLPK: branch-and-cut found no integer solution (glp_intopt " + llvm::Twine(status) + ")");
+    return llvm::createStringError("GLPK: branch-and-cut found no integer solution (glp_intopt " + llvm::Twine(status) + ")");
   result.optimal = mipStatus == GLP_OPT;
   result.choices.assign(items.size(), 0);
   for (size_t c = 0; c < columnOption.size(); ++c)

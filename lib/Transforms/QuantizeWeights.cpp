@@ -176,19 +176,23 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     if (options.format.needsCodebook())
       options.columnImportance = hessianDiagonal;
 
-    // Dense-and-sparse: the outliers leave the matrix before it is quantized.
-    std::vector<float> dense = *weight;
+    // Dense-and-sparse: the outliers leave (a copy of) the matrix before it
+    // is quantized.
+    std::vector<float> dense;
     std::optional<SparseOutliers> sparse;
     if (outliers > 0.0) {
-      if (isLinear)
+      if (isLinear) {
+        dense = *weight;
         sparse = extractOutliers(dense, n, k, outliers, hessianDiagonal);
-      else
+      } else {
         layer->emitWarning("keeps no outliers: the CSR side table is taken by qopt.qlinear only");
+      }
     }
+    ArrayRef<float> toQuantize = sparse ? ArrayRef<float>(dense) : ArrayRef<float>(*weight);
 
     llvm::Expected<QuantizedMatrix> quantized = [&]() -> llvm::Expected<QuantizedMatrix> {
       if (!useGptq)
-        return quantizeRtn(dense, n, k, options);
+        return quantizeRtn(toQuantize, n, k, options);
       auto hessianAttr = layer->getAttrOfType<ElementsAttr>(calib::kHessian);
       if (!hessianAttr)
         return llvm::createStringError("GPTQ needs the input Hessian '" + calib::kHessian.str() +
@@ -200,13 +204,16 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       gptq.weights = options;
       gptq.dampening = damp;
       gptq.actOrder = actOrder;
-      return quantizeGptq(dense, n, k, *hessian, gptq);
+      return quantizeGptq(toQuantize, n, k, *hessian, gptq);
     }();
     if (!quantized)
       return layer->emitOpError() << "cannot be quantized: " << llvm::toString(quantized.takeError());
 
-    // What the codes (and the outliers, exactly) give back.
-    std::vector<float> restored = quantized->dequantize(options.format);
+    // What the codes (and the outliers, exactly) give back: only the side
+    // table and bias correction need it.
+    std::vector<float> restored;
+    if (sparse || correctBias)
+      restored = quantized->dequantize(options.format);
     if (sparse)
       for (int64_t r = 0; r < n; ++r)
         for (int32_t j = sparse->rowPtr[size_t(r)]; j < sparse->rowPtr[size_t(r) + 1]; ++j) {
