@@ -1,6 +1,7 @@
 //===- OnnxImporter.cpp - ONNX model -> MLIR ------------------------------===//
 
 #include "qopt/Import/OnnxImporter.h"
+#include "qopt/Import/OnnxOpCoverage.h"
 
 #include "ExternalData.h"
 #include "NodeImporter.h"
@@ -29,10 +30,6 @@ using namespace qopt;
 void qopt::registerOnnxImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect, math::MathDialect,
                   tensor::TensorDialect, linalg::LinalgDialect, QoptDialect>();
-}
-
-bool qopt::isOnnxOpSupported(llvm::StringRef domain, llvm::StringRef opType, int64_t opset) {
-  return OnnxOpRegistry::get().lookup(domain, opType, opset) != nullptr;
 }
 
 bool qopt::parseShapeSpec(llvm::StringRef text, llvm::SmallVectorImpl<int64_t> &shape) {
@@ -222,6 +219,25 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failed(readOpsets()))
     return nullptr;
   const onnx::GraphProto &graph = model.graph();
+
+  // Every (op, opset) that does not import, reported at once at the first
+  // node that uses one.
+  std::vector<MissingOnnxOp> missing = findMissingOnnxOps(model);
+  if (!missing.empty()) {
+    Location loc = fileLoc;
+    for (auto [index, node] : llvm::enumerate(graph.node()))
+      if ((node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name()) ==
+          missing.front().firstNode) {
+        loc = getNodeLoc(node, index);
+        break;
+      }
+    InFlightDiagnostic diag = emitError(loc);
+    diag << missing.size() << (missing.size() == 1 ? " op of the model does" : " ops of the model do")
+         << " not import:";
+    for (const MissingOnnxOp &op : missing)
+      diag << "\n  " << op.describe();
+    return nullptr;
+  }
 
   std::set<std::string> initializerNames;
   for (const onnx::TensorProto &tensor : graph.initializer())

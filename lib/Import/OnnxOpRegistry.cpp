@@ -2,7 +2,12 @@
 
 #include "OnnxOpRegistry.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/ErrorHandling.h"
+
 #include <algorithm>
+#include <tuple>
 
 using namespace qopt;
 
@@ -30,12 +35,16 @@ std::string OnnxOpRegistry::key(llvm::StringRef domain, llvm::StringRef opType) 
   return (domain == "ai.onnx" ? llvm::StringRef() : domain).str() + "::" + opType.str();
 }
 
-void OnnxOpRegistry::add(llvm::StringRef domain, llvm::StringRef opType, int sinceVersion,
-                         OnnxOpImporter importer) {
+void OnnxOpRegistry::add(llvm::StringRef domain, llvm::StringRef opType,
+                         llvm::ArrayRef<int> versions, OnnxOpImporter importer) {
+  if (versions.empty() || !llvm::is_sorted(versions))
+    llvm::report_fatal_error(llvm::Twine("OnnxOpRegistry: versions of ") + opType +
+                             " must be ascending and not empty");
   std::vector<Entry> &list = entries[key(domain, opType)];
-  list.push_back({sinceVersion, importer});
-  std::sort(list.begin(), list.end(),
-            [](const Entry &a, const Entry &b) { return a.sinceVersion < b.sinceVersion; });
+  list.push_back({llvm::SmallVector<int, 4>(versions), std::move(importer)});
+  std::sort(list.begin(), list.end(), [](const Entry &a, const Entry &b) {
+    return a.getSinceVersion() < b.getSinceVersion();
+  });
 }
 
 const OnnxOpRegistry::Entry *OnnxOpRegistry::lookup(llvm::StringRef domain,
@@ -46,12 +55,28 @@ const OnnxOpRegistry::Entry *OnnxOpRegistry::lookup(llvm::StringRef domain,
     return nullptr;
   const Entry *best = nullptr;
   for (const Entry &entry : it->second)
-    if (entry.sinceVersion <= opset)
+    if (entry.getSinceVersion() <= opset)
       best = &entry;
   return best;
 }
 
 int OnnxOpRegistry::getOldestVersion(llvm::StringRef domain, llvm::StringRef opType) const {
   auto it = entries.find(key(domain, opType));
-  return it == entries.end() ? -1 : it->second.front().sinceVersion;
+  return it == entries.end() ? -1 : it->second.front().getSinceVersion();
+}
+
+std::vector<OnnxOpCoverage> OnnxOpRegistry::getCoverage() const {
+  std::vector<OnnxOpCoverage> table;
+  for (const auto &item : entries) {
+    auto [domain, opType] = item.getKey().split("::");
+    OnnxOpCoverage row{domain.empty() ? "ai.onnx" : domain.str(), opType.str(), {}};
+    for (const Entry &entry : item.getValue())
+      row.versions.append(entry.versions.begin(), entry.versions.end());
+    llvm::sort(row.versions);
+    table.push_back(std::move(row));
+  }
+  llvm::sort(table, [](const OnnxOpCoverage &a, const OnnxOpCoverage &b) {
+    return std::tie(a.domain, a.opType) < std::tie(b.domain, b.opType);
+  });
+  return table;
 }

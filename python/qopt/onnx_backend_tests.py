@@ -5,7 +5,7 @@
 
 The onnx package generates its node test cases (model + inputs + expected
 outputs + tolerances) with onnx.backend.test.loader. Each test in scope (all
-its ops in the op list qopt targets, below) is compiled with `qopt compile`
+its ops in the importer's coverage table) is compiled with `qopt compile`
 into an executable, run on the test's inputs, and compared as ONNX's own
 runner does (numpy assert_allclose with the case's rtol/atol, NaN equal).
 
@@ -29,15 +29,13 @@ import numpy as np
 import onnx
 import onnx.numpy_helper
 
-# The op list of the importer's target coverage (issue: ONNX importer).
-TARGET_OPS = set("""
-MatMul Gemm Add Sub Mul Div Pow Sqrt Reciprocal Neg Exp Log Abs Sigmoid Tanh Erf Relu
-LeakyRelu Elu Gelu HardSigmoid HardSwish Clip Softmax LogSoftmax ReduceMean ReduceSum ReduceMax
-ReduceMin Gather Reshape Transpose Squeeze Unsqueeze Flatten Concat Slice Split Expand Tile
-Where Equal Less Greater Not And Cast Shape ConstantOfShape Range Constant Identity Trilu
-LayerNormalization Conv ConvTranspose BatchNormalization MaxPool AveragePool GlobalAveragePool
-Resize Pad QuantizeLinear DequantizeLinear
-""".split())
+def target_ops(qopt):
+    """The ops in scope: every op of the importer's coverage table
+    (`qopt inspect --supported-ops`), named as model_ops names them."""
+    table = json.loads(subprocess.run([qopt, "inspect", "--supported-ops", "--json"], check=True,
+                                      capture_output=True, text=True).stdout)
+    return {op if domain == "ai.onnx" else f"{domain}::{op}"
+            for domain, op in (key.split("::") for key in table)}
 
 # Element types a .npy file holds natively (others: bfloat16, float8, int4...
 # come from ml_dtypes and cannot cross the executable's boundary).
@@ -61,9 +59,9 @@ def primary_op(case):
     return case.model.graph.node[-1].op_type if case.model.graph.node else "?"
 
 
-def in_scope(case):
+def in_scope(case, ops_in_scope):
     ops = model_ops(case.model.graph)
-    return bool(ops) and ops <= TARGET_OPS
+    return bool(ops) and ops <= ops_in_scope
 
 
 def run_case(args):
@@ -151,12 +149,62 @@ def run_case_checked(case, qopt):
     return case.name, op, "pass", ""
 
 
-def load_cases():
+def load_cases(ops_in_scope):
     from onnx.backend.test.loader import load_model_tests
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cases = load_model_tests(kind="node")
-    return [c for c in cases if c.data_sets and in_scope(c)]
+    return [c for c in cases if c.data_sets and in_scope(c, ops_in_scope)]
+
+
+def model_opset(model):
+    return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+
+
+def runs_as_expected_in_ort(model, case):
+    import onnxruntime as ort
+    ort.set_default_logger_severity(3)
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        inputs, outputs = case.data_sets[0]
+        feeds = {i.name: np.asarray(a) for i, a in zip(session.get_inputs(), inputs)}
+        for actual, expected in zip(session.run(None, feeds), outputs):
+            np.testing.assert_allclose(actual, np.asarray(expected), rtol=case.rtol, atol=case.atol,
+                                       equal_nan=True)
+    except Exception:  # noqa: BLE001 - not runnable or not the same results
+        return False
+    return True
+
+
+def convert_cases(cases, opset, ops_in_scope):
+    """The cases taken down to `opset` by onnx.version_converter, named
+    `<test>@opset<N>`: the same inputs and expected outputs, the older forms
+    of the ops (attributes for inputs, 2-D Softmax...). Cases already at or
+    below `opset`, those the converter cannot take there (ops or types that
+    did not exist yet), and those whose converted model ONNX Runtime does not
+    run to the expected outputs (the converter changed the meaning: it keeps
+    Softmax's axis across the 2-D coercion of opset 13) are left out;
+    returns (converted, skipped)."""
+    import dataclasses
+    import onnx.version_converter
+    converted, skipped = [], 0
+    for case in cases:
+        if model_opset(case.model) <= opset:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = onnx.version_converter.convert_version(case.model, opset)
+            onnx.checker.check_model(model)
+        except Exception:  # noqa: BLE001 - the converter has no adapter
+            skipped += 1
+            continue
+        if not in_scope(dataclasses.replace(case, model=model), ops_in_scope) \
+                or not runs_as_expected_in_ort(model, case):
+            skipped += 1
+            continue
+        converted.append(dataclasses.replace(case, model=model, name=f"{case.name}@opset{opset}"))
+    return converted, skipped
 
 
 def main(argv=None):
@@ -168,9 +216,17 @@ def main(argv=None):
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
     parser.add_argument("--update", action="store_true",
                         help="rewrite the expected-failures file from this run")
+    parser.add_argument("--opset", type=int, action="append", default=[],
+                        help="also run the cases converted down to this opset (repeatable)")
     args = parser.parse_args(argv)
 
-    cases = [c for c in load_cases() if args.filter in c.name]
+    ops_in_scope = target_ops(args.qopt)
+    cases = load_cases(ops_in_scope)
+    for opset in args.opset:
+        converted, skipped = convert_cases(cases[:], opset, ops_in_scope)
+        print(f"opset {opset}: {len(converted)} cases converted, {skipped} not convertible")
+        cases += converted
+    cases = [c for c in cases if args.filter in c.name]
     with multiprocessing.Pool(args.jobs) as pool:
         results = pool.map(run_case, [(c, args.qopt) for c in cases], chunksize=1)
     results.sort()

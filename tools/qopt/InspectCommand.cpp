@@ -1,8 +1,9 @@
 //===- InspectCommand.cpp - qopt inspect ----------------------------------===//
 //
 // Summarizes an ONNX model: opsets, inputs and outputs with their shapes,
-// parameters by data type, and how often each op occurs (subgraphs of If,
-// Loop and Scan included).
+// parameters by data type, how often each op occurs (subgraphs of If, Loop
+// and Scan included) and every (op, opset) that does not import. With
+// --supported-ops, prints the importer's coverage table instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 
 #include "qopt/Import/OnnxImporter.h"
 #include "qopt/Import/OnnxModelFile.h"
+#include "qopt/Import/OnnxOpCoverage.h"
 
 #include "onnx/onnx-ml.pb.h"
 
@@ -32,9 +34,13 @@ cl::SubCommand &qopt::getInspectCommand() {
 
 namespace {
 
-cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
+cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
                                cl::sub(qopt::getInspectCommand()),
                                cl::cat(qopt::getDriverCategory()));
+cl::opt<bool> printSupportedOps(
+    "supported-ops",
+    cl::desc("Print every ONNX op the importer handles and the since-versions it implements"),
+    cl::sub(qopt::getInspectCommand()), cl::cat(qopt::getDriverCategory()));
 cl::opt<bool> printJson("json", cl::desc("Print the summary as JSON"),
                         cl::sub(qopt::getInspectCommand()), cl::cat(qopt::getDriverCategory()));
 
@@ -60,6 +66,7 @@ struct ModelSummary {
   unsigned externalTensors = 0;
   std::map<std::pair<std::string, std::string>, unsigned> opCounts; // (domain, op) -> count
   unsigned nodes = 0;
+  std::vector<qopt::MissingOnnxOp> missing; // (op, opset) pairs that do not import
 
   int64_t getOpset(const std::string &domain) const {
     for (const auto &[name, version] : opsets)
@@ -68,8 +75,9 @@ struct ModelSummary {
     return -1;
   }
   bool isSupported(const std::pair<std::string, std::string> &op) const {
-    int64_t opset = getOpset(op.first);
-    return opset >= 0 && qopt::isOnnxOpSupported(op.first, op.second, opset);
+    return llvm::none_of(missing, [&](const qopt::MissingOnnxOp &m) {
+      return m.domain == op.first && m.opType == op.second;
+    });
   }
 };
 
@@ -141,6 +149,7 @@ ModelSummary summarize(const onnx::ModelProto &model) {
   for (const onnx::ValueInfoProto &output : graph.output())
     summary.outputs.push_back(describeValue(output));
   countNodes(graph, summary);
+  summary.missing = qopt::findMissingOnnxOps(model);
   return summary;
 }
 
@@ -199,16 +208,17 @@ void printText(const ModelSummary &summary, raw_ostream &os) {
     os << formatv("  {0,-24} {1} in {2}\n", type, stats.elements, stats.tensors);
 
   os << "ops\n";
-  std::vector<std::string> unsupported;
-  for (const auto &[op, count] : sortedOps(summary)) {
-    bool supported = summary.isSupported(op);
-    os << formatv("  {0,6}  {1}{2}\n", count, opName(op), supported ? "" : "  (unsupported)");
-    if (!supported)
-      unsupported.push_back(opName(op));
+  for (const auto &[op, count] : sortedOps(summary))
+    os << formatv("  {0,6}  {1}{2}\n", count, opName(op),
+                  summary.isSupported(op) ? "" : "  (does not import)");
+  if (summary.missing.empty()) {
+    os << "support     every op imports\n";
+    return;
   }
-  os << "support     "
-     << (unsupported.empty() ? "every op imports" : "unsupported: " + join(unsupported, ", "))
-     << "\n";
+  os << "support     " << summary.missing.size()
+     << (summary.missing.size() == 1 ? " op does" : " ops do") << " not import:\n";
+  for (const qopt::MissingOnnxOp &op : summary.missing)
+    os << "  " << op.describe() << "\n";
 }
 
 void printJsonSummary(const ModelSummary &summary, raw_ostream &os) {
@@ -254,17 +264,54 @@ void printJsonSummary(const ModelSummary &summary, raw_ostream &os) {
         out.attribute(opName(op), int64_t(count));
     });
     out.attributeArray("unsupported", [&] {
-      for (const auto &[op, count] : sortedOps(summary))
-        if (!summary.isSupported(op))
-          out.value(opName(op));
+      for (const qopt::MissingOnnxOp &op : summary.missing)
+        out.object([&] {
+          out.attribute("op", op.opType);
+          out.attribute("domain", op.domain);
+          out.attribute("opset", op.opset);
+          out.attribute("oldest_supported_version", int64_t(op.oldestVersion));
+          out.attribute("nodes", int64_t(op.nodes));
+          out.attribute("first_node", op.firstNode);
+        });
     });
   });
   os << "\n";
 }
 
+/// The importer's coverage table: one op per line with its since-versions,
+/// or a JSON object {"ai.onnx::Slice": [1, 10, 11, 13], ...}.
+void printCoverage(raw_ostream &os) {
+  std::vector<qopt::OnnxOpCoverage> table = qopt::getOnnxOpCoverage();
+  if (printJson) {
+    json::OStream out(os, 1);
+    out.object([&] {
+      for (const qopt::OnnxOpCoverage &row : table)
+        out.attributeArray(row.domain + "::" + row.opType, [&] {
+          for (int version : row.versions)
+            out.value(version);
+        });
+    });
+    os << "\n";
+    return;
+  }
+  for (const qopt::OnnxOpCoverage &row : table) {
+    os << formatv("{0,-14} {1,-24} ", row.domain, row.opType);
+    interleaveComma(row.versions, os);
+    os << "\n";
+  }
+}
+
 } // namespace
 
 int qopt::runInspect() {
+  if (printSupportedOps) {
+    printCoverage(outs());
+    return 0;
+  }
+  if (modelPath.empty()) {
+    WithColor::error(errs(), "qopt inspect") << "give a model (or --supported-ops)\n";
+    return 1;
+  }
   Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(modelPath);
   if (!model) {
     WithColor::error(errs(), "qopt inspect") << toString(model.takeError()) << "\n";

@@ -56,10 +56,6 @@ mlir::OwningOpRef<mlir::ModuleOp> importOnnxModel(mlir::MLIRContext &context,
 /// The dialects imported IR uses.
 void registerOnnxImportDialects(mlir::DialectRegistry &registry);
 
-/// Whether the importer handles `opType` of `domain` ("" or "ai.onnx" for
-/// the default domain) at `opset`.
-bool isOnnxOpSupported(llvm::StringRef domain, llvm::StringRef opType, int64_t opset);
-
 /// Parses "1x128" into {1, 128}; false if malformed.
 bool parseShapeSpec(llvm::StringRef text, llvm::SmallVectorImpl<int64_t> &shape);
 

@@ -1,4 +1,4 @@
-//===- ConstantOps.cpp - ONNX Constant and Identity -----------------------===//
+//===- ConstantOps.cpp - ONNX Constant, Identity and Dropout --------------===//
 
 #include "../NodeImporter.h"
 #include "../OnnxOpRegistry.h"
@@ -50,9 +50,41 @@ LogicalResult importIdentity(NodeImporter &node) {
   return success();
 }
 
+/// Dropout at inference is the identity; its optional mask is all true
+/// (before version 10 it has the input's type and holds ones). A training
+/// mode that is on, or not constant, is an error: qopt compiles inference.
+LogicalResult importDropout(NodeImporter &node) {
+  if (!node.hasInput(0))
+    return node.emitError() << "needs an input";
+  if (node.getOpset() < 7 && !node.getInt("is_test", 0))
+    return node.emitError() << "is_test = 0 asks for training, which qopt does not compile";
+  if (node.hasInput(2)) {
+    std::optional<HostInts> training = node.getHostInts(2);
+    if (!training || training->values.size() != 1)
+      return node.emitError() << "training_mode must be a constant scalar";
+    if (training->values[0])
+      return node.emitError() << "training_mode = true asks for random dropout, which qopt does "
+                                 "not compile (inference only)";
+  }
+  Value input = node.getInput(0);
+  node.setOutput(0, input);
+  if (node.hasOutput(1)) {
+    auto type = cast<RankedTensorType>(input.getType());
+    OpBuilder &b = node.getBuilder();
+    Type maskType = node.getOpset() < 10 ? type.getElementType() : Type(b.getI1Type());
+    auto maskTensor = RankedTensorType::get(type.getShape(), maskType);
+    TypedAttr one = isa<FloatType>(maskType) ? TypedAttr(b.getFloatAttr(maskType, 1.0))
+                                             : TypedAttr(b.getIntegerAttr(maskType, 1));
+    node.setOutput(1, arith::ConstantOp::create(b, node.getLoc(),
+                                                DenseElementsAttr::get(maskTensor, one)));
+  }
+  return success();
+}
+
 } // namespace
 
 void qopt::registerConstantOps(OnnxOpRegistry &registry) {
-  registry.add("", "Constant", 1, importConstant);
-  registry.add("", "Identity", 1, importIdentity);
+  registry.add("", "Constant", {1, 9, 11, 12, 13, 19, 21, 23, 24, 25}, importConstant);
+  registry.add("", "Dropout", {6, 7, 10, 12, 13, 22}, importDropout);
+  registry.add("", "Identity", {1, 13, 14, 16, 19, 21, 23, 24, 25}, importIdentity);
 }

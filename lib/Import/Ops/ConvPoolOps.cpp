@@ -408,7 +408,9 @@ LogicalResult importConvTranspose(NodeImporter &node) {
     if (outputShape && outputShape->size() >= rank) {
       int64_t want = (*outputShape)[outputShape->size() - rank + i];
       int64_t total = full - want;
-      bool upper = autoPad != "SAME_LOWER";
+      // ONNX: the extra pad goes at the end only for SAME_UPPER; NOTSET,
+      // VALID and SAME_LOWER put it at the start.
+      bool upper = autoPad == "SAME_UPPER";
       pads[i] = upper ? total / 2 : total - total / 2;
       pads[rank + i] = total - pads[i];
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -486,13 +488,13 @@ LogicalResult importConvTranspose(NodeImporter &node) {
 } // namespace
 
 void qopt::registerConvPoolOps(OnnxOpRegistry &registry) {
-  registry.add("", "Conv", 1, importConv);
-  registry.add("", "ConvTranspose", 1, importConvTranspose);
-  registry.add("", "MaxPool", 1, [](NodeImporter &node) { return importPool(node, PoolKind::Max); });
-  registry.add("", "AveragePool", 1,
+  registry.add("", "Conv", {1, 11, 22}, importConv);
+  registry.add("", "ConvTranspose", {1, 11, 22}, importConvTranspose);
+  registry.add("", "MaxPool", {1, 8, 10, 11, 12, 22}, [](NodeImporter &node) { return importPool(node, PoolKind::Max); });
+  registry.add("", "AveragePool", {1, 7, 10, 11, 19, 22},
                [](NodeImporter &node) { return importPool(node, PoolKind::Average); });
-  registry.add("", "GlobalAveragePool", 1,
+  registry.add("", "GlobalAveragePool", {1, 22},
                [](NodeImporter &node) { return importGlobalPool(node, PoolKind::Average); });
-  registry.add("", "GlobalMaxPool", 1,
+  registry.add("", "GlobalMaxPool", {1, 22},
                [](NodeImporter &node) { return importGlobalPool(node, PoolKind::Max); });
 }

@@ -80,7 +80,8 @@ namespace {
 /// A binary op; `UnsignedOp` is the integer op for unsigned inputs where it
 /// differs from `IntOp` (division).
 template <typename FloatOp, typename IntOp = void, typename UnsignedOp = IntOp>
-void addBinary(OnnxOpRegistry &registry, StringRef name, int since, HostFn hostFn = nullptr) {
+void addBinary(OnnxOpRegistry &registry, StringRef name, ArrayRef<int> versions,
+               HostFn hostFn = nullptr) {
   ScalarFn floatFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
     return FloatOp::create(b, loc, args[0], args[1]);
   };
@@ -91,7 +92,7 @@ void addBinary(OnnxOpRegistry &registry, StringRef name, int since, HostFn hostF
         return UnsignedOp::create(b, loc, args[0], args[1]);
       return IntOp::create(b, loc, args[0], args[1]);
     };
-  registry.add("", name, since, [floatFn, intFn, hostFn](NodeImporter &node) -> LogicalResult {
+  registry.add("", name, versions, [floatFn, intFn, hostFn](NodeImporter &node) -> LogicalResult {
     if (node.getInputType(0) && node.getInputType(1) &&
         node.getInputType(0).getElementType() != node.getInputType(1).getElementType())
       return node.emitError() << "inputs have different element types "
@@ -102,8 +103,8 @@ void addBinary(OnnxOpRegistry &registry, StringRef name, int since, HostFn hostF
 }
 
 template <typename FloatOp>
-void addUnary(OnnxOpRegistry &registry, StringRef name, int since) {
-  registry.add("", name, since, [](NodeImporter &node) {
+void addUnary(OnnxOpRegistry &registry, StringRef name, ArrayRef<int> versions) {
+  registry.add("", name, versions, [](NodeImporter &node) {
     return importElementwise(node, 1,
                              [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
                                return FloatOp::create(b, loc, args[0]);
@@ -111,8 +112,8 @@ void addUnary(OnnxOpRegistry &registry, StringRef name, int since) {
   });
 }
 
-void addFloatUnary(OnnxOpRegistry &registry, StringRef name, int since, ScalarFn fn) {
-  registry.add("", name, since, [fn](NodeImporter &node) { return importElementwise(node, 1, fn); });
+void addFloatUnary(OnnxOpRegistry &registry, StringRef name, ArrayRef<int> versions, ScalarFn fn) {
+  registry.add("", name, versions, [fn](NodeImporter &node) { return importElementwise(node, 1, fn); });
 }
 
 Value sigmoid(OpBuilder &b, Location loc, Value x) {
@@ -218,40 +219,166 @@ LogicalResult importClipWithAttributes(NodeImporter &node) {
   });
 }
 
+/// Max, Min, Sum and Mean: any number of inputs, broadcast together, folded
+/// left to right with `floatOp` (`intOp` for integers; none for Mean).
+/// Mean divides the sum by the input count.
+template <typename FloatOp, typename IntOp = void, typename UnsignedOp = IntOp>
+void addVariadic(OnnxOpRegistry &registry, StringRef name, ArrayRef<int> versions,
+                 bool mean = false) {
+  registry.add("", name, versions, [mean](NodeImporter &node) -> LogicalResult {
+    for (unsigned i = 1; i < node.getNumInputs(); ++i)
+      if (node.getInputType(i) && node.getInputType(0) &&
+          node.getInputType(i).getElementType() != node.getInputType(0).getElementType())
+        return node.emitError() << "inputs have different element types";
+    ScalarFn floatFn = [mean](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+      Value result = args[0];
+      for (Value arg : args.drop_front())
+        result = FloatOp::create(b, loc, result, arg);
+      if (mean && args.size() > 1)
+        result = arith::DivFOp::create(b, loc, result, constantLike(b, loc, result, double(args.size())));
+      return result;
+    };
+    ScalarFn intFn;
+    if constexpr (!std::is_void_v<IntOp>)
+      intFn = [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value result = args[0];
+        for (Value arg : args.drop_front())
+          result = node.isUnsigned(0) ? UnsignedOp::create(b, loc, result, arg).getResult()
+                                      : IntOp::create(b, loc, result, arg).getResult();
+        return result;
+      };
+    return importElementwise(node, 1, floatFn, intFn);
+  });
+}
+
+/// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
+Value softplus(OpBuilder &b, Location loc, Value x) {
+  Value positive = arith::MaximumFOp::create(b, loc, x, constantLike(b, loc, x, 0.0));
+  Value negativeAbs = arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
+  return arith::AddFOp::create(b, loc, positive,
+                               math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negativeAbs)));
+}
+
+/// PRelu: x < 0 ? slope * x : x, the slope broadcast to x.
+LogicalResult importPRelu(NodeImporter &node) {
+  return importElementwise(node, 2, [](NodeImporter &, OpBuilder &b, Location loc,
+                                       ValueRange args) -> Value {
+    Value x = args[0];
+    Value negative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, constantLike(b, loc, x, 0.0));
+    return arith::SelectOp::create(b, loc, negative, arith::MulFOp::create(b, loc, args[1], x), x);
+  });
+}
+
+/// Sign: -1, 0 or 1 (NaN stays NaN), for floats and integers.
+LogicalResult importSign(NodeImporter &node) {
+  ScalarFn floatFn = [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    Value x = args[0], zero = constantLike(b, loc, x, 0.0);
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value sign = arith::SelectOp::create(
+        b, loc, positive, constantLike(b, loc, x, 1.0),
+        arith::SelectOp::create(b, loc, negative, constantLike(b, loc, x, -1.0), zero));
+    Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+    return arith::SelectOp::create(b, loc, isNan, x, sign);
+  };
+  ScalarFn intFn = [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+    Value x = args[0];
+    Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(x.getType(), 0));
+    Value one = arith::ConstantOp::create(b, loc, b.getIntegerAttr(x.getType(), 1));
+    Value positive = arith::CmpIOp::create(b, loc, node.isUnsigned(0) ? arith::CmpIPredicate::ugt
+                                                                       : arith::CmpIPredicate::sgt,
+                                           x, zero);
+    Value result = arith::SelectOp::create(b, loc, positive, one, zero);
+    if (node.isUnsigned(0))
+      return result;
+    Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+    Value minusOne = arith::ConstantOp::create(b, loc, b.getIntegerAttr(x.getType(), -1));
+    return arith::SelectOp::create(b, loc, negative, minusOne, result);
+  };
+  return importElementwise(node, 1, floatFn, intFn,
+                           [](ArrayRef<int64_t> v) { return int64_t(v[0] > 0) - int64_t(v[0] < 0); });
+}
+
 } // namespace
 
 void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
-  addBinary<arith::AddFOp, arith::AddIOp>(registry, "Add", 7,
+  addVariadic<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>(registry, "Max", {6, 8, 12, 13});
+  addVariadic<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>(registry, "Min", {6, 8, 12, 13});
+  addVariadic<arith::AddFOp, arith::AddIOp>(registry, "Sum", {6, 8, 13});
+  addVariadic<arith::AddFOp>(registry, "Mean", {6, 8, 13}, /*mean=*/true);
+  registry.add("", "PRelu", {7, 9, 16}, importPRelu);
+  registry.add("", "Sign", {9, 13}, importSign);
+  addUnary<math::FloorOp>(registry, "Floor", {6, 13});
+  addUnary<math::CeilOp>(registry, "Ceil", {6, 13});
+  addUnary<math::RoundEvenOp>(registry, "Round", {11, 22});
+  addUnary<math::SinOp>(registry, "Sin", {7, 22});
+  addUnary<math::CosOp>(registry, "Cos", {7, 22});
+  addFloatUnary(registry, "Softplus", {1, 22},
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) {
+                  return softplus(b, loc, args[0]);
+                });
+  addFloatUnary(registry, "Softsign", {1, 22},
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value denominator = arith::AddFOp::create(b, loc, constantLike(b, loc, x, 1.0),
+                                                            math::AbsFOp::create(b, loc, x));
+                  return arith::DivFOp::create(b, loc, x, denominator);
+                });
+  addFloatUnary(registry, "Mish", {18, 22},
+                [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  return arith::MulFOp::create(b, loc, args[0],
+                                               math::TanhOp::create(b, loc, softplus(b, loc, args[0])));
+                });
+  addFloatUnary(registry, "Selu", {6, 22},
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 1.67326319217681884765625f));
+                  Value gamma = constantLike(b, loc, x, node.getFloat("gamma", 1.05070102214813232421875f));
+                  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                                         constantLike(b, loc, x, 0.0));
+                  Value negativePart = arith::MulFOp::create(b, loc, alpha, math::ExpM1Op::create(b, loc, x));
+                  return arith::MulFOp::create(b, loc, gamma,
+                                               arith::SelectOp::create(b, loc, positive, x, negativePart));
+                });
+  addFloatUnary(registry, "ThresholdedRelu", {10, 22},
+                [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
+                  Value x = args[0];
+                  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                                      constantLike(b, loc, x, node.getFloat("alpha", 1.0f)));
+                  return arith::SelectOp::create(b, loc, above, x, constantLike(b, loc, x, 0.0));
+                });
+  addBinary<arith::AddFOp, arith::AddIOp>(registry, "Add", {7, 13, 14},
                                           [](ArrayRef<int64_t> v) { return v[0] + v[1]; });
-  addBinary<arith::SubFOp, arith::SubIOp>(registry, "Sub", 7,
+  addBinary<arith::SubFOp, arith::SubIOp>(registry, "Sub", {7, 13, 14},
                                           [](ArrayRef<int64_t> v) { return v[0] - v[1]; });
-  addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", 7,
+  addBinary<arith::MulFOp, arith::MulIOp>(registry, "Mul", {7, 13, 14},
                                           [](ArrayRef<int64_t> v) { return v[0] * v[1]; });
   // Integer Div truncates toward zero, as C (and arith.divsi) does.
   addBinary<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>(
-      registry, "Div", 7, [](ArrayRef<int64_t> v) { return v[1] ? v[0] / v[1] : int64_t(0); });
-  registry.add("", "Pow", 7, importPow);
+      registry, "Div", {7, 13, 14}, [](ArrayRef<int64_t> v) { return v[1] ? v[0] / v[1] : int64_t(0); });
+  registry.add("", "Pow", {7, 12, 13, 15}, importPow);
 
-  addUnary<math::SqrtOp>(registry, "Sqrt", 6);
-  addUnary<arith::NegFOp>(registry, "Neg", 6);
-  addUnary<math::ExpOp>(registry, "Exp", 6);
-  addUnary<math::LogOp>(registry, "Log", 6);
-  addUnary<math::AbsFOp>(registry, "Abs", 6);
-  addUnary<math::TanhOp>(registry, "Tanh", 6);
-  addUnary<math::ErfOp>(registry, "Erf", 9);
-  addFloatUnary(registry, "Reciprocal", 6,
+  addUnary<math::SqrtOp>(registry, "Sqrt", {6, 13});
+  addUnary<arith::NegFOp>(registry, "Neg", {6, 13});
+  addUnary<math::ExpOp>(registry, "Exp", {6, 13});
+  addUnary<math::LogOp>(registry, "Log", {6, 13});
+  addUnary<math::AbsFOp>(registry, "Abs", {6, 13});
+  addUnary<math::TanhOp>(registry, "Tanh", {6, 13});
+  addUnary<math::ErfOp>(registry, "Erf", {9, 13});
+  addFloatUnary(registry, "Reciprocal", {6, 13},
                 [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   return arith::DivFOp::create(b, loc, constantLike(b, loc, args[0], 1.0), args[0]);
                 });
-  addFloatUnary(registry, "Sigmoid", 6,
+  addFloatUnary(registry, "Sigmoid", {6, 13},
                 [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) {
                   return sigmoid(b, loc, args[0]);
                 });
-  addFloatUnary(registry, "Relu", 6,
+  addFloatUnary(registry, "Relu", {6, 13, 14},
                 [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   return arith::MaximumFOp::create(b, loc, args[0], constantLike(b, loc, args[0], 0.0));
                 });
-  addFloatUnary(registry, "LeakyRelu", 6,
+  addFloatUnary(registry, "LeakyRelu", {6, 16},
                 [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   Value x = args[0];
                   Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 0.01f));
@@ -260,7 +387,7 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
                   return arith::SelectOp::create(b, loc, negative,
                                                  arith::MulFOp::create(b, loc, alpha, x), x);
                 });
-  addFloatUnary(registry, "Elu", 6,
+  addFloatUnary(registry, "Elu", {6, 22},
                 [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   Value x = args[0];
                   Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 1.0f));
@@ -270,7 +397,7 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
                   return arith::SelectOp::create(b, loc, negative,
                                                  arith::MulFOp::create(b, loc, alpha, expm1), x);
                 });
-  addFloatUnary(registry, "HardSigmoid", 6,
+  addFloatUnary(registry, "HardSigmoid", {6, 22},
                 [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   Value x = args[0];
                   Value alpha = constantLike(b, loc, x, node.getFloat("alpha", 0.2f));
@@ -278,7 +405,7 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
                   Value linear = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, alpha, x), beta);
                   return clamp(b, loc, linear, constantLike(b, loc, x, 0.0), constantLike(b, loc, x, 1.0));
                 });
-  addFloatUnary(registry, "HardSwish", 14,
+  addFloatUnary(registry, "HardSwish", {14, 22},
                 [](NodeImporter &, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   // x * max(0, min(1, x / 6 + 0.5)), as HardSigmoid(alpha = 1/6).
                   Value x = args[0];
@@ -289,7 +416,7 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
                                      constantLike(b, loc, x, 1.0));
                   return arith::MulFOp::create(b, loc, x, gate);
                 });
-  addFloatUnary(registry, "Gelu", 20,
+  addFloatUnary(registry, "Gelu", {20},
                 [](NodeImporter &node, OpBuilder &b, Location loc, ValueRange args) -> Value {
                   Value x = args[0];
                   Value half = constantLike(b, loc, x, 0.5), one = constantLike(b, loc, x, 1.0);
@@ -310,6 +437,6 @@ void qopt::registerElementwiseOps(OnnxOpRegistry &registry) {
                       b, loc, arith::MulFOp::create(b, loc, half, x),
                       arith::AddFOp::create(b, loc, one, inner));
                 });
-  registry.add("", "Clip", 6, importClipWithAttributes);
-  registry.add("", "Clip", 11, importClip);
+  registry.add("", "Clip", {6}, importClipWithAttributes);
+  registry.add("", "Clip", {11, 12, 13}, importClip);
 }

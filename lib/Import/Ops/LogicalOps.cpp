@@ -13,10 +13,10 @@ using namespace qopt;
 
 namespace {
 
-void addComparison(OnnxOpRegistry &registry, StringRef name, int since,
+void addComparison(OnnxOpRegistry &registry, StringRef name, ArrayRef<int> versions,
                    arith::CmpFPredicate floatPredicate, arith::CmpIPredicate intPredicate,
                    arith::CmpIPredicate unsignedPredicate, HostFn hostFn) {
-  registry.add("", name, since, [=](NodeImporter &node) {
+  registry.add("", name, versions, [=](NodeImporter &node) {
     return importElementwise(
         node, 2,
         [=](NodeImporter &, OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -32,7 +32,7 @@ void addComparison(OnnxOpRegistry &registry, StringRef name, int since,
 
 template <typename Op>
 void addLogical(OnnxOpRegistry &registry, StringRef name, HostFn hostFn) {
-  registry.add("", name, 7, [=](NodeImporter &node) -> LogicalResult {
+  registry.add("", name, {7}, [=](NodeImporter &node) -> LogicalResult {
     if (!node.getInputType(0) || !node.getInputType(0).getElementType().isInteger(1))
       return node.emitError() << "needs bool inputs";
     return importElementwise(
@@ -151,20 +151,20 @@ LogicalResult importCast(NodeImporter &node) {
 
 void qopt::registerLogicalOps(OnnxOpRegistry &registry) {
   using P = arith::CmpIPredicate;
-  addComparison(registry, "Equal", 7, arith::CmpFPredicate::OEQ, P::eq, P::eq,
+  addComparison(registry, "Equal", {7, 11, 13, 19}, arith::CmpFPredicate::OEQ, P::eq, P::eq,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] == v[1]); });
-  addComparison(registry, "Less", 7, arith::CmpFPredicate::OLT, P::slt, P::ult,
+  addComparison(registry, "Less", {7, 9, 13}, arith::CmpFPredicate::OLT, P::slt, P::ult,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] < v[1]); });
-  addComparison(registry, "LessOrEqual", 12, arith::CmpFPredicate::OLE, P::sle, P::ule,
+  addComparison(registry, "LessOrEqual", {12, 16}, arith::CmpFPredicate::OLE, P::sle, P::ule,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] <= v[1]); });
-  addComparison(registry, "Greater", 7, arith::CmpFPredicate::OGT, P::sgt, P::ugt,
+  addComparison(registry, "Greater", {7, 9, 13}, arith::CmpFPredicate::OGT, P::sgt, P::ugt,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] > v[1]); });
-  addComparison(registry, "GreaterOrEqual", 12, arith::CmpFPredicate::OGE, P::sge, P::uge,
+  addComparison(registry, "GreaterOrEqual", {12, 16}, arith::CmpFPredicate::OGE, P::sge, P::uge,
                 [](ArrayRef<int64_t> v) { return int64_t(v[0] >= v[1]); });
   addLogical<arith::AndIOp>(registry, "And", [](ArrayRef<int64_t> v) { return v[0] & v[1]; });
   addLogical<arith::OrIOp>(registry, "Or", [](ArrayRef<int64_t> v) { return v[0] | v[1]; });
   addLogical<arith::XOrIOp>(registry, "Xor", [](ArrayRef<int64_t> v) { return v[0] ^ v[1]; });
-  registry.add("", "Not", 1, importNot);
-  registry.add("", "Where", 9, importWhere);
-  registry.add("", "Cast", 6, importCast);
+  registry.add("", "Not", {1}, importNot);
+  registry.add("", "Where", {9, 16}, importWhere);
+  registry.add("", "Cast", {6, 9, 13, 19, 21, 23, 24, 25, 28}, importCast);
 }

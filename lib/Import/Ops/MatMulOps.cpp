@@ -187,6 +187,6 @@ LogicalResult importGemm(NodeImporter &node) {
 } // namespace
 
 void qopt::registerMatMulOps(OnnxOpRegistry &registry) {
-  registry.add("", "MatMul", 1, importMatMul);
-  registry.add("", "Gemm", 7, importGemm);
+  registry.add("", "MatMul", {1, 9, 13}, importMatMul);
+  registry.add("", "Gemm", {7, 9, 11, 13}, importGemm);
 }

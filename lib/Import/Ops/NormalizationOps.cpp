@@ -35,10 +35,16 @@ LogicalResult importSoftmax(NodeImporter &node, bool logarithm) {
   auto type = cast<RankedTensorType>(input.getType());
   if (!isa<FloatType>(type.getElementType()))
     return node.emitError() << "needs a float input";
+  // Before opset 13 the input is coerced to 2-D, [prod(dims < axis),
+  // prod(dims >= axis)], with axis 1 by default: the normalization runs over
+  // every dimension from the axis on. From 13, over the one axis (default -1).
+  const bool coerced = node.getOpset() < 13;
   std::optional<SmallVector<int64_t>> axis =
-      normalizeAxes(node, {node.getInt("axis", -1)}, type.getRank());
+      normalizeAxes(node, {node.getInt("axis", coerced ? 1 : -1)}, type.getRank());
   if (!axis)
     return failure();
+  if (coerced)
+    *axis = llvm::to_vector(llvm::seq<int64_t>((*axis)[0], type.getRank()));
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
   Type elementType = type.getElementType();
@@ -236,6 +242,13 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
   Value x = node.getInput(0);
   if (!x || !node.hasInput(1) || !node.hasInput(2) || !node.hasInput(3) || !node.hasInput(4))
     return node.emitError() << "needs X, scale, B, input_mean and input_var";
+  // Versions 7 and 9 compute the statistics (training) exactly when the
+  // mean/var/saved outputs are there; 14 on says so with training_mode.
+  const int64_t opset = node.getOpset();
+  if (opset < 14 && (node.hasOutput(1) || node.hasOutput(2) || node.hasOutput(3) ||
+                     node.hasOutput(4)))
+    return node.emitError() << "the mean, var and saved statistics outputs make BatchNormalization "
+                               "before opset 14 a training step; only inference (output Y) imports";
   bool training = node.getInt("training_mode", 0);
   if (!training && (node.hasOutput(1) || node.hasOutput(2)))
     return node.emitError() << "running statistics outputs need training_mode = 1";
@@ -243,19 +256,30 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
   Type elementType = type.getElementType();
   if (!isa<FloatType>(elementType) || type.getRank() < 2)
     return node.emitError() << "needs a float input of rank >= 2";
+  // BatchNormalization-7's spatial = 0: statistics per element of
+  // [C, D1, ..., Dn], not per channel.
+  const bool perElement = opset < 9 && node.getInt("spatial", 1) == 0;
   double epsilon = node.getFloat("epsilon", 1e-5f);
-  if (!training && foldIntoConvolution(node, x, epsilon))
+  if (!training && !perElement && foldIntoConvolution(node, x, epsilon))
     return success();
   OpBuilder &b = node.getBuilder();
   Location loc = node.getLoc();
   const int64_t channels = type.getDimSize(1);
   SmallVector<int64_t> channelShape(type.getRank(), 1);
   channelShape[1] = channels;
+  if (perElement)
+    for (int64_t d = 2; d < type.getRank(); ++d)
+      channelShape[d] = type.getDimSize(d);
+  int64_t parameterCount = 1;
+  for (int64_t dim : channelShape)
+    parameterCount *= dim;
   SmallVector<Value> parameters;
   for (unsigned i = 1; i <= 4; ++i) {
     Value parameter = node.getInput(i);
-    if (cast<RankedTensorType>(parameter.getType()).getNumElements() != channels)
-      return node.emitError() << "input " << i << " must have one value per channel";
+    if (cast<RankedTensorType>(parameter.getType()).getNumElements() != parameterCount)
+      return node.emitError() << "input " << i << " must have one value per "
+                              << (perElement ? "element of [C, D1, ..., Dn] (spatial = 0)"
+                                             : "channel");
     parameters.push_back(buildStaticReshape(b, loc, parameter, channelShape));
   }
   auto cast = [&](OpBuilder &nb, Location l, Value v) -> Value {
@@ -313,12 +337,74 @@ LogicalResult importBatchNormalization(NodeImporter &node) {
   return success();
 }
 
+/// InstanceNormalization: each (sample, channel) normalized over its
+/// spatial elements (biased variance), then scaled and shifted per channel.
+LogicalResult importInstanceNormalization(NodeImporter &node) {
+  Value x = node.getInput(0);
+  if (!x || !node.hasInput(1) || !node.hasInput(2))
+    return node.emitError() << "needs input, scale and B";
+  auto type = cast<RankedTensorType>(x.getType());
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType) || type.getRank() < 3)
+    return node.emitError() << "needs a float input of rank >= 3";
+  OpBuilder &b = node.getBuilder();
+  Location loc = node.getLoc();
+  const int64_t channels = type.getDimSize(1);
+  SmallVector<int64_t> channelShape(type.getRank(), 1);
+  channelShape[1] = channels;
+  SmallVector<Value> parameters;
+  for (unsigned i = 1; i <= 2; ++i) {
+    Value parameter = node.getInput(i);
+    auto parameterType = cast<RankedTensorType>(parameter.getType());
+    if (parameterType.getNumElements() != channels || parameterType.getElementType() != elementType)
+      return node.emitError() << "input " << i << " must have one value per channel, of the input's type";
+    parameters.push_back(buildStaticReshape(b, loc, parameter, channelShape));
+  }
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+  for (int64_t d = 2; d < type.getRank(); ++d) {
+    axes.push_back(d);
+    count *= type.getDimSize(d);
+  }
+  double inverseCount = count ? 1.0 / double(count) : 0.0;
+  auto average = [&](Value v) {
+    return buildElementwise(node, buildReduction(b, loc, v, axes, true, 0.0, add), elementType,
+                            [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                              return arith::MulFOp::create(nb, l, args[0],
+                                                           buildScalar(nb, l, elementType, inverseCount));
+                            });
+  };
+  Value mean = average(x);
+  Value centered = buildElementwise(node, {x, mean}, elementType,
+                                    [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                      return arith::SubFOp::create(nb, l, args[0], args[1]);
+                                    });
+  Value variance = average(buildElementwise(node, centered, elementType,
+                                            [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                                              return arith::MulFOp::create(nb, l, args[0], args[0]);
+                                            }));
+  double epsilon = node.getFloat("epsilon", 1e-5f);
+  Value result = buildElementwise(
+      node, {centered, variance, parameters[0], parameters[1]}, elementType,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value deviation = math::SqrtOp::create(
+            nb, l, arith::AddFOp::create(nb, l, args[1], buildScalar(nb, l, elementType, epsilon)));
+        Value normalized = arith::DivFOp::create(nb, l, args[0], deviation);
+        return arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, normalized, args[2]), args[3]);
+      });
+  if (!result)
+    return failure();
+  node.setOutput(0, result);
+  return success();
+}
+
 } // namespace
 
 void qopt::registerNormalizationOps(OnnxOpRegistry &registry) {
-  registry.add("", "BatchNormalization", 9, importBatchNormalization);
-  registry.add("", "Softmax", 13, [](NodeImporter &node) { return importSoftmax(node, false); });
-  registry.add("", "LogSoftmax", 13, [](NodeImporter &node) { return importSoftmax(node, true); });
-  registry.add("", "LayerNormalization", 17, importLayerNormalization);
-  registry.add("", "RMSNormalization", 23, importRmsNormalization);
+  registry.add("", "BatchNormalization", {7, 9, 14, 15}, importBatchNormalization);
+  registry.add("", "Softmax", {1, 11, 13}, [](NodeImporter &node) { return importSoftmax(node, false); });
+  registry.add("", "LogSoftmax", {1, 11, 13}, [](NodeImporter &node) { return importSoftmax(node, true); });
+  registry.add("", "InstanceNormalization", {6, 22}, importInstanceNormalization);
+  registry.add("", "LayerNormalization", {17}, importLayerNormalization);
+  registry.add("", "RMSNormalization", {23}, importRmsNormalization);
 }

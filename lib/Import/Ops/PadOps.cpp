@@ -1,6 +1,7 @@
 //===- PadOps.cpp - ONNX Pad ----------------------------------------------===//
 //
-// Pad-11+ (pads, constant_value and, from 18, axes as inputs) in the
+// Pad-2 (attributes) and Pad-11+ (pads, constant_value and, from 18, axes
+// as inputs) in the
 // constant, reflect, edge and wrap modes: one linalg.generic over the output
 // that reads the input at a source index computed per dimension (negative
 // pads crop).
@@ -58,15 +59,20 @@ std::pair<Value, Value> sourceIndex(OpBuilder &b, Location l, Value i, int64_t b
   return {};
 }
 
+/// Pad-2 takes pads and the constant value as attributes; Pad-11 on as
+/// inputs (pads, constant_value and, from 18, axes).
 LogicalResult importPad(NodeImporter &node) {
+  const bool fromAttributes = node.getOpset() < 11;
   Value input = node.getInput(0);
-  std::optional<SmallVector<int64_t>> pads = node.getConstantInts(1);
+  std::optional<SmallVector<int64_t>> pads =
+      fromAttributes ? node.getInts("pads") : node.getConstantInts(1);
   if (!input || !pads)
-    return node.emitError() << "needs an input and constant pads";
+    return node.emitError() << (fromAttributes ? "needs an input and a pads attribute"
+                                               : "needs an input and constant pads");
   auto type = cast<RankedTensorType>(input.getType());
   const int64_t rank = type.getRank();
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  if (node.hasInput(3)) {
+  if (!fromAttributes && node.hasInput(3)) {
     std::optional<SmallVector<int64_t>> given = node.getConstantInts(3);
     if (!given)
       return node.emitError() << "axes must be constant";
@@ -99,7 +105,9 @@ LogicalResult importPad(NodeImporter &node) {
   }
   Type elementType = type.getElementType();
   double padValue = 0.0;
-  if (node.hasInput(2)) {
+  if (fromAttributes) {
+    padValue = node.getFloat("value", 0.0f);
+  } else if (node.hasInput(2)) {
     if (std::optional<double> value = node.getConstantScalar(2))
       padValue = *value;
     else if (std::optional<HostInts> ints = node.getHostInts(2); ints && ints->values.size() == 1)
@@ -138,4 +146,6 @@ LogicalResult importPad(NodeImporter &node) {
 
 } // namespace
 
-void qopt::registerPadOps(OnnxOpRegistry &registry) { registry.add("", "Pad", 11, importPad); }
+void qopt::registerPadOps(OnnxOpRegistry &registry) {
+  registry.add("", "Pad", {2, 11, 13, 18, 19, 21, 23, 24, 25}, importPad);
+}

@@ -298,7 +298,7 @@ LogicalResult importQuantizeLinear(NodeImporter &node) {
 } // namespace
 
 void qopt::registerQuantizedOps(OnnxOpRegistry &registry) {
-  registry.add("com.microsoft", "MatMulNBits", 1, importMatMulNBits);
-  registry.add("", "DequantizeLinear", 10, importDequantizeLinear);
-  registry.add("", "QuantizeLinear", 10, importQuantizeLinear);
+  registry.add("com.microsoft", "MatMulNBits", {1}, importMatMulNBits);
+  registry.add("", "DequantizeLinear", {10, 13, 19, 21, 23, 24, 25, 28}, importDequantizeLinear);
+  registry.add("", "QuantizeLinear", {10, 13, 19, 21, 23, 24, 25, 28}, importQuantizeLinear);
 }

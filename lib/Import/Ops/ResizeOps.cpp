@@ -1,7 +1,7 @@
 //===- ResizeOps.cpp - ONNX Resize ----------------------------------------===//
 //
 // Resize-11+ with nearest, linear and cubic modes and every coordinate
-// transformation. These interpolations are separable, so the tensor is
+// transformation; Resize-10 and Upsample-7/9 (asymmetric coordinates). These interpolations are separable, so the tensor is
 // resized one axis at a time. Shapes are static, so for each resized axis
 // the taps of every output index (input indices and weights, plus a constant
 // for extrapolated positions) are computed at import time; each axis becomes
@@ -13,6 +13,8 @@
 #include "../NodeImporter.h"
 #include "../OnnxOpRegistry.h"
 #include "../TensorBuilders.h"
+
+#include "onnx/onnx-ml.pb.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -56,6 +58,8 @@ double sourceCoordinate(const ResizeOptions &options, int64_t o, int64_t in, int
     return length > 1.0
                ? roiStart * double(in - 1) + double(o) * (roiEnd - roiStart) * double(in - 1) / (length - 1.0)
                : 0.5 * (roiStart + roiEnd) * double(in - 1);
+  if (mode == "tf_half_pixel_for_nn") // Resize-11 only (TensorFlow's half_pixel_centers)
+    return (double(o) + 0.5) / scale;
   if (mode == "half_pixel_symmetric") {
     double adjustment = double(out) / length;
     double center = double(in) / 2.0;
@@ -97,7 +101,12 @@ Taps computeTaps(const ResizeOptions &options, int64_t o, int64_t in, int64_t ou
     return taps;
   }
   auto clampIndex = [&](int64_t i) { return std::clamp<int64_t>(i, 0, in - 1); };
-  if (options.mode == "nearest") {
+  if (options.mode == "nearest" && options.nearest == "simple") {
+    // Upsample and Resize-10, as ONNX Runtime runs them: the source index
+    // truncates when enlarging and rounds up when shrinking.
+    taps.indices = {clampIndex(scale < 1.0 ? int64_t(std::ceil(x)) : int64_t(x))};
+    taps.weights = {1.0};
+  } else if (options.mode == "nearest") {
     taps.indices = {clampIndex(roundNearest(options.nearest, x))};
     taps.weights = {1.0};
   } else if (options.mode == "linear") {
@@ -194,7 +203,78 @@ Value resizeAxis(NodeImporter &node, Value input, int64_t axis, int64_t out,
       .getResult(0);
 }
 
+/// Resizes `x` along `axes` to `sizes` with `scales` (both per dimension).
+LogicalResult resize(NodeImporter &node, Value x, const ResizeOptions &options,
+                     ArrayRef<int64_t> axes, ArrayRef<int64_t> sizes, ArrayRef<double> scales,
+                     ArrayRef<double> roiStart, ArrayRef<double> roiEnd) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value result = x;
+  for (int64_t axis : axes) {
+    int64_t in = type.getDimSize(axis), out = sizes[axis];
+    if (out < 1 || out > (int64_t(1) << 24))
+      return node.emitError() << "axis " << axis << " would resize to " << out << " elements";
+    if (out == in && scales[axis] == 1.0 && options.coordinates != "tf_crop_and_resize")
+      continue;
+    SmallVector<Taps> taps;
+    for (int64_t o = 0; o < out; ++o)
+      taps.push_back(computeTaps(options, o, in, out, scales[axis], roiStart[axis], roiEnd[axis]));
+    result = resizeAxis(node, result, axis, out, taps);
+    if (!result)
+      return failure();
+  }
+  node.setOutput(0, result);
+  return success();
+}
+
+/// Upsample-7 (scales attribute), Upsample-9 and Resize-10 (scales input):
+/// nearest or linear with asymmetric coordinates; the output size is
+/// floor(input size * scale).
+LogicalResult importLegacyResize(NodeImporter &node, bool scalesAttribute) {
+  Value x = node.getInput(0);
+  if (!x)
+    return node.emitError() << "needs an input";
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!isa<FloatType>(type.getElementType()))
+    return node.emitError() << "needs a float input";
+  const int64_t rank = type.getRank();
+  ResizeOptions options;
+  options.mode = node.getString("mode", "nearest");
+  if (options.mode == "bilinear")
+    options.mode = "linear"; // Upsample-7's spelling
+  if (options.mode != "nearest" && options.mode != "linear")
+    return node.emitError() << "unknown mode '" << options.mode << "' (nearest or linear)";
+  options.coordinates = "asymmetric";
+  options.nearest = "simple";
+  SmallVector<double> scales;
+  if (scalesAttribute) {
+    const onnx::AttributeProto *attribute = node.getAttribute("scales");
+    if (!attribute)
+      return node.emitError() << "needs a scales attribute";
+    scales.assign(attribute->floats().begin(), attribute->floats().end());
+  } else {
+    auto given = node.hasInput(1) ? dyn_cast_or_null<DenseFPElementsAttr>(node.getConstantAttr(1))
+                                  : DenseFPElementsAttr();
+    if (!given)
+      return node.emitError() << "needs constant float scales";
+    for (const APFloat &v : given.getValues<APFloat>())
+      scales.push_back(v.convertToDouble());
+  }
+  if (int64_t(scales.size()) != rank)
+    return node.emitError() << "scales must hold one value per dimension (" << rank << ")";
+  SmallVector<int64_t> sizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!(scales[d] > 0))
+      return node.emitError() << "scales must be positive";
+    sizes.push_back(int64_t(std::floor(double(type.getDimSize(d)) * scales[d])));
+  }
+  SmallVector<double> roiStart(rank, 0.0), roiEnd(rank, 1.0);
+  return resize(node, x, options, llvm::to_vector(llvm::seq<int64_t>(0, rank)), sizes, scales,
+                roiStart, roiEnd);
+}
+
 LogicalResult importResize(NodeImporter &node) {
+  if (node.getOpset() < 11)
+    return importLegacyResize(node, /*scalesAttribute=*/false);
   Value x = node.getInput(0);
   if (!x)
     return node.emitError() << "needs an input";
@@ -211,6 +291,21 @@ LogicalResult importResize(NodeImporter &node) {
   options.excludeOutside = node.getInt("exclude_outside", 0);
   if (options.mode != "nearest" && options.mode != "linear" && options.mode != "cubic")
     return node.emitError() << "unknown mode '" << options.mode << "'";
+  // The coordinate transformations of each version (tf_half_pixel_for_nn
+  // is Resize-11's only; half_pixel_symmetric came with 18).
+  const int64_t opset = node.getOpset();
+  llvm::SmallVector<llvm::StringRef> known = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                              "asymmetric", "tf_crop_and_resize"};
+  if (opset < 13)
+    known.push_back("tf_half_pixel_for_nn");
+  if (opset >= 18)
+    known.push_back("half_pixel_symmetric");
+  if (!llvm::is_contained(known, options.coordinates))
+    return node.emitError() << "coordinate_transformation_mode '" << options.coordinates
+                            << "' does not exist in Resize at opset " << opset;
+  if (options.nearest != "round_prefer_floor" && options.nearest != "round_prefer_ceil" &&
+      options.nearest != "floor" && options.nearest != "ceil")
+    return node.emitError() << "unknown nearest_mode '" << options.nearest << "'";
   if (node.getInt("antialias", 0))
     return node.emitError() << "antialias is not supported";
 
@@ -273,26 +368,15 @@ LogicalResult importResize(NodeImporter &node) {
     return node.emitError() << "needs constant scales or sizes";
   }
 
-  Value result = x;
-  for (int64_t axis : axes) {
-    int64_t in = type.getDimSize(axis), out = sizes[axis];
-    if (out < 1 || out > (int64_t(1) << 24))
-      return node.emitError() << "axis " << axis << " would resize to " << out << " elements";
-    if (out == in && scales[axis] == 1.0 && options.coordinates != "tf_crop_and_resize")
-      continue;
-    SmallVector<Taps> taps;
-    for (int64_t o = 0; o < out; ++o)
-      taps.push_back(computeTaps(options, o, in, out, scales[axis], roiStart[axis], roiEnd[axis]));
-    result = resizeAxis(node, result, axis, out, taps);
-    if (!result)
-      return failure();
-  }
-  node.setOutput(0, result);
-  return success();
+  return resize(node, x, options, axes, sizes, scales, roiStart, roiEnd);
 }
 
 } // namespace
 
 void qopt::registerResizeOps(OnnxOpRegistry &registry) {
-  registry.add("", "Resize", 11, importResize);
+  registry.add("", "Resize", {10, 11, 13, 18, 19}, importResize);
+  registry.add("", "Upsample", {7},
+               [](NodeImporter &node) { return importLegacyResize(node, /*scalesAttribute=*/true); });
+  registry.add("", "Upsample", {9, 10},
+               [](NodeImporter &node) { return importLegacyResize(node, /*scalesAttribute=*/false); });
 }

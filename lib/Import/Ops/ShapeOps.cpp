@@ -304,13 +304,28 @@ Value extractSlice(NodeImporter &node, Value input, ArrayRef<int64_t> starts,
                                         toAttrs(sizes), toAttrs(steps));
 }
 
+/// Slice-1 takes starts, ends and axes as attributes (no steps); Slice-10
+/// on as inputs, with steps.
 LogicalResult importSlice(NodeImporter &node) {
   auto type = node.getInputType(0);
-  std::optional<SmallVector<int64_t>> starts = node.getConstantInts(1), ends = node.getConstantInts(2);
+  const bool fromAttributes = node.getOpset() < 10;
+  std::optional<SmallVector<int64_t>> starts, ends;
+  if (fromAttributes) {
+    starts = node.getInts("starts");
+    ends = node.getInts("ends");
+  } else {
+    starts = node.getConstantInts(1);
+    ends = node.getConstantInts(2);
+  }
   if (!type || !starts || !ends || starts->size() != ends->size())
-    return node.emitError() << "needs an input and constant starts/ends of one length";
+    return node.emitError() << (fromAttributes
+                                    ? "needs an input and starts/ends attributes of one length"
+                                    : "needs an input and constant starts/ends of one length");
   SmallVector<int64_t> axes, steps(starts->size(), 1);
-  if (node.hasInput(3)) {
+  if (fromAttributes) {
+    axes = node.getInts("axes").value_or(
+        llvm::to_vector(llvm::seq<int64_t>(0, int64_t(starts->size()))));
+  } else if (node.hasInput(3)) {
     std::optional<SmallVector<int64_t>> given = node.getConstantInts(3);
     if (!given)
       return node.emitError() << "axes must be constant";
@@ -318,7 +333,7 @@ LogicalResult importSlice(NodeImporter &node) {
   } else {
     axes = llvm::to_vector(llvm::seq<int64_t>(0, int64_t(starts->size())));
   }
-  if (node.hasInput(4)) {
+  if (!fromAttributes && node.hasInput(4)) {
     std::optional<SmallVector<int64_t>> given = node.getConstantInts(4);
     if (!given)
       return node.emitError() << "steps must be constant";
@@ -645,21 +660,21 @@ LogicalResult importTrilu(NodeImporter &node) {
 } // namespace
 
 void qopt::registerShapeOps(OnnxOpRegistry &registry) {
-  registry.add("", "Shape", 1, importShape);
-  registry.add("", "Reshape", 5, importReshape);
-  registry.add("", "Flatten", 1, importFlatten);
-  registry.add("", "Squeeze", 1, [](NodeImporter &node) { return importSqueeze(node, false); });
-  registry.add("", "Squeeze", 13, [](NodeImporter &node) { return importSqueeze(node, true); });
-  registry.add("", "Unsqueeze", 1, [](NodeImporter &node) { return importUnsqueeze(node, false); });
-  registry.add("", "Unsqueeze", 13, [](NodeImporter &node) { return importUnsqueeze(node, true); });
-  registry.add("", "Transpose", 1, importTranspose);
-  registry.add("", "Concat", 4, importConcat);
-  registry.add("", "Slice", 10, importSlice);
-  registry.add("", "Split", 13, importSplit);
-  registry.add("", "Gather", 1, importGather);
-  registry.add("", "Expand", 8, importExpand);
-  registry.add("", "Tile", 6, importTile);
-  registry.add("", "ConstantOfShape", 9, importConstantOfShape);
-  registry.add("", "Range", 11, importRange);
-  registry.add("", "Trilu", 14, importTrilu);
+  registry.add("", "Shape", {1, 13, 15, 19, 21, 23, 24, 25}, importShape);
+  registry.add("", "Reshape", {5, 13, 14, 19, 21, 23, 24, 25}, importReshape);
+  registry.add("", "Flatten", {1, 9, 11, 13, 21, 23, 24, 25}, importFlatten);
+  registry.add("", "Squeeze", {1, 11}, [](NodeImporter &node) { return importSqueeze(node, false); });
+  registry.add("", "Squeeze", {13, 21, 23, 24, 25}, [](NodeImporter &node) { return importSqueeze(node, true); });
+  registry.add("", "Unsqueeze", {1, 11}, [](NodeImporter &node) { return importUnsqueeze(node, false); });
+  registry.add("", "Unsqueeze", {13, 21, 23, 24, 25}, [](NodeImporter &node) { return importUnsqueeze(node, true); });
+  registry.add("", "Transpose", {1, 13, 21, 23, 24, 25}, importTranspose);
+  registry.add("", "Concat", {4, 11, 13}, importConcat);
+  registry.add("", "Slice", {1, 10, 11, 13}, importSlice);
+  registry.add("", "Split", {2, 11, 13, 18}, importSplit);
+  registry.add("", "Gather", {1, 11, 13}, importGather);
+  registry.add("", "Expand", {8, 13}, importExpand);
+  registry.add("", "Tile", {6, 13}, importTile);
+  registry.add("", "ConstantOfShape", {9, 20, 21, 23, 24, 25}, importConstantOfShape);
+  registry.add("", "Range", {11, 27}, importRange);
+  registry.add("", "Trilu", {14}, importTrilu);
 }

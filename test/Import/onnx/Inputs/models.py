@@ -104,6 +104,16 @@ def unsupported():
                  [value("x", [2, 3])], [value("y", [2])])
 
 
+def several_unsupported():
+    """Three nodes of two ops that do not import, and two that do."""
+    nodes = [helper.make_node("Einsum", ["x", "x"], ["a"], name="contract1", equation="ij,ij->i"),
+             helper.make_node("Relu", ["a"], ["b"], name="act"),
+             helper.make_node("Einsum", ["x", "x"], ["c"], name="contract2", equation="ij,ij->i"),
+             helper.make_node("Add", ["b", "c"], ["d"], name="sum"),
+             helper.make_node("Hardmax", ["d"], ["y"], name="pick")]
+    return model(nodes, [value("x", [2, 3])], [value("y", [2])])
+
+
 def missing_initializer():
     return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
                  [value("x", [2, 3])], [value("y", [2, 4])], check=False)
@@ -236,7 +246,7 @@ def shape_ops():
     return onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
 
 
-CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, conv_bn, elementwise, batched_matmul, symbolic, unsupported,
+CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, conv_bn, elementwise, batched_matmul, symbolic, unsupported, several_unsupported,
                                  missing_initializer, old_opset, bad_initializer, broadcast_error, norms]}
 
 if __name__ == "__main__":
