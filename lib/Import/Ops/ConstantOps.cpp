@@ -50,8 +50,10 @@ LogicalResult importIdentity(NodeImporter &node) {
   return success();
 }
 
-/// Dropout at inference is the identity; its optional mask is all true
-/// (before version 10 it has the input's type and holds ones). A training
+/// Dropout at inference is the identity. Its optional mask is all true from
+/// version 12 (the spec), and all zeros (false) before, as ONNX Runtime
+/// writes it for versions 7 to 11, whose spec leaves it unfilled; before
+/// version 10 it has the input's type. A training
 /// mode that is on, or not constant, is an error: qopt compiles inference.
 LogicalResult importDropout(NodeImporter &node) {
   if (!node.hasInput(0))
@@ -73,10 +75,11 @@ LogicalResult importDropout(NodeImporter &node) {
     OpBuilder &b = node.getBuilder();
     Type maskType = node.getOpset() < 10 ? type.getElementType() : Type(b.getI1Type());
     auto maskTensor = RankedTensorType::get(type.getShape(), maskType);
-    TypedAttr one = isa<FloatType>(maskType) ? TypedAttr(b.getFloatAttr(maskType, 1.0))
-                                             : TypedAttr(b.getIntegerAttr(maskType, 1));
+    const int64_t kept = node.getOpset() >= 12;
+    TypedAttr fill = isa<FloatType>(maskType) ? TypedAttr(b.getFloatAttr(maskType, double(kept)))
+                                              : TypedAttr(b.getIntegerAttr(maskType, kept));
     node.setOutput(1, arith::ConstantOp::create(b, node.getLoc(),
-                                                DenseElementsAttr::get(maskTensor, one)));
+                                                DenseElementsAttr::get(maskTensor, fill)));
   }
   return success();
 }

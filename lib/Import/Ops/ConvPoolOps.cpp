@@ -409,9 +409,11 @@ LogicalResult importConvTranspose(NodeImporter &node) {
       int64_t want = (*outputShape)[outputShape->size() - rank + i];
       int64_t total = full - want;
       // ONNX: the extra pad goes at the end only for SAME_UPPER; NOTSET,
-      // VALID and SAME_LOWER put it at the start.
+      // VALID and SAME_LOWER put it at the start. An output larger than the
+      // full result grows at the end, as output_padding does (ONNX Runtime
+      // and the reference agree on both).
       bool upper = autoPad == "SAME_UPPER";
-      pads[i] = upper ? total / 2 : total - total / 2;
+      pads[i] = total < 0 ? 0 : upper ? total / 2 : total - total / 2;
       pads[rank + i] = total - pads[i];
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       int64_t want = in * strides[i];
