@@ -5,7 +5,10 @@
 # executable, run it, and print its agreement with ONNX Runtime and with a
 # numpy implementation of the checkpoint, then both latencies; then quantize
 # it with a few recipes (calibrated in-process on token sequences sampled
-# from the model) and print their fidelity against the float model.
+# from the model) and print their fidelity against the float model. Then a
+# CNN: a DBNet-style text detector written in opset-11 forms with symbolic
+# batch, height and width (python/qopt/vision_models.py), compiled with
+# --shape, with its agreement and latency beside ONNX Runtime.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QOPT_BUILD_DIR:-$root/build}"
@@ -40,3 +43,12 @@ echo "== quantization fidelity against float: self-sampled calibration and evalu
 "$python" -m qopt.llama2c sample "$model" -o "$build/examples/eval_tokens.npy" --count 16 --seed 2
 "$build/bin/qopt" eval "$model" --recipe w8a16,w4a16-g32,w4a16-g32-gptq,w8a8 \
   --data "$build/examples/eval_tokens.npy" --calib "$build/examples/calib_tokens.npy"
+echo "== a CNN: DBNet-style detector, opset 11, dynamic dims compiled at 1x3x64x96"
+detector="$build/examples/dbnet_opset11.onnx"
+"$python" -m qopt.vision_models dbnet -o "$detector" --opset 11
+"$build/bin/qopt" inspect "$detector" | sed -n '3,8p'
+"$build/bin/qopt" compile "$detector" -o "$build/examples/dbnet" --shape x=1x3x64x96
+echo "== detector fidelity: max abs error / output scale"
+"$python" -m qopt.check_against_ort "$detector" "$build/examples/dbnet" --shape x=1x3x64x96
+echo "== detector latency, 1 thread"
+"$python" "$root/bench/float_latency.py" "$detector" "$build/examples/dbnet" --shape x=1x3x64x96 --runs 50

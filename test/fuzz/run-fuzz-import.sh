@@ -11,6 +11,18 @@ for model in mlp elementwise shape_ops batched_matmul unsupported broadcast_erro
              missing_initializer old_opset bad_initializer symbolic; do
   "$python" "$here/../Import/onnx/Inputs/models.py" "$model" "$work/corpus/$model.onnx"
 done
+# The older forms of ops (Slice-1, Pad-2, Upsample, Resize-10...), and a CNN
+# written in opset-9 forms.
+"$python" - "$here/../Import/onnx/Inputs" "$work/corpus" <<'PY'
+import os, sys
+import onnx
+sys.path.insert(0, sys.argv[1])
+import old_opsets
+from qopt import vision_models
+for i, model in enumerate(old_opsets.CASES.values()):
+    onnx.save(model, os.path.join(sys.argv[2], f"old_opset{i}.onnx"))
+onnx.save(vision_models.mobilenet_v3(opset=9, classes=10), os.path.join(sys.argv[2], "mobilenet9.onnx"))
+PY
 cd "$work"
 exec "$fuzzer" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
   -print_final_stats=1 corpus
