@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - tensor-level IR -> LLVM dialect for the CPU ------===//
 //
-// The CPU pipeline: quantized linears over packed weights run generated
+// The CPU pipeline: quantized linears over packed weights and float
+// matrix products (linear, convolution, batched matmul) run generated
 // vector kernels (qopt-generate-cpu-kernels); everything else is lowered
 // from linalg to loops.
 // Upstream passes throughout; only the qopt -> linalg step is qopt's own.
@@ -40,9 +41,13 @@ using namespace mlir;
 void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   // Quantized weights into the kernels' layouts; the packed layers become
   // kernel calls, the rest linalg.
-  if (options.generatedKernels)
+  // Float products to the generated GEMM.
+  if (options.generatedKernels) {
     pm.addPass(createPackWeights());
+    pm.addPass(createFloatKernelCalls());
+  }
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/false);
+  pm.addPass(createStridedCopiesToLoops());
 
   // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
   GenerateCpuKernelsOptions kernels;

@@ -3,6 +3,7 @@
 #include "qopt/Conversion/Passes.h"
 
 #include "CpuKernels.h"
+#include "FloatGemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -40,7 +41,8 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
       return success();
     };
     if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::panel16, PackedLayout::panel16_dot},
-                                     "the GPU has (qopt-generate-gpu-kernels)", build)))
+                                     "the GPU has (qopt-generate-gpu-kernels)", build)) ||
+        failed(defineGemmKernels(getOperation(), *parsed)))
       return signalPassFailure();
   }
 };

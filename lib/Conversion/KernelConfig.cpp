@@ -3,6 +3,8 @@
 #include "KernelConfig.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
@@ -85,6 +87,56 @@ LogicalResult qopt::defineDeclaredKernels(ModuleOp module, ArrayRef<PackedLayout
     kernel->removeAttr(kKernelConfigAttrName);
   }
   return success();
+}
+
+std::string qopt::sanitizeSymbol(StringRef text) {
+  std::string result;
+  for (char c : text)
+    result += llvm::isAlnum(c) ? c : '_';
+  return result;
+}
+
+/// The kernel function `baseName` for `config` and `argumentTypes`: an
+/// existing one with the same configuration, or a new declaration (the
+/// name suffixed until unique).
+static func::FuncOp getOrDeclareKernel(OpBuilder &builder, ModuleOp module, StringRef baseName,
+                                       StringRef configAttrName, DictionaryAttr config,
+                                       TypeRange argumentTypes) {
+  auto type = builder.getFunctionType(argumentTypes, {});
+  std::string name = baseName.str();
+  for (unsigned suffix = 1;; ++suffix) {
+    auto existing = module.lookupSymbol<func::FuncOp>(name);
+    if (!existing)
+      break;
+    if (existing->getAttr(configAttrName) == config && existing.getFunctionType() == type)
+      return existing;
+    name = baseName.str() + "_" + std::to_string(suffix);
+  }
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  auto kernel = func::FuncOp::create(builder, module.getLoc(), name, type);
+  kernel.setPrivate();
+  kernel->setAttr(configAttrName, config);
+  return kernel;
+}
+
+Value qopt::buildKernelCall(OpBuilder &builder, Location loc, StringRef baseName, StringRef configAttrName,
+                            DictionaryAttr config, ValueRange tensors, RankedTensorType resultType) {
+  SmallVector<Value> buffers;
+  for (Value tensor : tensors) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    buffers.push_back(bufferization::ToBufferOp::create(builder, loc,
+                                                        MemRefType::get(type.getShape(), type.getElementType()),
+                                                        tensor, /*read_only=*/builder.getUnitAttr()));
+  }
+  auto outType = MemRefType::get(resultType.getShape(), resultType.getElementType());
+  Value out = memref::AllocOp::create(builder, loc, outType, builder.getI64IntegerAttr(64));
+  buffers.push_back(out);
+  SmallVector<Type> bufferTypes = llvm::map_to_vector(buffers, [](Value v) { return v.getType(); });
+  auto module = builder.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  func::FuncOp kernel = getOrDeclareKernel(builder, module, baseName, configAttrName, config, bufferTypes);
+  func::CallOp::create(builder, loc, kernel, buffers);
+  return bufferization::ToTensorOp::create(builder, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
 }
 
 Value qopt::indexConstant(OpBuilder &b, Location loc, int64_t value) {

@@ -63,6 +63,18 @@ using KernelBodyBuilder = llvm::function_ref<mlir::LogicalResult(
 mlir::LogicalResult defineDeclaredKernels(mlir::ModuleOp module, llvm::ArrayRef<PackedLayout> layouts,
                                           llvm::StringRef otherTarget, KernelBodyBuilder build);
 
+/// A call of the private kernel function `baseName` (a new declaration
+/// carrying `config` under `configAttrName`, or an existing one with the
+/// same configuration and types) over buffers of `tensors` (read-only) and a
+/// fresh 64-byte-aligned output buffer of `resultType`, which is returned as
+/// a tensor.
+mlir::Value buildKernelCall(mlir::OpBuilder &builder, mlir::Location loc, llvm::StringRef baseName,
+                            llvm::StringRef configAttrName, mlir::DictionaryAttr config,
+                            mlir::ValueRange tensors, mlir::RankedTensorType resultType);
+
+/// A readable, symbol-safe rendering of `text`.
+std::string sanitizeSymbol(llvm::StringRef text);
+
 /// Constants of kernel bodies: an index, and vectors of one float or
 /// integer value.
 mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);

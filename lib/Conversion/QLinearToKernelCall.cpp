@@ -34,41 +34,6 @@ using namespace qopt;
 
 namespace {
 
-/// A readable, symbol-safe rendering of `text`.
-std::string sanitize(StringRef text) {
-  std::string result;
-  for (char c : text)
-    result += llvm::isAlnum(c) ? c : '_';
-  return result;
-}
-
-MemRefType getBufferType(Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return MemRefType::get(type.getShape(), type.getElementType());
-}
-
-/// The kernel function for `config` and `argumentTypes`: an existing one
-/// with the same configuration, or a new declaration.
-func::FuncOp getOrDeclareKernel(PatternRewriter &rewriter, ModuleOp module, StringRef baseName,
-                                DictionaryAttr config, TypeRange argumentTypes) {
-  auto type = rewriter.getFunctionType(argumentTypes, {});
-  std::string name = baseName.str();
-  for (unsigned suffix = 1;; ++suffix) {
-    auto existing = module.lookupSymbol<func::FuncOp>(name);
-    if (!existing)
-      break;
-    if (existing->getAttr(kKernelConfigAttrName) == config && existing.getFunctionType() == type)
-      return existing;
-    name = baseName.str() + "_" + std::to_string(suffix);
-  }
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointToStart(module.getBody());
-  auto kernel = func::FuncOp::create(rewriter, module.getLoc(), name, type);
-  kernel.setPrivate();
-  kernel->setAttr(kKernelConfigAttrName, config);
-  return kernel;
-}
-
 struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
   LowerQLinearToKernelCall(MLIRContext *context, bool gpuKernels)
       : OpRewritePattern(context, /*benefit=*/2), gpuKernels(gpuKernels) {}
@@ -85,7 +50,6 @@ struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
         !resultType.getElementType().isF32() ||
         (op.getBias() && !cast<ShapedType>(op.getBias().getType()).getElementType().isF32()))
       return op.emitOpError("packed kernels need static shapes and f32 input, bias and result");
-    auto module = op->getParentOfType<ModuleOp>();
     Location loc = op.getLoc();
     const int64_t k = op.getReductionSize(), n = op.getNumOutputs();
     const int64_t m = inputType.getNumElements() / k;
@@ -100,14 +64,6 @@ struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
       tensors.push_back(op.getBias());
     if (op.getOutlierRowPtr())
       tensors.append({op.getOutlierRowPtr(), op.getOutlierCols(), op.getOutlierValues()});
-    SmallVector<Value> buffers;
-    for (Value tensor : tensors)
-      buffers.push_back(bufferization::ToBufferOp::create(rewriter, loc, getBufferType(tensor), tensor,
-                                                          /*read_only=*/rewriter.getUnitAttr()));
-    auto outType = MemRefType::get({m, n}, rewriter.getF32Type());
-    Value out = memref::AllocOp::create(rewriter, loc, outType, rewriter.getI64IntegerAttr(64));
-    buffers.push_back(out);
-
     SmallVector<NamedAttribute> config = {
         rewriter.getNamedAttr("layout", op.getLayoutAttr()),
         rewriter.getNamedAttr("format", op.getFormatAttr()),
@@ -121,16 +77,11 @@ struct LowerQLinearToKernelCall : OpRewritePattern<QLinearOp> {
     if (ActQuantAttr act = op.getActAttr())
       config.push_back(rewriter.getNamedAttr("act", act));
     std::string name = "qopt_qlinear_" + stringifyPackedLayout(op.getLayout()).str() + "_" +
-                       sanitize(op.getFormat().getValue().str()) + "_g" + std::to_string(op.getGroup()) + "_" +
+                       sanitizeSymbol(op.getFormat().getValue().str()) + "_g" + std::to_string(op.getGroup()) + "_" +
                        std::to_string(m) + "x" +
                        std::to_string(k) + "x" + std::to_string(n);
-    SmallVector<Type> bufferTypes = llvm::map_to_vector(buffers, [](Value v) { return v.getType(); });
-    func::FuncOp kernel = getOrDeclareKernel(rewriter, module, name, rewriter.getDictionaryAttr(config),
-                                             bufferTypes);
-    func::CallOp::create(rewriter, loc, kernel, buffers);
-    Value result = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({m, n}, rewriter.getF32Type()), out,
-        /*restrict=*/true, /*writable=*/true);
+    Value result = buildKernelCall(rewriter, loc, name, kKernelConfigAttrName, rewriter.getDictionaryAttr(config),
+                                   tensors, RankedTensorType::get({m, n}, rewriter.getF32Type()));
     rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, result, resultType.getShape()));
     return success();
   }

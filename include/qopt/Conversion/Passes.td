@@ -30,6 +30,27 @@ def LowerToLinalg : Pass<"qopt-lower-to-linalg"> {
                            "::mlir::bufferization::BufferizationDialect"];
 }
 
+def FloatKernelCalls : Pass<"qopt-float-kernel-calls"> {
+  let summary = "Float matrix products and convolutions -> calls of generated GEMM kernels (CPU)";
+  let description = [{
+    On tensors, before `qopt-lower-to-linalg`: `qopt.linear` with a
+    constant weight (packed into 16-column panels at compile time),
+    `qopt.conv2d` without groups (im2col, then the product by the
+    [F, C*KH*KW] weight; 1x1 stride-1 convolutions read their input
+    directly) and linalg.generic matrix products with batch dimensions
+    ((batch..., m, k) x (batch..., k, n) into zeros, one operand possibly
+    shared by all batches) become calls of private kernel functions declared
+    with `qopt.gemm_kernel = {b_layout, bias}`, whose bodies
+    `qopt-generate-cpu-kernels` writes after bufferization: register-tiled
+    vector multiply-adds, the bias in the epilogue, OpenMP over (batch,
+    column tile). See lib/Conversion/FloatGemm.h.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise"> {
   let summary = "Fuse elementwise producers into consumers without recomputation";
   let description = [{
@@ -58,7 +79,7 @@ def ReassociateReductions : Pass<"qopt-reassociate-reductions"> {
 }
 
 def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Write the bodies of the declared qopt.qlinear CPU kernels";
+  let summary = "Write the bodies of the declared qopt.qlinear and float GEMM CPU kernels";
   let description = [{
     `qopt-lower-to-linalg` turns each `qopt.qlinear` over panel-packed
     weights (`qopt-pack-weights`) into a call of a private kernel function
@@ -67,7 +88,9 @@ def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
     for the selected instruction set, `scf.parallel` over panels of 16
     output columns (OpenMP after `convert-scf-to-openmp`), and for int8
     activations a parallel quantization of the input rows into a scratch
-    buffer. See lib/Conversion/CpuKernels.h for the kernels.
+    buffer. See lib/Conversion/CpuKernels.h for the kernels. The float GEMM
+    declarations of `qopt-float-kernel-calls` get theirs too
+    (lib/Conversion/FloatGemm.h).
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"avx2\"",
@@ -76,6 +99,17 @@ def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
+def StridedCopiesToLoops : Pass<"qopt-strided-copies-to-loops"> {
+  let summary = "memref.copy of statically shaped, non-contiguous views -> linalg.copy";
+  let description = [{
+    Contiguous copies lower to memcpy; the others would call the runtime's
+    element-at-a-time `memrefCopy`. They become `linalg.copy`, lowered to
+    loops with the rest of linalg (the CPU pipeline runs this after
+    bufferization).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
 }
 
 def InlineAllocaScopes : Pass<"qopt-inline-alloca-scopes"> {

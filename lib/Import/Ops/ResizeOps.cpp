@@ -208,11 +208,20 @@ LogicalResult resize(NodeImporter &node, Value x, const ResizeOptions &options,
                      ArrayRef<int64_t> axes, ArrayRef<int64_t> sizes, ArrayRef<double> scales,
                      ArrayRef<double> roiStart, ArrayRef<double> roiEnd) {
   auto type = cast<RankedTensorType>(x.getType());
+  // Bounds well above any image or feature map, so that a corrupt scale
+  // is an error here rather than gigabytes of taps and index tensors.
+  constexpr int64_t kMaxAxisLength = int64_t(1) << 20, kMaxElements = int64_t(1) << 32;
+  double elements = 1.0;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    elements *= double(llvm::is_contained(axes, d) ? sizes[d] : type.getDimSize(d));
+  if (elements > double(kMaxElements))
+    return node.emitError() << "would resize to " << elements << " elements (at most " << kMaxElements << ")";
   Value result = x;
   for (int64_t axis : axes) {
     int64_t in = type.getDimSize(axis), out = sizes[axis];
-    if (out < 1 || out > (int64_t(1) << 24))
-      return node.emitError() << "axis " << axis << " would resize to " << out << " elements";
+    if (out < 1 || out > kMaxAxisLength)
+      return node.emitError() << "axis " << axis << " would resize to " << out << " elements (at most "
+                              << kMaxAxisLength << " per axis)";
     if (out == in && scales[axis] == 1.0 && options.coordinates != "tf_crop_and_resize")
       continue;
     SmallVector<Taps> taps;

@@ -1,0 +1,290 @@
+//===- FloatGemmKernel.cpp - the f32 GEMM kernel body ---------------------===//
+//
+//   parallel for (batch b, column tile t):          (T = 32 columns; M <= 2: 64)
+//     for each tile of R rows:                      (R = 8 with AVX-512, 3 with AVX2; M <= 2: M)
+//       acc[R][T / 16] = 0
+//       for k in [0, K):
+//         w[j] = B[b, k, 16j : 16j + 16]            (a panel16 B: one contiguous 64-byte load)
+//         acc[r][j] += broadcast(A[b, r, k]) * w[j]
+//       out[b, r, t] = acc (+ bias per column or per row)
+//   then the last columns (N mod T) as one narrower tile, masked.
+//
+// The R x T/16 accumulators stay in registers through the K loop (16 of
+// the 32 AVX-512 registers; AVX2 holds 3 x 2 16-lane accumulators in 12 of
+// its 16), so each B vector load serves R multiply-adds and each A
+// broadcast T/16. B's panel (K x T floats) stays in L2 while the rows
+// stream by; tasks are (batch, column tile) pairs, the rows in order inside.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FloatGemm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+/// Rows and 16-column panels of one register tile.
+struct GemmTiling {
+  int64_t rows, panels;
+};
+
+GemmTiling chooseGemmTiling(int64_t m, const CpuIsa &isa) {
+  if (m <= 2)
+    return {m, 4}; // GEMV-like: more independent accumulators per row
+  return isa.avx512 ? GemmTiling{8, 2} : GemmTiling{3, 2};
+}
+
+class GemmKernelBuilder {
+public:
+  GemmKernelBuilder(const GemmKernelConfig &config, ValueRange arguments, const CpuIsa &isa)
+      : config(config), tiling(chooseGemmTiling(config.m, isa)) {
+    a = arguments[0];
+    bMatrix = arguments[1];
+    if (config.bias != GemmBias::None)
+      bias = arguments[2];
+    out = arguments.back();
+  }
+
+  void build(OpBuilder &b, Location loc) {
+    const int64_t tileColumns = kLanes * tiling.panels;
+    const int64_t fullTiles = config.n / tileColumns, restColumns = config.n % tileColumns;
+    if (fullTiles)
+      buildParallelLoop(b, loc, config.batch * fullTiles, [&](OpBuilder &pb, Location pl, Value task) {
+        Value tiles = indexConstant(pb, pl, fullTiles);
+        Value batch = arith::DivUIOp::create(pb, pl, task, tiles);
+        Value column0 = arith::MulIOp::create(pb, pl, arith::RemUIOp::create(pb, pl, task, tiles),
+                                              indexConstant(pb, pl, tileColumns));
+        buildColumnTile(pb, pl, batch, column0, tileColumns);
+      });
+    if (restColumns)
+      buildParallelLoop(b, loc, config.batch, [&](OpBuilder &pb, Location pl, Value batch) {
+        buildColumnTile(pb, pl, batch, indexConstant(pb, pl, fullTiles * tileColumns), restColumns);
+      });
+  }
+
+private:
+  const GemmKernelConfig &config;
+  GemmTiling tiling;
+  Value a, bMatrix, bias, out;
+
+  /// a * b + c, contracted into an FMA where the target has one (a libm
+  /// fmaf per lane where it has not would be far slower than mul + add).
+  static Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
+    auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
+    Value product = arith::MulFOp::create(b, loc, x, y, contract);
+    return arith::AddFOp::create(b, loc, acc, product, contract);
+  }
+
+  static VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }
+
+  /// A mask of the first `lanes` lanes.
+  static Value prefixMask(OpBuilder &b, Location loc, int64_t lanes) {
+    SmallVector<bool> bits(kLanes, false);
+    for (int64_t i = 0; i < lanes; ++i)
+      bits[i] = true;
+    auto type = VectorType::get({kLanes}, b.getI1Type());
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
+  }
+
+  void buildColumnTile(OpBuilder &b, Location loc, Value batch, Value column0, int64_t width) {
+    forEachRowTile(b, loc, config.m, tiling.rows, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
+      buildTile(tb, tl, batch, row0, rows, column0, width);
+    });
+  }
+
+  /// The batch of an operand with `count` batches that batch `batch` reads.
+  Value operandBatch(OpBuilder &b, Location loc, Value batch, int64_t count) const {
+    if (count == config.batch)
+      return batch;
+    if (count == 1)
+      return indexConstant(b, loc, 0);
+    return arith::RemUIOp::create(b, loc, batch, indexConstant(b, loc, count));
+  }
+
+  /// The 16 values of B at row k, columns [column, column + 16); `lanes`
+  /// of them exist.
+  Value loadB(OpBuilder &b, Location loc, Value batch, Value k, Value column, int64_t lanes) {
+    if (config.bLayout == GemmBLayout::Panel16) {
+      Value panel = arith::DivUIOp::create(b, loc, column, indexConstant(b, loc, kLanes));
+      return vector::LoadOp::create(b, loc, f32x16(b), bMatrix,
+                                    ValueRange{batch, panel, k, indexConstant(b, loc, 0)});
+    }
+    if (lanes == kLanes)
+      return vector::LoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column});
+    return vector::MaskedLoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column},
+                                        prefixMask(b, loc, lanes), vectorSplat(b, loc, f32x16(b), 0.0));
+  }
+
+  void buildTile(OpBuilder &b, Location loc, Value batch, Value row0, int64_t rows, Value column0,
+                 int64_t width) {
+    const int64_t panels = (width + kLanes - 1) / kLanes;
+    auto lanesOf = [&](int64_t panel) { return std::min(kLanes, width - panel * kLanes); };
+    Value batchA = operandBatch(b, loc, batch, config.batchA);
+    Value batchB = operandBatch(b, loc, batch, config.batchB);
+    SmallVector<Value> rowIndex, columnIndex;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIndex.push_back(arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r)));
+    for (int64_t j = 0; j < panels; ++j)
+      columnIndex.push_back(arith::AddIOp::create(b, loc, column0, indexConstant(b, loc, j * kLanes)));
+
+    SmallVector<Value> init(rows * panels, vectorSplat(b, loc, f32x16(b), 0.0));
+    SmallVector<Value> acc = buildCountedLoop(
+        b, loc, config.k, init, [&](OpBuilder &kb, Location kl, Value k, ValueRange iters) {
+          SmallVector<Value> w;
+          for (int64_t j = 0; j < panels; ++j)
+            w.push_back(loadB(kb, kl, batchB, k, columnIndex[j], lanesOf(j)));
+          SmallVector<Value> next(iters);
+          for (int64_t r = 0; r < rows; ++r) {
+            Value x = memref::LoadOp::create(kb, kl, a, ValueRange{batchA, rowIndex[r], k});
+            Value broadcast = vector::BroadcastOp::create(kb, kl, f32x16(kb), x);
+            for (int64_t j = 0; j < panels; ++j)
+              next[r * panels + j] = multiplyAdd(kb, kl, broadcast, w[j], next[r * panels + j]);
+          }
+          return next;
+        });
+
+    for (int64_t r = 0; r < rows; ++r) {
+      Value rowBias;
+      if (config.bias == GemmBias::Row)
+        rowBias = vector::BroadcastOp::create(b, loc, f32x16(b),
+                                              memref::LoadOp::create(b, loc, bias, rowIndex[r]));
+      for (int64_t j = 0; j < panels; ++j) {
+        Value value = acc[r * panels + j];
+        const int64_t lanes = lanesOf(j);
+        Value mask = lanes == kLanes ? Value() : prefixMask(b, loc, lanes);
+        if (rowBias)
+          value = arith::AddFOp::create(b, loc, value, rowBias);
+        if (config.bias == GemmBias::Column) {
+          Value columnBias =
+              mask ? vector::MaskedLoadOp::create(b, loc, f32x16(b), bias, columnIndex[j], mask,
+                                                  vectorSplat(b, loc, f32x16(b), 0.0))
+                         .getResult()
+                   : vector::LoadOp::create(b, loc, f32x16(b), bias, columnIndex[j]).getResult();
+          value = arith::AddFOp::create(b, loc, value, columnBias);
+        }
+        if (mask)
+          vector::MaskedStoreOp::create(b, loc, out, ValueRange{batch, rowIndex[r], columnIndex[j]}, mask, value);
+        else
+          vector::StoreOp::create(b, loc, value, out, ValueRange{batch, rowIndex[r], columnIndex[j]});
+      }
+    }
+  }
+};
+
+StringRef stringify(GemmBLayout layout) { return layout == GemmBLayout::Panel16 ? "panel16" : "row_major"; }
+
+StringRef stringify(GemmBias bias) {
+  switch (bias) {
+  case GemmBias::None:
+    return "none";
+  case GemmBias::Column:
+    return "column";
+  case GemmBias::Row:
+    return "row";
+  }
+  llvm_unreachable("bias kind");
+}
+
+} // namespace
+
+DictionaryAttr GemmKernelConfig::toAttribute(MLIRContext *context) const {
+  Builder b(context);
+  return b.getDictionaryAttr({b.getNamedAttr("b_layout", b.getStringAttr(stringify(bLayout))),
+                              b.getNamedAttr("bias", b.getStringAttr(stringify(bias)))});
+}
+
+FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
+  auto fail = [&](const Twine &why) {
+    return kernel.emitOpError("is not a well-formed GEMM kernel declaration: ") << why, failure();
+  };
+  auto dictionary = kernel->getAttrOfType<DictionaryAttr>(kGemmKernelAttrName);
+  if (!dictionary)
+    return fail("no configuration");
+  GemmKernelConfig config;
+  auto layout = dictionary.getAs<StringAttr>("b_layout");
+  auto bias = dictionary.getAs<StringAttr>("bias");
+  if (!layout || (layout.getValue() != "panel16" && layout.getValue() != "row_major"))
+    return fail("b_layout must be \"panel16\" or \"row_major\"");
+  config.bLayout = layout.getValue() == "panel16" ? GemmBLayout::Panel16 : GemmBLayout::RowMajor;
+  if (!bias || (bias.getValue() != "none" && bias.getValue() != "column" && bias.getValue() != "row"))
+    return fail("bias must be \"none\", \"column\" or \"row\"");
+  config.bias = bias.getValue() == "none" ? GemmBias::None
+                : bias.getValue() == "column" ? GemmBias::Column
+                                              : GemmBias::Row;
+
+  TypeRange inputs = kernel.getFunctionType().getInputs();
+  const size_t expected = config.bias == GemmBias::None ? 3 : 4;
+  if (inputs.size() != expected)
+    return fail("expected " + Twine(expected) + " buffer arguments");
+  auto typeOf = [&](size_t i) { return dyn_cast<MemRefType>(inputs[i]); };
+  MemRefType aType = typeOf(0), bType = typeOf(1), outType = typeOf(inputs.size() - 1);
+  auto isF32 = [](MemRefType type, int64_t rank) {
+    return type && type.getRank() == rank && type.hasStaticShape() && type.getElementType().isF32() &&
+           type.getLayout().isIdentity();
+  };
+  const int64_t bRank = config.bLayout == GemmBLayout::Panel16 ? 4 : 3;
+  if (!isF32(aType, 3) || !isF32(bType, bRank) || !isF32(outType, 3))
+    return fail("A, B and out must be static f32 memrefs of rank 3, " + Twine(bRank) + " and 3");
+  config.batch = outType.getDimSize(0);
+  config.m = outType.getDimSize(1);
+  config.n = outType.getDimSize(2);
+  config.k = aType.getDimSize(2);
+  config.batchA = aType.getDimSize(0);
+  config.batchB = bType.getDimSize(0);
+  const int64_t panels = (config.n + kLanes - 1) / kLanes;
+  bool bMatches = config.bLayout == GemmBLayout::Panel16
+                      ? bType.getDimSize(1) == panels && bType.getDimSize(2) == config.k &&
+                            bType.getDimSize(3) == kLanes
+                      : bType.getDimSize(1) == config.k && bType.getDimSize(2) == config.n;
+  auto divides = [&](int64_t count) { return count >= 1 && config.batch % count == 0; };
+  if (!divides(config.batchA) || aType.getDimSize(1) != config.m || !divides(config.batchB) || !bMatches)
+    return fail("operand shapes do not match out " + Twine(config.batch) + "x" + Twine(config.m) + "x" +
+                Twine(config.n));
+  if (config.bias != GemmBias::None) {
+    MemRefType biasType = typeOf(2);
+    int64_t length = config.bias == GemmBias::Column ? config.n : config.m;
+    if (!isF32(biasType, 1) || biasType.getDimSize(0) != length)
+      return fail("the bias must be f32 of length " + Twine(length));
+  }
+  return config;
+}
+
+void qopt::buildFloatGemmKernel(OpBuilder &b, Location loc, const GemmKernelConfig &config, ValueRange arguments,
+                                const CpuIsa &isa) {
+  GemmKernelBuilder(config, arguments, isa).build(b, loc);
+}
+
+LogicalResult qopt::defineGemmKernels(ModuleOp module, const CpuIsa &isa) {
+  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    if (!kernel->hasAttr(kGemmKernelAttrName) || !kernel.isExternal())
+      continue;
+    FailureOr<GemmKernelConfig> config = GemmKernelConfig::read(kernel);
+    if (failed(config))
+      return failure();
+    Block *entry = kernel.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockEnd(entry);
+    buildFloatGemmKernel(b, kernel.getLoc(), *config, entry->getArguments(), isa);
+    func::ReturnOp::create(b, kernel.getLoc());
+    kernel->removeAttr(kGemmKernelAttrName);
+  }
+  return success();
+}
+
+std::vector<float> qopt::packPanel16(ArrayRef<float> weightNK, int64_t n, int64_t k) {
+  const int64_t panels = (n + kLanes - 1) / kLanes;
+  std::vector<float> packed(size_t(panels * k * kLanes), 0.0f);
+  for (int64_t column = 0; column < n; ++column) {
+    const int64_t panel = column / kLanes, lane = column % kLanes;
+    for (int64_t i = 0; i < k; ++i)
+      packed[size_t((panel * k + i) * kLanes + lane)] = weightNK[size_t(column * k + i)];
+  }
+  return packed;
+}

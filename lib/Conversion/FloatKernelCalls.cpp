@@ -1,0 +1,263 @@
+//===- FloatKernelCalls.cpp - float products -> generated GEMM calls ------===//
+//
+// On tensors, before the reference lowering: the float matrix products the
+// generated GEMM covers (FloatGemm.h) become calls of declared kernels:
+//
+// - qopt.linear with a constant weight: the weight is packed into panel16
+//   at compile time; the bias is added per column in the kernel.
+// - qopt.conv2d without groups: im2col (a linalg.generic gathering the
+//   padded input into [N, C KH KW, OH OW]; skipped for 1x1, stride 1, no
+//   pad) times the [F, C KH KW] weight, bias per row in the kernel.
+// - linalg matrix products (generic or named) with batch dimensions ((batch..., m, k)
+//   x (batch..., k, n) into a zero-initialized (batch..., m, n), either
+//   operand broadcast over leading batch dimensions): attention's QK^T and P V and
+//   ONNX MatMul over two activations.
+//
+// Anything else (depthwise and grouped convolutions, products of other
+// layouts) is left to the reference lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/Passes.h"
+
+#include "FloatGemm.h"
+
+#include "qopt/Dialect/QoptOps.h"
+#include "qopt/Support/ConstantTensor.h"
+#include "qopt/Support/Convolution.h"
+#include "qopt/Support/TensorOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_FLOATKERNELCALLS
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+bool isStaticF32(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.hasStaticShape() && tensor.getElementType().isF32();
+}
+
+/// out [batch, m, n] = a [batchA, m, k] * b (+ bias) as a kernel call.
+Value buildGemmCall(OpBuilder &builder, Location loc, const GemmKernelConfig &config, Value a, Value b,
+                    Value bias) {
+  std::string name = "qopt_gemm_" + std::string(config.bLayout == GemmBLayout::Panel16 ? "panel16" : "row_major") +
+                     "_" + std::to_string(config.batch) + "x" + std::to_string(config.m) + "x" +
+                     std::to_string(config.k) + "x" + std::to_string(config.n);
+  SmallVector<Value> operands = {a, b};
+  if (bias)
+    operands.push_back(bias);
+  auto resultType = RankedTensorType::get({config.batch, config.m, config.n}, builder.getF32Type());
+  return buildKernelCall(builder, loc, name, kGemmKernelAttrName, config.toAttribute(builder.getContext()),
+                         operands, resultType);
+}
+
+struct LinearToGemmCall : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LinearOp op, PatternRewriter &rewriter) const override {
+    Value bias = op.getBias();
+    if (!isStaticF32(op.getInput().getType()) || !isStaticF32(op.getResult().getType()) ||
+        !isStaticF32(op.getWeight().getType()) || (bias && !isStaticF32(bias.getType())))
+      return rewriter.notifyMatchFailure(op, "static f32 shapes only");
+    ElementsAttr weight = getConstantTensor(op.getWeight());
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "the weight is not a constant");
+    std::optional<std::vector<float>> values = readFloatConstant(weight);
+    if (!values)
+      return rewriter.notifyMatchFailure(op, "unreadable weight");
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    GemmKernelConfig config;
+    config.n = weightType.getDimSize(0);
+    config.k = weightType.getDimSize(1);
+    config.m = config.k ? op.getInput().getType().getNumElements() / config.k : 0;
+    if (!config.m || !config.n || !config.k)
+      return rewriter.notifyMatchFailure(op, "empty product");
+    config.bLayout = GemmBLayout::Panel16;
+    config.bias = bias ? GemmBias::Column : GemmBias::None;
+    Location loc = op.getLoc();
+    std::vector<float> packed = packPanel16(*values, config.n, config.k);
+    auto packedType = RankedTensorType::get({1, (config.n + 15) / 16, config.k, 16}, rewriter.getF32Type());
+    Value packedWeight = createBlobConstant(rewriter, loc, packedType, ArrayRef<float>(packed), "panel16_weight");
+    Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {1, config.m, config.k});
+    Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias);
+    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, op.getResult().getType().getShape()));
+    return success();
+  }
+};
+
+struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
+    Value bias = op.getBias();
+    if (op.getGroups() != 1)
+      return rewriter.notifyMatchFailure(op, "grouped convolutions take the reference lowering");
+    if (!isStaticF32(op.getInput().getType()) || !isStaticF32(op.getWeight().getType()) ||
+        !isStaticF32(op.getResult().getType()) || (bias && !isStaticF32(bias.getType())))
+      return rewriter.notifyMatchFailure(op, "static f32 shapes only");
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
+    const int64_t filters = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+    const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+    ConvolutionGeometry geometry = getConvolutionGeometry(op);
+    Location loc = op.getLoc();
+
+    GemmKernelConfig config;
+    config.batch = batch;
+    config.m = filters;
+    config.k = channels * kh * kw;
+    config.n = oh * ow;
+    config.batchA = 1;
+    config.batchB = batch;
+    config.bias = bias ? GemmBias::Row : GemmBias::None;
+    if (!config.m || !config.n || !config.k || !batch)
+      return rewriter.notifyMatchFailure(op, "empty product");
+
+    bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
+                     llvm::all_of(geometry.padBegin, [](int64_t p) { return p == 0; }) &&
+                     llvm::all_of(geometry.padEnd, [](int64_t p) { return p == 0; });
+    Value columns = pointwise ? buildStaticReshape(rewriter, loc, op.getInput(), {batch, config.k, config.n})
+                              : buildIm2Col(rewriter, loc, op.getInput(), geometry, kh, kw, oh, ow);
+    Value filtersByK = buildStaticReshape(rewriter, loc, op.getWeight(), {1, config.m, config.k});
+    Value product = buildGemmCall(rewriter, loc, config, filtersByK, columns, bias);
+    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, resultType.getShape()));
+    return success();
+  }
+
+  /// [N, C KH KW, OH OW]: column (oh, ow) holds the window of output
+  /// position (oh, ow) over the padded input, row (c, i, j) its element.
+  static Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeometry &geometry,
+                           int64_t kh, int64_t kw, int64_t oh, int64_t ow) {
+    auto inputType = cast<RankedTensorType>(input.getType());
+    const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
+    Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
+    // Loops (n, c, i, j, y, x): padded[n, c, y sh + i dh, x sw + j dw].
+    MLIRContext *context = b.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+    AffineMap read = AffineMap::get(6, 0,
+                                    {d(0), d(1), d(4) * geometry.strides[0] + d(2) * geometry.dilations[0],
+                                     d(5) * geometry.strides[1] + d(3) * geometry.dilations[1]},
+                                    context);
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(6, context);
+    auto windowsType = RankedTensorType::get({batch, channels, kh, kw, oh, ow}, b.getF32Type());
+    Value init = tensor::EmptyOp::create(b, loc, windowsType.getShape(), b.getF32Type());
+    Value windows = linalg::GenericOp::create(b, loc, TypeRange{windowsType}, ValueRange{padded}, ValueRange{init},
+                                              ArrayRef<AffineMap>{read, identity},
+                                              SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                                              [](OpBuilder &nb, Location nl, ValueRange args) {
+                                                linalg::YieldOp::create(nb, nl, args[0]);
+                                              })
+                        .getResult(0);
+    return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+  }
+};
+
+/// True if `op`'s body is out + in0 * in1 (in either order).
+bool isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block &body = *op.getBlock();
+  if (body.getOperations().size() != 3)
+    return false;
+  auto multiply = dyn_cast<arith::MulFOp>(&body.front());
+  auto add = dyn_cast<arith::AddFOp>(multiply ? multiply->getNextNode() : nullptr);
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!multiply || !add || !yield || yield.getNumOperands() != 1 || yield.getOperand(0) != add.getResult())
+    return false;
+  Value in0 = body.getArgument(0), in1 = body.getArgument(1), acc = body.getArgument(2);
+  bool operands = (multiply.getLhs() == in0 && multiply.getRhs() == in1) ||
+                  (multiply.getLhs() == in1 && multiply.getRhs() == in0);
+  bool accumulates = (add.getLhs() == acc && add.getRhs() == multiply.getResult()) ||
+                     (add.getRhs() == acc && add.getLhs() == multiply.getResult());
+  return operands && accumulates;
+}
+
+struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op, PatternRewriter &rewriter) const override {
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+        op.getNumReductionLoops() != 1 || !isMultiplyAccumulate(op))
+      return rewriter.notifyMatchFailure(op, "not a matrix product");
+    Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
+    Value init = op.getDpsInitOperand(0)->get();
+    if (!isStaticF32(a.getType()) || !isStaticF32(b.getType()) || !isStaticF32(init.getType()) ||
+        !isZeroInitialized(init))
+      return rewriter.notifyMatchFailure(op, "static f32 operands into zeros only");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto dims = [](AffineMap map) -> std::optional<SmallVector<unsigned>> {
+      SmallVector<unsigned> result;
+      for (AffineExpr expr : map.getResults()) {
+        auto dim = dyn_cast<AffineDimExpr>(expr);
+        if (!dim)
+          return std::nullopt;
+        result.push_back(dim.getPosition());
+      }
+      return result;
+    };
+    auto aDims = dims(maps[0]), bDims = dims(maps[1]), outDims = dims(maps[2]);
+    if (!aDims || !bDims || !outDims || outDims->size() < 2 || aDims->size() < 2 || bDims->size() < 2)
+      return rewriter.notifyMatchFailure(op, "indexing is not by loop dimensions");
+    // out (batch..., m, n), a (batch... | none, m, k), b (batch... | none, k, n).
+    ArrayRef<unsigned> batchDims = ArrayRef<unsigned>(*outDims).drop_back(2);
+    unsigned m = (*outDims)[outDims->size() - 2], n = outDims->back();
+    unsigned k = (*aDims).back();
+    auto outType = cast<RankedTensorType>(init.getType());
+    // The operand's batch dimensions: the trailing ones of out's (NumPy
+    // broadcasting), flattened to `batches`.
+    auto matches = [&](ArrayRef<unsigned> operand, unsigned first, unsigned second, int64_t &batches) {
+      if (operand.size() < 2 || operand[operand.size() - 2] != first || operand.back() != second)
+        return false;
+      ArrayRef<unsigned> lead = operand.drop_back(2);
+      if (lead.size() > batchDims.size() || lead != batchDims.take_back(lead.size()))
+        return false;
+      batches = 1;
+      for (size_t i = batchDims.size() - lead.size(); i < batchDims.size(); ++i)
+        batches *= outType.getDimSize(i);
+      return true;
+    };
+    GemmKernelConfig config;
+    if (op.getNumLoops() != batchDims.size() + 3 || m == n || m == k || n == k ||
+        op.getIteratorTypesArray()[k] != utils::IteratorType::reduction ||
+        !matches(*aDims, m, k, config.batchA) || !matches(*bDims, k, n, config.batchB))
+      return rewriter.notifyMatchFailure(op, "not (batch, m, k) x (batch, k, n) into (batch, m, n)");
+    config.m = outType.getDimSize(outType.getRank() - 2);
+    config.n = outType.getDimSize(outType.getRank() - 1);
+    config.k = cast<RankedTensorType>(a.getType()).getShape().back();
+    config.batch = 1;
+    for (int64_t size : outType.getShape().drop_back(2))
+      config.batch *= size;
+    if (!config.m || !config.n || !config.k || !config.batch)
+      return rewriter.notifyMatchFailure(op, "empty product");
+    Location loc = op.getLoc();
+    Value aRows = buildStaticReshape(rewriter, loc, a, {config.batchA, config.m, config.k});
+    Value bRows = buildStaticReshape(rewriter, loc, b, {config.batchB, config.k, config.n});
+    Value product = buildGemmCall(rewriter, loc, config, aRows, bRows, Value());
+    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, outType.getShape()));
+    return success();
+  }
+};
+
+struct FloatKernelCallsPass : qopt::impl::FloatKernelCallsBase<FloatKernelCallsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LinearToGemmCall, Conv2DToGemmCall, BatchMatmulToGemmCall>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

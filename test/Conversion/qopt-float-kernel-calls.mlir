@@ -1,0 +1,135 @@
+// RUN: qopt-opt %s --split-input-file --qopt-float-kernel-calls | FileCheck %s --check-prefix=CALL
+// RUN: qopt-opt %s --split-input-file --pass-pipeline="builtin.module(qopt-float-kernel-calls, qopt-lower-to-linalg, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, qopt-generate-cpu-kernels{isa=avx512})" | FileCheck %s --check-prefix=KERNEL
+
+// A linear with a constant [N, K] = [20, 3] weight: packed at compile time
+// into [1, 2 panels, K, 16] (zeros past N), rows [1, 6, 3], bias per column.
+// CALL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20(memref<1x6x3xf32>, memref<1x2x3x16xf32>, memref<20xf32>, memref<1x6x20xf32>) attributes {qopt.gemm_kernel = {b_layout = "panel16", bias = "column"}}
+// CALL-LABEL: func.func @linear
+// CALL: %[[PACKED:.*]] = arith.constant dense_resource<panel16_weight{{.*}}> : tensor<1x2x3x16xf32>
+// CALL: tensor.expand_shape {{.*}} into tensor<1x6x3xf32>
+// CALL: call @qopt_gemm_panel16_1x6x3x20(%{{.*}}, %{{.*}}, %{{.*}}, %[[OUT:.*]]) :
+// CALL: bufferization.to_tensor %[[OUT]] restrict writable
+// CALL-NOT: qopt.linear
+// The kernel: (batch, 32-column tile) tasks in parallel; 6 rows of 3 x 2
+// accumulators (M <= 2 would take 4 panels per tile); the last 20 - 16
+// columns masked; the bias added in the epilogue.
+// KERNEL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20
+// KERNEL: scf.parallel
+// KERNEL: scf.for {{.*}} iter_args
+// KERNEL: vector.load {{.*}} : memref<1x2x3x16xf32>, vector<16xf32>
+// KERNEL: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// KERNEL: arith.mulf {{.*}} fastmath<contract> : vector<16xf32>
+// KERNEL: arith.addf {{.*}} fastmath<contract> : vector<16xf32>
+// KERNEL: vector.maskedload {{.*}} : memref<20xf32>
+// KERNEL: vector.maskedstore {{.*}} : memref<1x6x20xf32>
+func.func @linear(%x: tensor<2x3x3xf32>, %b: tensor<20xf32>) -> tensor<2x3x20xf32> {
+  %w = arith.constant dense<0.5> : tensor<20x3xf32>
+  %0 = qopt.linear %x, %w, %b : tensor<2x3x3xf32>, tensor<20x3xf32>, tensor<20xf32> -> tensor<2x3x20xf32>
+  return %0 : tensor<2x3x20xf32>
+}
+
+// -----
+
+// A weight that is not a constant stays a qopt.linear (the reference
+// lowering's matmul).
+// CALL-LABEL: func.func @linear_runtime_weight
+// CALL: qopt.linear
+// CALL-NOT: call
+func.func @linear_runtime_weight(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>) -> tensor<2x4xf32> {
+  %0 = qopt.linear %x, %w : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// A 3x3 convolution: the padded input gathered by im2col into
+// [N, C KH KW, OH OW] = [2, 18, 25], times the [1, F, C KH KW] weight shared
+// by both images, bias per row (output channel).
+// CALL-LABEL: func.func private @qopt_gemm_row_major_2x6x18x25(memref<1x6x18xf32>, memref<2x18x25xf32>, memref<6xf32>, memref<2x6x25xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row"}}
+// CALL-LABEL: func.func @conv2d
+// CALL: tensor.pad
+// CALL: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]
+// CALL: -> tensor<2x2x3x3x5x5xf32>
+// CALL: into tensor<2x18x25xf32>
+// CALL: call @qopt_gemm_row_major_2x6x18x25
+// CALL: into tensor<2x6x5x5xf32>
+// KERNEL-LABEL: func.func private @qopt_gemm_row_major_2x6x18x25
+// KERNEL: vector.maskedload {{.*}} : memref<2x18x25xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+func.func @conv2d(%x: tensor<2x2x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x5x5xf32> {
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+      : tensor<2x2x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32> -> tensor<2x6x5x5xf32>
+  return %0 : tensor<2x6x5x5xf32>
+}
+
+// -----
+
+// A 1x1 stride-1 convolution reads its input as B directly.
+// CALL-LABEL: func.func @conv1x1
+// CALL-NOT: tensor.pad
+// CALL-NOT: linalg.generic
+// CALL: into tensor<1x4x15xf32>
+// CALL: call @qopt_gemm_row_major_1x8x4x15
+func.func @conv1x1(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>) -> tensor<1x8x3x5xf32> {
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1 : i64}
+      : tensor<1x4x3x5xf32>, tensor<8x4x1x1xf32> -> tensor<1x8x3x5xf32>
+  return %0 : tensor<1x8x3x5xf32>
+}
+
+// -----
+
+// Grouped convolutions take the reference lowering.
+// CALL-LABEL: func.func @depthwise
+// CALL: qopt.conv2d
+// CALL-NOT: call
+func.func @depthwise(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 4 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// An attention product (batch, heads) x (m, k) x (k, n); B broadcast over
+// the leading batch dimension: A [6, 7, 8], B [3, 8, 9] read as b mod 3.
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#b = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
+#c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CALL-LABEL: func.func private @qopt_gemm_row_major_6x7x8x9(memref<6x7x8xf32>, memref<3x8x9xf32>, memref<6x7x9xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "none"}}
+// CALL-LABEL: func.func @batch_matmul
+// CALL-NOT: linalg.generic
+// CALL: call @qopt_gemm_row_major_6x7x8x9
+// KERNEL-LABEL: func.func private @qopt_gemm_row_major_6x7x8x9
+// KERNEL: arith.remui %{{.*}}, %c3
+func.func @batch_matmul(%a: tensor<2x3x7x8xf32>, %b: tensor<3x8x9xf32>) -> tensor<2x3x7x9xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x7x9xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x7x9xf32>) -> tensor<2x3x7x9xf32>
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<2x3x7x8xf32>, tensor<3x8x9xf32>) outs(%init : tensor<2x3x7x9xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x7x9xf32>
+  return %0 : tensor<2x3x7x9xf32>
+}
+
+// -----
+
+// Not into zeros: left alone (the kernel starts from zero accumulators).
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CALL-LABEL: func.func @accumulate
+// CALL: linalg.generic
+// CALL-NOT: call
+func.func @accumulate(%a: tensor<4x8xf32>, %b: tensor<8x5xf32>, %c: tensor<4x5xf32>) -> tensor<4x5xf32> {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xf32>, tensor<8x5xf32>) outs(%c : tensor<4x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}

@@ -1,0 +1,122 @@
+"""Float matrix products and convolutions on odd shapes, compiled by qopt and
+compared with ONNX Runtime: the generated GEMM (qopt-float-kernel-calls) has
+tails in every tiled dimension here (M not a multiple of the row tile, N not
+a multiple of 16 or 32, K odd), batches with one operand shared, strided,
+dilated and padded convolutions, 1x1 convolutions read directly, and an
+attention block (QK^T, softmax, P V).
+
+    float_products.py QOPT WORKDIR [qopt compile options...]
+
+Prints "<case>: relative error E ok|FAIL [gemm kernels: N]" per case. Unless
+--reference-kernels is among the options, each case must also have been
+compiled through the generated GEMM (its kernels appear in the LLVM IR).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "python"))
+from qopt.check_against_ort import compare  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def weight(name, *shape):
+    return numpy_helper.from_array((RNG.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32), name)
+
+
+def model(nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs], list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def linear(m_shape, k, n, bias=True):
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["xw" if bias else "y"])]
+    inits = [weight("w", k, n)]
+    if bias:
+        nodes.append(helper.make_node("Add", ["xw", "b"], ["y"]))
+        inits.append(weight("b", n))
+    return model(nodes, [("x", list(m_shape) + [k])], ["y"], inits)
+
+
+def gemm_trans_b(m, k, n):
+    return model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], [("x", [m, k])], ["y"],
+                 [weight("w", n, k), weight("b", n)])
+
+
+def batched(a_shape, b_shape):
+    return model([helper.make_node("MatMul", ["a", "b"], ["y"])], [("a", a_shape), ("b", b_shape)], ["y"])
+
+
+def conv(x_shape, w_shape, bias=True, relu=False, **attributes):
+    inputs = ["x", "w"] + (["b"] if bias else [])
+    nodes = [helper.make_node("Conv", inputs, ["c" if relu else "y"], **attributes)]
+    if relu:
+        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    inits = [weight("w", *w_shape)] + ([weight("b", w_shape[0])] if bias else [])
+    return model(nodes, [("x", x_shape)], ["y"], inits)
+
+
+def attention(heads, seq, head_dim):
+    nodes = [
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["q", "kt"], ["s"]),
+        helper.make_node("Mul", ["s", "scale"], ["ss"]),
+        helper.make_node("Softmax", ["ss"], ["p"], axis=-1),
+        helper.make_node("MatMul", ["p", "v"], ["y"]),
+    ]
+    shape = [1, heads, seq, head_dim]
+    scale = numpy_helper.from_array(np.array(head_dim ** -0.5, np.float32), "scale")
+    return model(nodes, [("q", shape), ("k", shape), ("v", shape)], ["y"], [scale])
+
+
+CASES = {
+    "linear_m3_k77_n40": lambda: linear([3], 77, 40),
+    "linear_m1_k100_n17": lambda: linear([1], 100, 17),
+    "linear_m2_k64_n70": lambda: linear([2], 64, 70, bias=False),
+    "linear_2x9_k33_n65": lambda: linear([2, 9], 33, 65),
+    "gemm_m19_k31_n96": lambda: gemm_trans_b(19, 31, 96),
+    "bmm_3x5x19_x_3x19x37": lambda: batched([3, 5, 19], [3, 19, 37]),
+    "matmul_4d_x_2d_input_2x3x7x16_x_16x33": lambda: batched([2, 3, 7, 16], [16, 33]),
+    "bmm_broadcast_b_2x3x7x16_x_3x16x33": lambda: batched([2, 3, 7, 16], [3, 16, 33]),
+    "bmm_broadcast_a_3x7x16_x_2x3x16x33": lambda: batched([3, 7, 16], [2, 3, 16, 33]),
+    "conv3x3_pad1_bias": lambda: conv([2, 5, 11, 13], [7, 5, 3, 3], pads=[1, 1, 1, 1]),
+    "conv_strided_dilated": lambda: conv([1, 3, 17, 19], [6, 3, 3, 5], strides=[2, 1], dilations=[1, 2],
+                                         pads=[1, 2, 0, 1]),
+    "conv1x1_relu": lambda: conv([1, 16, 7, 9], [24, 16, 1, 1], relu=True),
+    "conv1x1_stride2_nobias": lambda: conv([1, 8, 9, 9], [4, 8, 1, 1], bias=False, strides=[2, 2]),
+    "attention_h3_s10_d8": lambda: attention(3, 10, 8),
+}
+
+
+def main(argv):
+    qopt, workdir, options = argv[1], argv[2], argv[3:]
+    reference = "--reference-kernels" in options
+    os.makedirs(workdir, exist_ok=True)
+    failures = 0
+    for name, build in CASES.items():
+        path = os.path.join(workdir, name + ".onnx")
+        onnx.save(build(), path)
+        executable = os.path.join(workdir, name)
+        subprocess.run([qopt, "compile", path, "-o", executable] + options, check=True)
+        subprocess.run([qopt, "compile", path, "--emit", "llvm", "-o", executable + ".ll"] + options, check=True)
+        with open(executable + ".ll") as f:
+            llvm = f.read()
+        kernels = len({line.split("@")[1].split("(")[0] for line in llvm.splitlines()
+                       if line.startswith("define") and "@qopt_gemm_" in line})
+        error = max(r["relative_error"] for r in compare(path, executable, {}))
+        ok = error <= 1e-5 and (reference or kernels > 0)
+        failures += not ok
+        print(f"{name}: relative error {error:.2e} {'ok' if ok else 'FAIL'} gemm kernels: {kernels}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
