@@ -32,7 +32,8 @@ Contenders:
   qopt-w8a8, qopt-w4a8, qopt-w4a16-g32, qopt-w4a16-g128   `qopt compile --recipe R`
 Each is timed in its own process (the executable's --bench; ORT in a worker
 of this script): the median of as many runs as fit in --seconds (at least
-3) after one warm-up, and the process's peak RSS. Agreement with ort-fp32 on
+3) after one warm-up, and the process's peak RSS (VmHWM; the ORT worker's
+includes the Python interpreter and numpy). Agreement with ort-fp32 on
 the same inputs: relative_error = max|y - y_fp32| / max|y_fp32| of the first
 output, and for logits (LLMs, classifiers) the mean KLD of the softmax over
 the last axis. speedup_vs_ort = the ORT counterpart's ms / this ms (> 1:
@@ -186,16 +187,20 @@ def qopt_build(contender, model, args):
     return exe, time.perf_counter() - start
 
 
-def measured_child(command, env=None):
-    """(stdout, peak RSS in MiB) of `command`, from the child's own rusage."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    stdout = process.stdout.read().decode()
-    stderr = process.stderr.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{os.path.basename(command[0])} exited {process.returncode}: {stderr.strip()[-400:]}")
-    return stdout, usage.ru_maxrss / 1024
+def run_json(command, env=None):
+    """The last stdout line of `command` as JSON."""
+    result = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mib():
+    """This process's peak RSS: VmHWM, its own (getrusage's maxrss would keep
+    the footprint of the parent it was forked from)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def save_inputs(inputs, work):
@@ -209,11 +214,10 @@ def save_inputs(inputs, work):
 def time_qopt(exe, input_paths, threads, args):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     feed = [a for name, path in input_paths.items() for a in ("--input", f"{name}={path}")]
-    probe, _ = measured_child([exe, "--bench", "1", "--threads", str(threads)] + feed, env)
-    first = json.loads(probe.strip().splitlines()[-1])["median_ms"]
+    first = run_json([exe, "--bench", "1", "--threads", str(threads)] + feed, env)["median_ms"]
     runs = int(max(3, min(500, args.seconds * 1e3 / max(first, 1e-3))))
-    out, rss = measured_child([exe, "--bench", str(runs), "--threads", str(threads)] + feed, env)
-    return json.loads(out.strip().splitlines()[-1])["median_ms"], runs, rss
+    result = run_json([exe, "--bench", str(runs), "--threads", str(threads)] + feed, env)
+    return result["median_ms"], runs, result.get("peak_rss_mib")
 
 
 def qopt_outputs(exe, input_paths, output_names, work):
@@ -225,10 +229,9 @@ def qopt_outputs(exe, input_paths, output_names, work):
 
 
 def time_ort(path, inputs_file, threads, args):
-    out, rss = measured_child([sys.executable, os.path.abspath(__file__), "--ort-worker", path, inputs_file,
-                               str(threads), str(args.seconds)])
-    result = json.loads(out.strip().splitlines()[-1])
-    return result["median_ms"], result["runs"], rss
+    result = run_json([sys.executable, os.path.abspath(__file__), "--ort-worker", path, inputs_file, str(threads),
+                       str(args.seconds)])
+    return result["median_ms"], result["runs"], result["peak_rss_mib"]
 
 
 def ort_worker(path, inputs_file, threads, seconds):
@@ -249,7 +252,7 @@ def ort_worker(path, inputs_file, threads, seconds):
         start = time.perf_counter()
         session.run(None, inputs)
         times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"median_ms": float(np.median(times)), "runs": runs}))
+    print(json.dumps({"median_ms": float(np.median(times)), "runs": runs, "peak_rss_mib": peak_rss_mib()}))
 
 
 def ort_outputs(path, inputs):
@@ -313,8 +316,7 @@ def bench_model(model, args, emit):
         for threads in args.threads:
             try:
                 ms, runs, rss = timer(threads)
-                row = dict(base, threads=threads, median_ms=round(ms, 4), runs=runs, peak_rss_mib=round(rss, 1),
-                           **extra)
+                row = dict(base, threads=threads, median_ms=round(ms, 4), runs=runs, peak_rss_mib=rss, **extra)
             except Exception as error:
                 row = dict(base, threads=threads, error=error_text(error))
             rows[(contender, threads)] = row

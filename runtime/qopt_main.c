@@ -56,6 +56,24 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
+/* The process's peak resident set (VmHWM of /proc/self/status: this
+ * program's own, unlike getrusage's maxrss, which keeps the larger footprint
+ * of a parent forked before exec); -1 where unreadable. */
+static double peak_rss_mib(void) {
+  FILE *status = fopen("/proc/self/status", "r");
+  if (!status)
+    return -1.0;
+  char line[256];
+  double kib = -1.0;
+  while (fgets(line, sizeof(line), status))
+    if (strncmp(line, "VmHWM:", 6) == 0) {
+      kib = strtod(line + 6, NULL);
+      break;
+    }
+  fclose(status);
+  return kib < 0 ? -1.0 : kib / 1024.0;
+}
+
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -160,9 +178,9 @@ int main(int argc, char **argv) {
     }
     qsort(times, (size_t)bench, sizeof(double), compare_doubles);
     printf("{\"runs\": %ld, \"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, "
-           "\"p90_ms\": %.6f, \"max_ms\": %.6f}\n",
+           "\"p90_ms\": %.6f, \"max_ms\": %.6f, \"peak_rss_mib\": %.1f}\n",
            bench, times[0], times[bench / 2], sum / (double)bench,
-           times[(long)((double)(bench - 1) * 0.9)], times[bench - 1]);
+           times[(long)((double)(bench - 1) * 0.9)], times[bench - 1], peak_rss_mib());
     free(times);
   }
   return 0;

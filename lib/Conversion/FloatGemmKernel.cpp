@@ -8,6 +8,7 @@
 //         acc[r][j] += broadcast(A[b, r, k]) * w[j]
 //       out[b, r, t] = acc (+ bias per column or per row)
 //   then the last columns (N mod T) as one narrower tile, masked.
+// (Products under 2^17 multiply-adds run on the calling thread.)
 //
 // The R x T/16 accumulators stay in registers through the K loop (16 of
 // the 32 AVX-512 registers; AVX2 holds 3 x 2 16-lane accumulators in 12 of
@@ -57,7 +58,7 @@ public:
     const int64_t tileColumns = kLanes * tiling.panels;
     const int64_t fullTiles = config.n / tileColumns, restColumns = config.n % tileColumns;
     if (fullTiles)
-      buildParallelLoop(b, loc, config.batch * fullTiles, [&](OpBuilder &pb, Location pl, Value task) {
+      forEachTask(b, loc, config.batch * fullTiles, [&](OpBuilder &pb, Location pl, Value task) {
         Value tiles = indexConstant(pb, pl, fullTiles);
         Value batch = arith::DivUIOp::create(pb, pl, task, tiles);
         Value column0 = arith::MulIOp::create(pb, pl, arith::RemUIOp::create(pb, pl, task, tiles),
@@ -65,7 +66,7 @@ public:
         buildColumnTile(pb, pl, batch, column0, tileColumns);
       });
     if (restColumns)
-      buildParallelLoop(b, loc, config.batch, [&](OpBuilder &pb, Location pl, Value batch) {
+      forEachTask(b, loc, config.batch, [&](OpBuilder &pb, Location pl, Value batch) {
         buildColumnTile(pb, pl, batch, indexConstant(pb, pl, fullTiles * tileColumns), restColumns);
       });
   }
@@ -81,6 +82,25 @@ private:
     auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
     Value product = arith::MulFOp::create(b, loc, x, y, contract);
     return arith::AddFOp::create(b, loc, acc, product, contract);
+  }
+
+  /// Products of fewer multiply-adds than this run on the calling thread:
+  /// below it (a few microseconds of work), starting the team costs more
+  /// than it saves.
+  static constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+
+  /// `body` for each task in [0, count): an OpenMP parallel loop, or a plain
+  /// loop for a small product.
+  void forEachTask(OpBuilder &b, Location loc, int64_t count,
+                   llvm::function_ref<void(OpBuilder &, Location, Value)> body) const {
+    if (config.batch * config.m * config.n * config.k >= kMinParallelWork) {
+      buildParallelLoop(b, loc, count, body);
+      return;
+    }
+    buildCountedLoop(b, loc, count, {}, [&](OpBuilder &nb, Location nl, Value task, ValueRange) {
+      body(nb, nl, task);
+      return SmallVector<Value>();
+    });
   }
 
   static VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }

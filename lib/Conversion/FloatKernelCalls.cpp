@@ -7,7 +7,9 @@
 //   at compile time; the bias is added per column in the kernel.
 // - qopt.conv2d without groups: im2col (a linalg.generic gathering the
 //   padded input into [N, C KH KW, OH OW]; skipped for 1x1, stride 1, no
-//   pad) times the [F, C KH KW] weight, bias per row in the kernel.
+//   pad) times the [F, C KH KW] weight, bias per row in the kernel; and
+//   qopt.qconv2d the same way, by its dequantized weight (the input
+//   fake-quantized first when activations are).
 // - linalg matrix products (generic or named) with batch dimensions ((batch..., m, k)
 //   x (batch..., k, n) into a zero-initialized (batch..., m, n), either
 //   operand broadcast over leading batch dimensions): attention's QK^T and P V and
@@ -20,6 +22,8 @@
 
 #include "qopt/Conversion/Passes.h"
 
+#include "ActivationQuantization.h"
+#include "DequantizedMatrix.h"
 #include "FloatGemm.h"
 
 #include "qopt/Dialect/QoptOps.h"
@@ -98,72 +102,113 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
   }
 };
 
+/// [N, C KH KW, OH OW]: column (oh, ow) holds the window of output position
+/// (oh, ow) over the padded input, row (c, i, j) its element.
+Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeometry &geometry, int64_t kh,
+                  int64_t kw, int64_t oh, int64_t ow) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
+  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
+  // Loops (n, c, i, j, y, x): padded[n, c, y sh + i dh, x sw + j dw].
+  MLIRContext *context = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+  AffineMap read = AffineMap::get(6, 0,
+                                  {d(0), d(1), d(4) * geometry.strides[0] + d(2) * geometry.dilations[0],
+                                   d(5) * geometry.strides[1] + d(3) * geometry.dilations[1]},
+                                  context);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(6, context);
+  auto windowsType = RankedTensorType::get({batch, channels, kh, kw, oh, ow}, b.getF32Type());
+  Value init = tensor::EmptyOp::create(b, loc, windowsType.getShape(), b.getF32Type());
+  Value windows = linalg::GenericOp::create(b, loc, TypeRange{windowsType}, ValueRange{padded}, ValueRange{init},
+                                            ArrayRef<AffineMap>{read, identity},
+                                            SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                                            [](OpBuilder &nb, Location nl, ValueRange args) {
+                                              linalg::YieldOp::create(nb, nl, args[0]);
+                                            })
+                      .getResult(0);
+  return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+}
+
+/// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
+/// KW] (+ `bias` [F]) into `resultType` [N, F, OH, OW] as a GEMM call: the
+/// filters times the input's im2col (the input itself for 1x1, stride 1,
+/// no padding), the bias per row.
+Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
+                           const ConvolutionGeometry &geometry, Value bias, RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
+  const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+  GemmKernelConfig config;
+  config.batch = batch;
+  config.m = resultType.getDimSize(1);
+  config.k = channels * kh * kw;
+  config.n = oh * ow;
+  config.batchA = 1;
+  config.batchB = batch;
+  config.bias = bias ? GemmBias::Row : GemmBias::None;
+  auto isZero = [](int64_t v) { return v == 0; };
+  bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
+                   llvm::all_of(geometry.padBegin, isZero) && llvm::all_of(geometry.padEnd, isZero);
+  Value columns = pointwise ? buildStaticReshape(b, loc, input, {batch, config.k, config.n})
+                            : buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow);
+  Value filtersByK = buildStaticReshape(b, loc, filters, {1, config.m, config.k});
+  Value product = buildGemmCall(b, loc, config, filtersByK, columns, bias);
+  return buildStaticReshape(b, loc, product, resultType.getShape());
+}
+
+/// Whether a convolution of these types has a GEMM: no groups, static f32.
+LogicalResult checkConvolutionGemm(PatternRewriter &rewriter, Operation *op, int64_t groups, Value input,
+                                   Value bias, RankedTensorType resultType) {
+  if (groups != 1)
+    return rewriter.notifyMatchFailure(op, "grouped convolutions take the reference lowering");
+  if (!isStaticF32(input.getType()) || !isStaticF32(resultType) || (bias && !isStaticF32(bias.getType())))
+    return rewriter.notifyMatchFailure(op, "static f32 shapes only");
+  if (resultType.getNumElements() == 0 || cast<RankedTensorType>(input.getType()).getNumElements() == 0)
+    return rewriter.notifyMatchFailure(op, "empty convolution");
+  return success();
+}
+
 struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
-    Value bias = op.getBias();
-    if (op.getGroups() != 1)
-      return rewriter.notifyMatchFailure(op, "grouped convolutions take the reference lowering");
-    if (!isStaticF32(op.getInput().getType()) || !isStaticF32(op.getWeight().getType()) ||
-        !isStaticF32(op.getResult().getType()) || (bias && !isStaticF32(bias.getType())))
-      return rewriter.notifyMatchFailure(op, "static f32 shapes only");
-    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    RankedTensorType resultType = op.getResult().getType();
+    if (failed(checkConvolutionGemm(rewriter, op, op.getGroups(), op.getInput(), op.getBias(), resultType)) ||
+        !isStaticF32(op.getWeight().getType()))
+      return failure();
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-    auto resultType = cast<RankedTensorType>(op.getResult().getType());
-    const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
-    const int64_t filters = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
-    const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
-    ConvolutionGeometry geometry = getConvolutionGeometry(op);
-    Location loc = op.getLoc();
-
-    GemmKernelConfig config;
-    config.batch = batch;
-    config.m = filters;
-    config.k = channels * kh * kw;
-    config.n = oh * ow;
-    config.batchA = 1;
-    config.batchB = batch;
-    config.bias = bias ? GemmBias::Row : GemmBias::None;
-    if (!config.m || !config.n || !config.k || !batch)
-      return rewriter.notifyMatchFailure(op, "empty product");
-
-    bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
-                     llvm::all_of(geometry.padBegin, [](int64_t p) { return p == 0; }) &&
-                     llvm::all_of(geometry.padEnd, [](int64_t p) { return p == 0; });
-    Value columns = pointwise ? buildStaticReshape(rewriter, loc, op.getInput(), {batch, config.k, config.n})
-                              : buildIm2Col(rewriter, loc, op.getInput(), geometry, kh, kw, oh, ow);
-    Value filtersByK = buildStaticReshape(rewriter, loc, op.getWeight(), {1, config.m, config.k});
-    Value product = buildGemmCall(rewriter, loc, config, filtersByK, columns, bias);
-    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, resultType.getShape()));
+    const int64_t f = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+    Value filters = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {f, weightType.getNumElements() / f});
+    rewriter.replaceOp(op, buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, kh, kw,
+                                                getConvolutionGeometry(op), op.getBias(), resultType));
     return success();
   }
+};
 
-  /// [N, C KH KW, OH OW]: column (oh, ow) holds the window of output
-  /// position (oh, ow) over the padded input, row (c, i, j) its element.
-  static Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeometry &geometry,
-                           int64_t kh, int64_t kw, int64_t oh, int64_t ow) {
-    auto inputType = cast<RankedTensorType>(input.getType());
-    const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
-    Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
-    // Loops (n, c, i, j, y, x): padded[n, c, y sh + i dh, x sw + j dw].
-    MLIRContext *context = b.getContext();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
-    AffineMap read = AffineMap::get(6, 0,
-                                    {d(0), d(1), d(4) * geometry.strides[0] + d(2) * geometry.dilations[0],
-                                     d(5) * geometry.strides[1] + d(3) * geometry.dilations[1]},
-                                    context);
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(6, context);
-    auto windowsType = RankedTensorType::get({batch, channels, kh, kw, oh, ow}, b.getF32Type());
-    Value init = tensor::EmptyOp::create(b, loc, windowsType.getShape(), b.getF32Type());
-    Value windows = linalg::GenericOp::create(b, loc, TypeRange{windowsType}, ValueRange{padded}, ValueRange{init},
-                                              ArrayRef<AffineMap>{read, identity},
-                                              SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-                                              [](OpBuilder &nb, Location nl, ValueRange args) {
-                                                linalg::YieldOp::create(nb, nl, args[0]);
-                                              })
-                        .getResult(0);
-    return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+/// A quantized convolution: its [F, C KH KW] weight dequantized (once per
+/// run: F K operations beside the product's F K OH OW), the input
+/// fake-quantized first when activations are quantized, as the reference
+/// lowering does; then the float GEMM.
+struct QConv2DToGemmCall : OpRewritePattern<QConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QConv2DOp op, PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = op.getResult().getType();
+    if (op.getLayout() != PackedLayout::row_major)
+      return rewriter.notifyMatchFailure(op, "row_major codes only");
+    if (failed(checkConvolutionGemm(rewriter, op, op.getGroups(), op.getInput(), op.getBias(), resultType)))
+      return failure();
+    Location loc = op.getLoc();
+    Value filters = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
+                                           op.getScales(), op.getZeros(), op.getCodebook(), op.getNumOutputs(),
+                                           op.getReductionSize(), op.getGroup(), rewriter.getF32Type());
+    Value input = op.getInput();
+    if (ActQuantAttr act = op.getActAttr())
+      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    rewriter.replaceOp(op, buildConvolutionGemm(rewriter, loc, input, filters, kernel[0], kernel[1],
+                                                getConvolutionGeometry(op), op.getBias(), resultType));
+    return success();
   }
 };
 
@@ -254,7 +299,7 @@ struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
 struct FloatKernelCallsPass : qopt::impl::FloatKernelCallsBase<FloatKernelCallsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LinearToGemmCall, Conv2DToGemmCall, BatchMatmulToGemmCall>(&getContext());
+    patterns.add<LinearToGemmCall, Conv2DToGemmCall, QConv2DToGemmCall, BatchMatmulToGemmCall>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -13,6 +13,8 @@
 
 #include "qopt/Conversion/QoptToLinalg.h"
 
+#include "DequantizedMatrix.h"
+
 #include "ActivationQuantization.h"
 #include "LinearProduct.h"
 
@@ -124,9 +126,9 @@ Value decodeScale(OpBuilder &b, Location l, Value scale, Type floatType) {
   return convertFloat(b, l, arith::BitcastOp::create(b, l, b.getF32Type(), pattern), floatType);
 }
 
-/// The float [N, K] matrix of row_major packed codes:
-/// weight[n, k] = scale[n, k / group] * (value(code[n, k]) - zero[n, k / group]).
-Value buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberFormat format, Value packed,
+} // namespace
+
+Value qopt::buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberFormat format, Value packed,
                              Value scales, Value zeros, Value codebook, int64_t n, int64_t k,
                              int64_t group, Type floatType) {
   int64_t rowBytes = cast<RankedTensorType>(packed.getType()).getDimSize(1);
@@ -172,6 +174,8 @@ Value buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberFormat for
              })
       .getResult(0);
 }
+
+namespace {
 
 /// `weight` [N, K] plus the CSR outliers: for each row n and each j in
 /// [rowPtr[n], rowPtr[n + 1]), weight[n, cols[j]] += values[j].

@@ -10,11 +10,12 @@
 // CALL: call @qopt_gemm_panel16_1x6x3x20(%{{.*}}, %{{.*}}, %{{.*}}, %[[OUT:.*]]) :
 // CALL: bufferization.to_tensor %[[OUT]] restrict writable
 // CALL-NOT: qopt.linear
-// The kernel: (batch, 32-column tile) tasks in parallel; 6 rows of 3 x 2
-// accumulators (M <= 2 would take 4 panels per tile); the last 20 - 16
-// columns masked; the bias added in the epilogue.
+// The kernel: (batch, 32-column tile) tasks (on the calling thread: 360
+// multiply-adds); 6 rows of 3 x 2 accumulators (M <= 2 would take 4 panels
+// per tile); the last 20 - 16 columns masked; the bias added in the
+// epilogue.
 // KERNEL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20
-// KERNEL: scf.parallel
+// KERNEL-NOT: scf.parallel
 // KERNEL: scf.for {{.*}} iter_args
 // KERNEL: vector.load {{.*}} : memref<1x2x3x16xf32>, vector<16xf32>
 // KERNEL: vector.broadcast {{.*}} : f32 to vector<16xf32>
@@ -112,6 +113,30 @@ func.func @batch_matmul(%a: tensor<2x3x7x8xf32>, %b: tensor<3x8x9xf32>) -> tenso
     linalg.yield %s : f32
   } -> tensor<2x3x7x9xf32>
   return %0 : tensor<2x3x7x9xf32>
+}
+
+// -----
+
+// A product of 2^18 multiply-adds: its (batch, column tile) tasks run in
+// parallel (OpenMP after scf-to-openmp), 8-row tiles of 2 panels.
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+// KERNEL-LABEL: func.func private @qopt_gemm_row_major_1x64x64x64
+// KERNEL: scf.parallel
+// KERNEL-COUNT-16: arith.addf {{.*}} fastmath<contract> : vector<16xf32>
+func.func @parallel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%init : tensor<64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<64x64xf32>
+  return %0 : tensor<64x64xf32>
 }
 
 // -----
