@@ -14,6 +14,7 @@
 
 #include "qopt_npy.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,11 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+  /* The model's intermediate buffers are allocated and freed on every run.
+   * glibc would map large ones afresh each time (and fault in every page
+   * again): keep freed memory in the heap for the next run instead. */
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, -1);
   const qopt_model_info *model = &qopt_model;
   const int total = model->num_inputs + model->num_outputs;
   void **buffers = (void **)calloc((size_t)(total ? total : 1), sizeof(void *));

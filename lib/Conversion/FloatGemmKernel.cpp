@@ -1,20 +1,22 @@
 //===- FloatGemmKernel.cpp - the f32 GEMM kernel body ---------------------===//
 //
-//   parallel for (batch b, column tile t):          (T = 32 columns; M <= 2: 64)
-//     for each tile of R rows:                      (R = 8 with AVX-512, 3 with AVX2; M <= 2: M)
+//   parallel for (batch b, column tile t, row block):  (T = 32 columns; M <= 2: 64)
+//     for each tile of R rows of the block:         (R = 8 with AVX-512, 3 with AVX2; M <= 2: M)
 //       acc[R][T / 16] = 0
 //       for k in [0, K):
 //         w[j] = B[b, k, 16j : 16j + 16]            (a panel16 B: one contiguous 64-byte load)
 //         acc[r][j] += broadcast(A[b, r, k]) * w[j]
 //       out[b, r, t] = acc (+ bias per column or per row)
-//   then the last columns (N mod T) as one narrower tile, masked.
-// (Products under 2^17 multiply-adds run on the calling thread.)
+// The last column tile (N mod T columns) is narrower and masked; the last
+// row block may be shorter. Rows are split into blocks only when there are
+// fewer than 32 (batch, column tile) pairs; products under 2^17
+// multiply-adds run on the calling thread.
 //
 // The R x T/16 accumulators stay in registers through the K loop (16 of
 // the 32 AVX-512 registers; AVX2 holds 3 x 2 16-lane accumulators in 12 of
 // its 16), so each B vector load serves R multiply-adds and each A
 // broadcast T/16. B's panel (K x T floats) stays in L2 while the rows
-// stream by; tasks are (batch, column tile) pairs, the rows in order inside.
+// stream by.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,19 +58,35 @@ public:
 
   void build(OpBuilder &b, Location loc) {
     const int64_t tileColumns = kLanes * tiling.panels;
-    const int64_t fullTiles = config.n / tileColumns, restColumns = config.n % tileColumns;
-    if (fullTiles)
-      forEachTask(b, loc, config.batch * fullTiles, [&](OpBuilder &pb, Location pl, Value task) {
-        Value tiles = indexConstant(pb, pl, fullTiles);
-        Value batch = arith::DivUIOp::create(pb, pl, task, tiles);
-        Value column0 = arith::MulIOp::create(pb, pl, arith::RemUIOp::create(pb, pl, task, tiles),
-                                              indexConstant(pb, pl, tileColumns));
-        buildColumnTile(pb, pl, batch, column0, tileColumns);
-      });
-    if (restColumns)
-      forEachTask(b, loc, config.batch, [&](OpBuilder &pb, Location pl, Value batch) {
-        buildColumnTile(pb, pl, batch, indexConstant(pb, pl, fullTiles * tileColumns), restColumns);
-      });
+    const int64_t columnTiles = (config.n + tileColumns - 1) / tileColumns;
+    const int64_t lastWidth = config.n - (columnTiles - 1) * tileColumns;
+    // Rows split into blocks only when (batch, column tile) pairs are too
+    // few to share among threads (a late layer of a CNN: N = 7 x 7).
+    const int64_t rowTiles = (config.m + tiling.rows - 1) / tiling.rows;
+    const int64_t pairs = config.batch * columnTiles;
+    const int64_t wanted = std::min(rowTiles, (kMinTasks + pairs - 1) / pairs);
+    const int64_t blockRows = (rowTiles + wanted - 1) / wanted * tiling.rows;
+    const int64_t blocks = (config.m + blockRows - 1) / blockRows;
+    const int64_t lastRows = config.m - (blocks - 1) * blockRows;
+
+    // Tasks (batch, column tile, row block), row blocks innermost: a thread's
+    // consecutive tasks share the column tile's B.
+    forEachTask(b, loc, pairs * blocks, [&](OpBuilder &pb, Location pl, Value task) {
+      Value block = arith::RemUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
+      Value pair = arith::DivUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
+      Value tile = arith::RemUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+      Value batch = arith::DivUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+      Value column0 = arith::MulIOp::create(pb, pl, tile, indexConstant(pb, pl, tileColumns));
+      Value row0 = arith::MulIOp::create(pb, pl, block, indexConstant(pb, pl, blockRows));
+      auto rowsOf = [&](int64_t width) {
+        return [&, width](OpBuilder &rb, Location rl) {
+          buildIfLast(rb, rl, block, blocks, lastRows != blockRows,
+                      [&](OpBuilder &ib, Location il) { buildRowBlock(ib, il, batch, row0, lastRows, column0, width); },
+                      [&](OpBuilder &ib, Location il) { buildRowBlock(ib, il, batch, row0, blockRows, column0, width); });
+        };
+      };
+      buildIfLast(pb, pl, tile, columnTiles, lastWidth != tileColumns, rowsOf(lastWidth), rowsOf(tileColumns));
+    });
   }
 
 private:
@@ -88,6 +106,8 @@ private:
   /// below it (a few microseconds of work), starting the team costs more
   /// than it saves.
   static constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+  /// Tasks enough to share among threads.
+  static constexpr int64_t kMinTasks = 32;
 
   /// `body` for each task in [0, count): an OpenMP parallel loop, or a plain
   /// loop for a small product.
@@ -114,9 +134,31 @@ private:
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
   }
 
-  void buildColumnTile(OpBuilder &b, Location loc, Value batch, Value column0, int64_t width) {
-    forEachRowTile(b, loc, config.m, tiling.rows, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
-      buildTile(tb, tl, batch, row0, rows, column0, width);
+  using Emitter = llvm::function_ref<void(OpBuilder &, Location)>;
+
+  /// `last` if `index` is the last of `count` (when `differs`), else
+  /// `other`: static shapes in both branches.
+  static void buildIfLast(OpBuilder &b, Location loc, Value index, int64_t count, bool differs, Emitter last,
+                          Emitter other) {
+    if (!differs) {
+      other(b, loc);
+      return;
+    }
+    Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, indexConstant(b, loc, count - 1));
+    auto branch = scf::IfOp::create(b, loc, isLast, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    last(b, loc);
+    b.setInsertionPointToStart(&branch.getElseRegion().front());
+    other(b, loc);
+  }
+
+  /// Rows [row0, row0 + count) of the column tile at `column0`, `width`
+  /// columns wide, in register tiles.
+  void buildRowBlock(OpBuilder &b, Location loc, Value batch, Value row0, int64_t count, Value column0,
+                     int64_t width) {
+    forEachRowTile(b, loc, count, tiling.rows, [&](OpBuilder &tb, Location tl, Value offset, int64_t rows) {
+      buildTile(tb, tl, batch, arith::AddIOp::create(tb, tl, row0, offset), rows, column0, width);
     });
   }
 

@@ -2,7 +2,8 @@
 compared with ONNX Runtime: the generated GEMM (qopt-float-kernel-calls) has
 tails in every tiled dimension here (M not a multiple of the row tile, N not
 a multiple of 16 or 32, K odd), batches with one operand shared, strided,
-dilated and padded convolutions, 1x1 convolutions read directly, and an
+dilated and padded convolutions, rows split into blocks with a shorter last one
+(few column tiles), 1x1 convolutions read directly, and an
 attention block (QK^T, softmax, P V).
 
     float_products.py QOPT WORKDIR [qopt compile options...]
@@ -94,6 +95,7 @@ CASES = {
     "conv3x3_pad1_bias": lambda: conv([2, 5, 11, 13], [7, 5, 3, 3], pads=[1, 1, 1, 1]),
     "conv_strided_dilated": lambda: conv([1, 3, 17, 19], [6, 3, 3, 5], strides=[2, 1], dilations=[1, 2],
                                          pads=[1, 2, 0, 1]),
+    "conv_rows_in_blocks_f50_7x7": lambda: conv([1, 20, 7, 7], [50, 20, 3, 3], pads=[1, 1, 1, 1]),
     "conv1x1_relu": lambda: conv([1, 16, 7, 9], [24, 16, 1, 1], relu=True),
     "conv1x1_stride2_nobias": lambda: conv([1, 8, 9, 9], [4, 8, 1, 1], bias=False, strides=[2, 2]),
     "attention_h3_s10_d8": lambda: attention(3, 10, 8),
