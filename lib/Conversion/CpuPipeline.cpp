@@ -48,6 +48,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   }
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/false);
   pm.addPass(createStridedCopiesToLoops());
+  pm.addPass(createParallelizeLinalg());
 
   // Kernels on buffers; their scf.parallel loops run on OpenMP threads.
   GenerateCpuKernelsOptions kernels;
@@ -57,7 +58,9 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(createInlineAllocaScopes());
 
-  // Loops, then LLVM.
+  // Loops (transcendental functions as polynomials, so that they
+  // vectorize), then LLVM.
+  pm.addPass(createApproximateMath());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertMathToFuncs()); // math.ipowi -> a helper function (scf)
   addHostToLLVMPasses(pm, /*openmp=*/true);

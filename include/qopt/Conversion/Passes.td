@@ -101,6 +101,34 @@ def GenerateCpuKernels : Pass<"qopt-generate-cpu-kernels", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def ApproximateMath : Pass<"qopt-approximate-math"> {
+  let summary = "f32 exp, expm1, erf, tanh, log, log1p, log2 -> upstream polynomial approximations";
+  let description = [{
+    Each would otherwise call scalar libm per element, which keeps the loops
+    from vectorizing. Upstream's approximations (populateMathPolynomial-
+    ApproximationPatterns) are within a few ulp of libm; the CPU pipeline
+    runs this pass before lowering linalg to loops.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def ParallelizeLinalg : Pass<"qopt-parallelize-linalg"> {
+  let summary = "Tile large linalg ops on buffers along their outer parallel dimension into scf.parallel";
+  let description = [{
+    Ops with at least 2^16 iteration points, outside the kernels' parallel
+    loops, are tiled (upstream `linalg::tileLinalgOp`, parallel loops)
+    along their outermost parallel dimension of extent > 1 into at most 16
+    tiles, equal where a divisor allows; `convert-scf-to-openmp` runs the
+    tiles on threads, each lowered to sequential loops. Ops whose first
+    dimension of extent > 1 is a reduction, dynamic ones and small ones are
+    left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def StridedCopiesToLoops : Pass<"qopt-strided-copies-to-loops"> {
   let summary = "memref.copy of statically shaped, non-contiguous views -> linalg.copy";
   let description = [{
