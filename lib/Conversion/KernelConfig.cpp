@@ -7,6 +7,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <atomic>
+
 using namespace mlir;
 using namespace qopt;
 
@@ -122,12 +124,22 @@ static func::FuncOp getOrDeclareKernel(OpBuilder &builder, ModuleOp module, Stri
 
 Value qopt::buildKernelCall(OpBuilder &builder, Location loc, StringRef baseName, StringRef configAttrName,
                             DictionaryAttr config, ValueRange tensors, RankedTensorType resultType) {
+  // Each call reads its operands through its own to_buffer ops, right before
+  // it: one-shot bufferization takes a to_buffer as the tensor's last read,
+  // and may let a later op overwrite the buffer in place after it. Were CSE
+  // to merge the to_buffer ops of two calls of one tensor (the q, k and v
+  // projections of one normalized input), the second call would read the
+  // buffer after that overwrite. A distinct attribute per call keeps them
+  // apart.
+  static std::atomic<int64_t> nextCall{0};
+  IntegerAttr call = builder.getI64IntegerAttr(nextCall++);
   SmallVector<Value> buffers;
   for (Value tensor : tensors) {
     auto type = cast<RankedTensorType>(tensor.getType());
-    buffers.push_back(bufferization::ToBufferOp::create(builder, loc,
-                                                        MemRefType::get(type.getShape(), type.getElementType()),
-                                                        tensor, /*read_only=*/builder.getUnitAttr()));
+    auto buffer = bufferization::ToBufferOp::create(builder, loc, MemRefType::get(type.getShape(), type.getElementType()),
+                                                    tensor, /*read_only=*/builder.getUnitAttr());
+    buffer->setAttr("qopt.kernel_call", call);
+    buffers.push_back(buffer);
   }
   auto outType = MemRefType::get(resultType.getShape(), resultType.getElementType());
   Value out = memref::AllocOp::create(builder, loc, outType, builder.getI64IntegerAttr(64));
