@@ -107,6 +107,15 @@ void buildParallelLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
                        llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
 
+/// Work (multiply-adds) below which a kernel runs on the calling thread:
+/// a few microseconds, less than starting the OpenMP team costs.
+inline constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+
+/// `body` for each task in [0, count): buildParallelLoop when the kernel's
+/// `work` is at least kMinParallelWork, else a plain loop.
+void buildTaskLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count, int64_t work,
+                   llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
+
 /// The 16 scales of panel `panel`, group `group` as f32 (f16, bf16 and
 /// e8m0 decoded).
 mlir::Value loadScaleVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scales,

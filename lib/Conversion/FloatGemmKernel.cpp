@@ -102,25 +102,12 @@ private:
     return arith::AddFOp::create(b, loc, acc, product, contract);
   }
 
-  /// Products of fewer multiply-adds than this run on the calling thread:
-  /// below it (a few microseconds of work), starting the team costs more
-  /// than it saves.
-  static constexpr int64_t kMinParallelWork = int64_t(1) << 17;
   /// Tasks enough to share among threads.
   static constexpr int64_t kMinTasks = 32;
 
-  /// `body` for each task in [0, count): an OpenMP parallel loop, or a plain
-  /// loop for a small product.
   void forEachTask(OpBuilder &b, Location loc, int64_t count,
                    llvm::function_ref<void(OpBuilder &, Location, Value)> body) const {
-    if (config.batch * config.m * config.n * config.k >= kMinParallelWork) {
-      buildParallelLoop(b, loc, count, body);
-      return;
-    }
-    buildCountedLoop(b, loc, count, {}, [&](OpBuilder &nb, Location nl, Value task, ValueRange) {
-      body(nb, nl, task);
-      return SmallVector<Value>();
-    });
+    buildTaskLoop(b, loc, count, config.batch * config.m * config.n * config.k, body);
   }
 
   static VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }

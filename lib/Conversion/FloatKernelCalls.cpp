@@ -15,14 +15,18 @@
 //   operand broadcast over leading batch dimensions): attention's QK^T and P V and
 //   ONNX MatMul over two activations.
 //
-// Anything else (depthwise and grouped convolutions, products of other
-// layouts) is left to the reference lowering.
+// - qopt.conv2d with one filter per channel (depthwise): the depthwise
+//   kernel (DepthwiseConv.h) over the zero-padded input.
+//
+// Anything else (grouped convolutions with several channels per group,
+// products of other layouts) is left to the reference lowering.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/Passes.h"
 
 #include "ActivationQuantization.h"
+#include "DepthwiseConv.h"
 #include "DequantizedMatrix.h"
 #include "FloatGemm.h"
 
@@ -185,6 +189,49 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
   }
 };
 
+/// A depthwise convolution (one filter per channel, groups = C = F) as a
+/// call of the depthwise kernel over the zero-padded input.
+struct DepthwiseConv2DCall : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = op.getResult().getType();
+    Value bias = op.getBias();
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    if (!isStaticF32(inputType) || !isStaticF32(weightType) || !isStaticF32(resultType) ||
+        (bias && !isStaticF32(bias.getType())))
+      return rewriter.notifyMatchFailure(op, "static f32 shapes only");
+    const int64_t channels = inputType.getDimSize(1);
+    if (op.getGroups() != channels || weightType.getDimSize(0) != channels || weightType.getDimSize(1) != 1 ||
+        resultType.getNumElements() == 0)
+      return rewriter.notifyMatchFailure(op, "not depthwise");
+    Location loc = op.getLoc();
+    ConvolutionGeometry geometry = getConvolutionGeometry(op);
+    Value padded = buildSpatialPad(rewriter, loc, op.getInput(), geometry.padBegin, geometry.padEnd,
+                                   rewriter.getF32FloatAttr(0.0f));
+    const int64_t kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+    Value taps = buildStaticReshape(rewriter, loc, op.getWeight(), {channels, kh * kw});
+    DepthwiseKernelConfig config;
+    config.kernel[0] = kh;
+    config.kernel[1] = kw;
+    for (int d = 0; d < 2; ++d) {
+      config.strides[d] = geometry.strides[d];
+      config.dilations[d] = geometry.dilations[d];
+    }
+    SmallVector<Value> operands = {padded, taps};
+    if (bias)
+      operands.push_back(bias);
+    std::string name = "qopt_depthwise_" + std::to_string(inputType.getDimSize(0)) + "x" + std::to_string(channels) +
+                       "x" + std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
+                       "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" +
+                       std::to_string(config.strides[0]) + "x" + std::to_string(config.strides[1]);
+    rewriter.replaceOp(op, buildKernelCall(rewriter, loc, name, kDepthwiseKernelAttrName,
+                                           config.toAttribute(getContext()), operands, resultType));
+    return success();
+  }
+};
+
 /// A quantized convolution: its [F, C KH KW] weight dequantized (once per
 /// run: F K operations beside the product's F K OH OW), the input
 /// fake-quantized first when activations are quantized, as the reference
@@ -299,7 +346,8 @@ struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
 struct FloatKernelCallsPass : qopt::impl::FloatKernelCallsBase<FloatKernelCallsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LinearToGemmCall, Conv2DToGemmCall, QConv2DToGemmCall, BatchMatmulToGemmCall>(&getContext());
+    patterns.add<LinearToGemmCall, Conv2DToGemmCall, QConv2DToGemmCall, BatchMatmulToGemmCall, DepthwiseConv2DCall>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

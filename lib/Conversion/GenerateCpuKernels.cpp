@@ -3,6 +3,7 @@
 #include "qopt/Conversion/Passes.h"
 
 #include "CpuKernels.h"
+#include "DepthwiseConv.h"
 #include "FloatGemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -42,7 +43,8 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
     };
     if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::panel16, PackedLayout::panel16_dot},
                                      "the GPU has (qopt-generate-gpu-kernels)", build)) ||
-        failed(defineGemmKernels(getOperation(), *parsed)))
+        failed(defineGemmKernels(getOperation(), *parsed)) ||
+        failed(defineDepthwiseKernels(getOperation(), *parsed)))
       return signalPassFailure();
   }
 };

@@ -38,6 +38,18 @@ void qopt::buildParallelLoop(OpBuilder &b, Location loc, int64_t count,
   body(b, loc, parallel.getInductionVars()[0]);
 }
 
+void qopt::buildTaskLoop(OpBuilder &b, Location loc, int64_t count, int64_t work,
+                         llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
+  if (work >= kMinParallelWork) {
+    buildParallelLoop(b, loc, count, body);
+    return;
+  }
+  buildCountedLoop(b, loc, count, {}, [&](OpBuilder &nb, Location nl, Value task, ValueRange) {
+    body(nb, nl, task);
+    return SmallVector<Value>();
+  });
+}
+
 SmallVector<Value> qopt::buildCountedLoop(OpBuilder &b, Location loc, int64_t count, ValueRange init,
                                           const LoopBody &body) {
   if (count <= 0)

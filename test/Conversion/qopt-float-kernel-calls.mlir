@@ -78,13 +78,32 @@ func.func @conv1x1(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>) -> tensor<1
 
 // -----
 
-// Grouped convolutions take the reference lowering.
+// A depthwise convolution (groups = C = F): the depthwise kernel over the
+// zero-padded input, the weight as [C, KH KW] taps.
+// CALL-LABEL: func.func private @qopt_depthwise_1x4x3x3_k3x3_s2x2(memref<1x4x7x7xf32>, memref<4x9xf32>, memref<4xf32>, memref<1x4x3x3xf32>) attributes {qopt.depthwise_kernel = {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>}}
 // CALL-LABEL: func.func @depthwise
+// CALL: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CALL: call @qopt_depthwise_1x4x3x3_k3x3_s2x2
+// The kernel: per plane, the 9 taps broadcast once; each row's 3 outputs
+// one masked vector of 9 gathered (stride 2) multiply-adds.
+// KERNEL-LABEL: func.func private @qopt_depthwise_1x4x3x3_k3x3_s2x2
+// KERNEL-COUNT-9: vector.gather
+// KERNEL: vector.maskedstore
+func.func @depthwise(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>, tensor<4xf32> -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// Groups of several channels take the reference lowering.
+// CALL-LABEL: func.func @grouped
 // CALL: qopt.conv2d
 // CALL-NOT: call
-func.func @depthwise(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32> {
-  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 4 : i64}
-      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x3x3xf32>
+func.func @grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 2 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32> -> tensor<1x4x3x3xf32>
   return %0 : tensor<1x4x3x3xf32>
 }
 

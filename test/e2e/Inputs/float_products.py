@@ -3,14 +3,16 @@ compared with ONNX Runtime: the generated GEMM (qopt-float-kernel-calls) has
 tails in every tiled dimension here (M not a multiple of the row tile, N not
 a multiple of 16 or 32, K odd), batches with one operand shared, strided,
 dilated and padded convolutions, rows split into blocks with a shorter last one
-(few column tiles), 1x1 convolutions read directly, and an
+(few column tiles), depthwise convolutions (3x3, 5x5, strides 1 and 2, dilations,
+tails of the 16-wide rows), 1x1 convolutions read directly, and an
 attention block (QK^T, softmax, P V).
 
     float_products.py QOPT WORKDIR [qopt compile options...]
 
-Prints "<case>: relative error E ok|FAIL [gemm kernels: N]" per case. Unless
+Prints "<case>: relative error E ok|FAIL kernels: N" per case. Unless
 --reference-kernels is among the options, each case must also have been
-compiled through the generated GEMM (its kernels appear in the LLVM IR).
+compiled through the generated GEMM or depthwise kernel (N of them appear in
+the LLVM IR).
 With a --recipe among the options (quantized convolutions and linears), the
 reference is the same recipe's --reference-kernels build instead of ONNX
 Runtime.
@@ -96,6 +98,12 @@ CASES = {
     "conv_strided_dilated": lambda: conv([1, 3, 17, 19], [6, 3, 3, 5], strides=[2, 1], dilations=[1, 2],
                                          pads=[1, 2, 0, 1]),
     "conv_rows_in_blocks_f50_7x7": lambda: conv([1, 20, 7, 7], [50, 20, 3, 3], pads=[1, 1, 1, 1]),
+    "depthwise3x3_pad1_bias": lambda: conv([1, 24, 13, 19], [24, 1, 3, 3], group=24, pads=[1, 1, 1, 1]),
+    "depthwise5x5_stride2_nobias": lambda: conv([2, 16, 17, 23], [16, 1, 5, 5], bias=False, group=16,
+                                                strides=[2, 2], pads=[2, 2, 2, 2]),
+    "depthwise3x3_dilated_stride1x2": lambda: conv([1, 8, 15, 40], [8, 1, 3, 3], group=8, strides=[1, 2],
+                                                   dilations=[2, 2], pads=[2, 1, 2, 3]),
+    "depthwise3x3_parallel_c64_28": lambda: conv([1, 64, 28, 28], [64, 1, 3, 3], group=64, pads=[1, 1, 1, 1]),
     "conv1x1_relu": lambda: conv([1, 16, 7, 9], [24, 16, 1, 1], relu=True),
     "conv1x1_stride2_nobias": lambda: conv([1, 8, 9, 9], [4, 8, 1, 1], bias=False, strides=[2, 2]),
     "attention_h3_s10_d8": lambda: attention(3, 10, 8),
@@ -127,18 +135,19 @@ def main(argv):
         with open(executable + ".ll") as f:
             llvm = f.read()
         kernels = len({line.split("@")[1].split("(")[0] for line in llvm.splitlines()
-                       if line.startswith("define") and "@qopt_gemm_" in line})
+                       if line.startswith("define") and ("@qopt_gemm_" in line or "@qopt_depthwise_" in line)})
         if "--recipe" in options:
             subprocess.run([qopt, "compile", path, "-o", executable + ".ref", "--reference-kernels"] + options,
                            check=True)
             error = compare_with_reference_build(path, executable, executable + ".ref")
         else:
             error = max(r["relative_error"] for r in compare(path, executable, {}))
-        # Quantized linears run the qlinear kernels, not the GEMM.
-        quantized_linear = "--recipe" in options and name.startswith(("linear", "gemm"))
+        # Quantized linears run the qlinear kernels, not the GEMM; quantized
+        # depthwise convolutions the reference lowering.
+        quantized_linear = "--recipe" in options and name.startswith(("linear", "gemm", "depthwise"))
         ok = error <= 1e-5 and (reference or kernels > 0 or quantized_linear)
         failures += not ok
-        print(f"{name}: relative error {error:.2e} {'ok' if ok else 'FAIL'} gemm kernels: {kernels}")
+        print(f"{name}: relative error {error:.2e} {'ok' if ok else 'FAIL'} kernels: {kernels}")
     return 1 if failures else 0
 
 

@@ -1,0 +1,47 @@
+//===- DepthwiseConv.h - The generated depthwise convolution ----*- C++ -*-===//
+//
+// A float qopt.conv2d with one filter per input channel (groups = C = F)
+// becomes, on the CPU, a call of a private kernel function declared by
+// qopt-float-kernel-calls over the zero-padded input:
+//
+//   func.func private @qopt_depthwise_...(%x: memref<NxCxHpxWpxf32>,
+//       %w: memref<CxTxf32> (T = KH KW taps), [%bias: memref<Cxf32>],
+//       %out: memref<NxCxOHxOWxf32>) attributes {qopt.depthwise_kernel = {...}}
+//
+// with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW]};
+// qopt-generate-cpu-kernels writes its body (buildDepthwiseConvKernel): per
+// (image, channel) plane in parallel, each output row in 16-wide vectors
+// accumulating the taps in registers (stride-1 rows as plain loads, other
+// strides as gathers), bias first, one store per vector.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_CONVERSION_DEPTHWISECONV_H
+#define QOPT_LIB_CONVERSION_DEPTHWISECONV_H
+
+#include "CpuKernels.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace qopt {
+
+/// The attribute holding a depthwise kernel declaration's configuration.
+inline constexpr llvm::StringLiteral kDepthwiseKernelAttrName = "qopt.depthwise_kernel";
+
+struct DepthwiseKernelConfig {
+  int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, outHeight = 0, outWidth = 0;
+  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1};
+  bool hasBias = false;
+
+  mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
+  /// The configuration of `kernel` from its attribute and argument types.
+  static mlir::FailureOr<DepthwiseKernelConfig> read(mlir::func::FuncOp kernel);
+};
+
+/// Gives every bodiless depthwise declaration of `module` its body.
+mlir::LogicalResult defineDepthwiseKernels(mlir::ModuleOp module, const CpuIsa &isa);
+
+} // namespace qopt
+
+#endif // QOPT_LIB_CONVERSION_DEPTHWISECONV_H

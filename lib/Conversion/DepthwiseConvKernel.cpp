@@ -1,0 +1,193 @@
+//===- DepthwiseConvKernel.cpp - the depthwise convolution kernel body ----===//
+//
+//   parallel for plane (n, c):
+//     tap[i][j] = broadcast(w[c, i KW + j]); b = broadcast(bias[c]) or 0
+//     for oh in [0, OH):
+//       for each 16 outputs ow0.. of the row (the last ones masked):
+//         acc = b
+//         for i < KH, j < KW:   (unrolled)
+//           acc += tap[i][j] * x[n, c, oh SH + i DH, (ow0 + lane) SW + j DW]
+//         out[n, c, oh, ow0..] = acc
+//
+// The input is padded beforehand, so every tap reads inside its row. With
+// SW = 1 the 16 inputs of a tap are one contiguous load; otherwise a gather
+// of lanes SW apart.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DepthwiseConv.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+class DepthwiseKernelBuilder {
+public:
+  DepthwiseKernelBuilder(const DepthwiseKernelConfig &config, ValueRange arguments)
+      : config(config), x(arguments[0]), weights(arguments[1]),
+        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()) {}
+
+  void build(OpBuilder &b, Location loc) {
+    const int64_t taps = config.kernel[0] * config.kernel[1];
+    const int64_t work = config.batch * config.channels * config.outHeight * config.outWidth * taps;
+    buildTaskLoop(b, loc, config.batch * config.channels, work, [&](OpBuilder &pb, Location pl, Value plane) {
+      Value channels = indexConstant(pb, pl, config.channels);
+      Value image = arith::DivUIOp::create(pb, pl, plane, channels);
+      Value channel = arith::RemUIOp::create(pb, pl, plane, channels);
+      buildPlane(pb, pl, image, channel);
+    });
+  }
+
+private:
+  const DepthwiseKernelConfig &config;
+  Value x, weights, bias, out;
+
+  VectorType f32x16(OpBuilder &b) const { return VectorType::get({kLanes}, b.getF32Type()); }
+
+  Value prefixMask(OpBuilder &b, Location loc, int64_t lanes) const {
+    SmallVector<bool> bits(kLanes, false);
+    for (int64_t i = 0; i < lanes; ++i)
+      bits[i] = true;
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), ArrayRef<bool>(bits)));
+  }
+
+  void buildPlane(OpBuilder &b, Location loc, Value image, Value channel) {
+    SmallVector<Value> taps;
+    for (int64_t t = 0; t < config.kernel[0] * config.kernel[1]; ++t)
+      taps.push_back(vector::BroadcastOp::create(
+          b, loc, f32x16(b), memref::LoadOp::create(b, loc, weights, ValueRange{channel, indexConstant(b, loc, t)})));
+    Value start = bias ? vector::BroadcastOp::create(b, loc, f32x16(b), memref::LoadOp::create(b, loc, bias, channel))
+                             .getResult()
+                       : vectorSplat(b, loc, f32x16(b), 0.0);
+    const int64_t fullChunks = config.outWidth / kLanes, tail = config.outWidth % kLanes;
+    buildCountedLoop(b, loc, config.outHeight, {}, [&](OpBuilder &rb, Location rl, Value oh, ValueRange) {
+      buildCountedLoop(rb, rl, fullChunks, {}, [&](OpBuilder &cb, Location cl, Value chunk, ValueRange) {
+        Value ow0 = arith::MulIOp::create(cb, cl, chunk, indexConstant(cb, cl, kLanes));
+        buildChunk(cb, cl, image, channel, oh, ow0, kLanes, taps, start);
+        return SmallVector<Value>();
+      });
+      if (tail)
+        buildChunk(rb, rl, image, channel, oh, indexConstant(rb, rl, fullChunks * kLanes), tail, taps, start);
+      return SmallVector<Value>();
+    });
+  }
+
+  /// Outputs [ow0, ow0 + lanes) of row oh.
+  void buildChunk(OpBuilder &b, Location loc, Value image, Value channel, Value oh, Value ow0, int64_t lanes,
+                  ArrayRef<Value> taps, Value start) {
+    Value mask = lanes == kLanes ? Value() : prefixMask(b, loc, lanes);
+    Value acc = start;
+    Value firstColumn = arith::MulIOp::create(b, loc, ow0, indexConstant(b, loc, config.strides[1]));
+    Value firstRow = arith::MulIOp::create(b, loc, oh, indexConstant(b, loc, config.strides[0]));
+    for (int64_t i = 0; i < config.kernel[0]; ++i) {
+      Value row = arith::AddIOp::create(b, loc, firstRow, indexConstant(b, loc, i * config.dilations[0]));
+      for (int64_t j = 0; j < config.kernel[1]; ++j) {
+        Value column = arith::AddIOp::create(b, loc, firstColumn, indexConstant(b, loc, j * config.dilations[1]));
+        Value inputs = loadInputs(b, loc, ValueRange{image, channel, row, column}, mask);
+        auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
+        Value product = arith::MulFOp::create(b, loc, inputs, taps[i * config.kernel[1] + j], contract);
+        acc = arith::AddFOp::create(b, loc, acc, product, contract);
+      }
+    }
+    if (mask)
+      vector::MaskedStoreOp::create(b, loc, out, ValueRange{image, channel, oh, ow0}, mask, acc);
+    else
+      vector::StoreOp::create(b, loc, acc, out, ValueRange{image, channel, oh, ow0});
+  }
+
+  /// The 16 inputs x[n, c, row, column + lane SW] (lanes past `mask` zero).
+  Value loadInputs(OpBuilder &b, Location loc, ValueRange position, Value mask) {
+    Value zeros = vectorSplat(b, loc, f32x16(b), 0.0);
+    if (config.strides[1] == 1)
+      return mask ? vector::MaskedLoadOp::create(b, loc, f32x16(b), x, position, mask, zeros).getResult()
+                  : vector::LoadOp::create(b, loc, f32x16(b), x, position).getResult();
+    SmallVector<int32_t> offsets;
+    for (int32_t lane = 0; lane < kLanes; ++lane)
+      offsets.push_back(lane * int32_t(config.strides[1]));
+    auto i32x16 = VectorType::get({kLanes}, b.getI32Type());
+    Value indexVector = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(offsets)));
+    Value all = mask ? mask : prefixMask(b, loc, kLanes);
+    return vector::GatherOp::create(b, loc, f32x16(b), x, position, indexVector, all, zeros);
+  }
+};
+
+} // namespace
+
+DictionaryAttr DepthwiseKernelConfig::toAttribute(MLIRContext *context) const {
+  Builder b(context);
+  return b.getDictionaryAttr({b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
+                              b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
+                              b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]}))});
+}
+
+FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel) {
+  auto fail = [&](const Twine &why) {
+    return kernel.emitOpError("is not a well-formed depthwise kernel declaration: ") << why, failure();
+  };
+  auto dictionary = kernel->getAttrOfType<DictionaryAttr>(kDepthwiseKernelAttrName);
+  if (!dictionary)
+    return fail("no configuration");
+  DepthwiseKernelConfig config;
+  auto readPair = [&](StringRef name, int64_t (&into)[2]) {
+    auto attr = dictionary.getAs<DenseI64ArrayAttr>(name);
+    if (!attr || attr.size() != 2 || attr[0] < 1 || attr[1] < 1)
+      return false;
+    into[0] = attr[0];
+    into[1] = attr[1];
+    return true;
+  };
+  if (!readPair("kernel", config.kernel) || !readPair("strides", config.strides) ||
+      !readPair("dilations", config.dilations))
+    return fail("kernel, strides and dilations must be two positive integers each");
+  TypeRange inputs = kernel.getFunctionType().getInputs();
+  if (inputs.size() != 3 && inputs.size() != 4)
+    return fail("expected 3 or 4 buffer arguments");
+  config.hasBias = inputs.size() == 4;
+  auto typeOf = [&](size_t i) { return dyn_cast<MemRefType>(inputs[i]); };
+  auto isF32 = [](MemRefType type, int64_t rank) {
+    return type && type.getRank() == rank && type.hasStaticShape() && type.getElementType().isF32() &&
+           type.getLayout().isIdentity();
+  };
+  MemRefType xType = typeOf(0), wType = typeOf(1), outType = typeOf(inputs.size() - 1);
+  if (!isF32(xType, 4) || !isF32(wType, 2) || !isF32(outType, 4) || (config.hasBias && !isF32(typeOf(2), 1)))
+    return fail("x, w, [bias,] out must be static f32 memrefs of rank 4, 2, [1,] 4");
+  config.batch = xType.getDimSize(0);
+  config.channels = xType.getDimSize(1);
+  config.paddedHeight = xType.getDimSize(2);
+  config.paddedWidth = xType.getDimSize(3);
+  config.outHeight = outType.getDimSize(2);
+  config.outWidth = outType.getDimSize(3);
+  auto extent = [&](int d) { return (config.kernel[d] - 1) * config.dilations[d] + 1; };
+  bool fits = (config.outHeight - 1) * config.strides[0] + extent(0) <= config.paddedHeight &&
+              (config.outWidth - 1) * config.strides[1] + extent(1) <= config.paddedWidth;
+  if (outType.getDimSize(0) != config.batch || outType.getDimSize(1) != config.channels ||
+      wType.getDimSize(0) != config.channels || wType.getDimSize(1) != config.kernel[0] * config.kernel[1] ||
+      (config.hasBias && typeOf(2).getDimSize(0) != config.channels) || !fits)
+    return fail("operand shapes do not match the window");
+  return config;
+}
+
+LogicalResult qopt::defineDepthwiseKernels(ModuleOp module, const CpuIsa &) {
+  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    if (!kernel->hasAttr(kDepthwiseKernelAttrName) || !kernel.isExternal())
+      continue;
+    FailureOr<DepthwiseKernelConfig> config = DepthwiseKernelConfig::read(kernel);
+    if (failed(config))
+      return failure();
+    Block *entry = kernel.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockEnd(entry);
+    DepthwiseKernelBuilder(*config, entry->getArguments()).build(b, kernel.getLoc());
+    func::ReturnOp::create(b, kernel.getLoc());
+    kernel->removeAttr(kDepthwiseKernelAttrName);
+  }
+  return success();
+}
