@@ -16,7 +16,8 @@
 //   ONNX MatMul over two activations.
 //
 // - qopt.conv2d with one filter per channel (depthwise): the depthwise
-//   kernel (DepthwiseConv.h) over the zero-padded input.
+//   kernel (DepthwiseConv.h) over the zero-padded input; a depthwise
+//   qopt.qconv2d the same way by its dequantized taps.
 //
 // Anything else (grouped convolutions with several channels per group,
 // products of other layouts) is left to the reference lowering.
@@ -189,45 +190,83 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
   }
 };
 
-/// A depthwise convolution (one filter per channel, groups = C = F) as a
-/// call of the depthwise kernel over the zero-padded input.
+/// The depthwise convolution of `input` [N, C, H, W] by `taps` [C, KH KW]
+/// (+ `bias` [C]) into `resultType`: a call of the depthwise kernel over the
+/// zero-padded input.
+Value buildDepthwiseCall(OpBuilder &b, Location loc, Value input, Value taps, int64_t kh, int64_t kw,
+                         const ConvolutionGeometry &geometry, Value bias, RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  const int64_t channels = inputType.getDimSize(1);
+  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
+  DepthwiseKernelConfig config;
+  config.kernel[0] = kh;
+  config.kernel[1] = kw;
+  for (int d = 0; d < 2; ++d) {
+    config.strides[d] = geometry.strides[d];
+    config.dilations[d] = geometry.dilations[d];
+  }
+  SmallVector<Value> operands = {padded, taps};
+  if (bias)
+    operands.push_back(bias);
+  std::string name = "qopt_depthwise_" + std::to_string(inputType.getDimSize(0)) + "x" + std::to_string(channels) +
+                     "x" + std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
+                     "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" + std::to_string(config.strides[0]) +
+                     "x" + std::to_string(config.strides[1]);
+  return buildKernelCall(b, loc, name, kDepthwiseKernelAttrName, config.toAttribute(b.getContext()), operands,
+                         resultType);
+}
+
+/// Whether a convolution of these types is depthwise with a kernel: one
+/// filter per channel, static f32.
+LogicalResult checkDepthwise(PatternRewriter &rewriter, Operation *op, int64_t groups, int64_t filters,
+                             Value input, Value bias, RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (!isStaticF32(inputType) || !isStaticF32(resultType) || (bias && !isStaticF32(bias.getType())))
+    return rewriter.notifyMatchFailure(op, "static f32 shapes only");
+  const int64_t channels = inputType.getDimSize(1);
+  if (groups != channels || filters != channels || resultType.getNumElements() == 0)
+    return rewriter.notifyMatchFailure(op, "not depthwise");
+  return success();
+}
+
+/// A depthwise convolution (one filter per channel, groups = C = F).
 struct DepthwiseConv2DCall : OpRewritePattern<Conv2DOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(Conv2DOp op, PatternRewriter &rewriter) const override {
-    RankedTensorType resultType = op.getResult().getType();
-    Value bias = op.getBias();
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-    auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    if (!isStaticF32(inputType) || !isStaticF32(weightType) || !isStaticF32(resultType) ||
-        (bias && !isStaticF32(bias.getType())))
-      return rewriter.notifyMatchFailure(op, "static f32 shapes only");
-    const int64_t channels = inputType.getDimSize(1);
-    if (op.getGroups() != channels || weightType.getDimSize(0) != channels || weightType.getDimSize(1) != 1 ||
-        resultType.getNumElements() == 0)
-      return rewriter.notifyMatchFailure(op, "not depthwise");
+    if (!isStaticF32(weightType) || failed(checkDepthwise(rewriter, op, op.getGroups(), weightType.getDimSize(0),
+                                                          op.getInput(), op.getBias(), op.getResult().getType())))
+      return failure();
+    const int64_t channels = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
+    Value taps = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {channels, kh * kw});
+    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, op.getLoc(), op.getInput(), taps, kh, kw,
+                                              getConvolutionGeometry(op), op.getBias(), op.getResult().getType()));
+    return success();
+  }
+};
+
+/// A quantized depthwise convolution: its [C, KH KW] dequantized weight is
+/// the taps; the input fake-quantized first when activations are.
+struct QDepthwiseConv2DCall : OpRewritePattern<QConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QConv2DOp op, PatternRewriter &rewriter) const override {
+    if (op.getLayout() != PackedLayout::row_major)
+      return rewriter.notifyMatchFailure(op, "row_major codes only");
+    if (failed(checkDepthwise(rewriter, op, op.getGroups(), op.getNumOutputs(), op.getInput(), op.getBias(),
+                              op.getResult().getType())))
+      return failure();
     Location loc = op.getLoc();
-    ConvolutionGeometry geometry = getConvolutionGeometry(op);
-    Value padded = buildSpatialPad(rewriter, loc, op.getInput(), geometry.padBegin, geometry.padEnd,
-                                   rewriter.getF32FloatAttr(0.0f));
-    const int64_t kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
-    Value taps = buildStaticReshape(rewriter, loc, op.getWeight(), {channels, kh * kw});
-    DepthwiseKernelConfig config;
-    config.kernel[0] = kh;
-    config.kernel[1] = kw;
-    for (int d = 0; d < 2; ++d) {
-      config.strides[d] = geometry.strides[d];
-      config.dilations[d] = geometry.dilations[d];
-    }
-    SmallVector<Value> operands = {padded, taps};
-    if (bias)
-      operands.push_back(bias);
-    std::string name = "qopt_depthwise_" + std::to_string(inputType.getDimSize(0)) + "x" + std::to_string(channels) +
-                       "x" + std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
-                       "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" +
-                       std::to_string(config.strides[0]) + "x" + std::to_string(config.strides[1]);
-    rewriter.replaceOp(op, buildKernelCall(rewriter, loc, name, kDepthwiseKernelAttrName,
-                                           config.toAttribute(getContext()), operands, resultType));
+    Value taps = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(), op.getScales(),
+                                        op.getZeros(), op.getCodebook(), op.getNumOutputs(), op.getReductionSize(),
+                                        op.getGroup(), rewriter.getF32Type());
+    Value input = op.getInput();
+    if (ActQuantAttr act = op.getActAttr())
+      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    ArrayRef<int64_t> kernel = op.getKernel();
+    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, loc, input, taps, kernel[0], kernel[1],
+                                              getConvolutionGeometry(op), op.getBias(), op.getResult().getType()));
     return success();
   }
 };
@@ -346,7 +385,8 @@ struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
 struct FloatKernelCallsPass : qopt::impl::FloatKernelCallsBase<FloatKernelCallsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LinearToGemmCall, Conv2DToGemmCall, QConv2DToGemmCall, BatchMatmulToGemmCall, DepthwiseConv2DCall>(
+    patterns.add<LinearToGemmCall, Conv2DToGemmCall, QConv2DToGemmCall, BatchMatmulToGemmCall, DepthwiseConv2DCall,
+                 QDepthwiseConv2DCall>(
         &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -4,8 +4,8 @@
 //     s[m] = absmax(x[m]) / 127 (or the static scale)
 //     xq[m] = round_even(x[m] / s[m]) in [-128, 127], each group padded with
 //             zeros to whole steps; xsum[m, g] = sum of the group's codes
-//   parallel for panel p:
-//     for each tile of R rows:
+//   parallel for panel p (AVX-512 with several rows: pairs of panels):
+//     for each tile of R rows:                  (R = 6 for pairs)
 //       accf[R] = 0
 //       for each group g:
 //         acc[R][chains] = 0 (int32)
@@ -43,6 +43,14 @@ public:
     codeOffset = isSigned ? int64_t(1) << (panels.bits - 1) : 0;
     fullGroupCodes = panels.getPaddedGroupCodes();
     paddedK = panels.getGroupOffset(panels.getNumGroups()) / panels.getStepBytes() * panels.getStep();
+    // Several rows (AVX-512): tiles of 6 rows x 2 panels, so that each input
+    // word broadcast serves two dot products and each weight load six
+    // (12 int32 and 12 f32 accumulators stay in the 32 registers).
+    if (isa.avx512 && config.m > 2 && panels.getNumPanels() >= 2) {
+      tilePanels = 2;
+      rowsPerTile = 6;
+      chains = 1;
+    }
   }
 
   void build(OpBuilder &b, Location loc) {
@@ -52,17 +60,24 @@ public:
     groupSums = memref::AllocOp::create(b, loc, MemRefType::get({m, groups}, b.getI32Type()));
     rowScales = memref::AllocOp::create(b, loc, MemRefType::get({m}, b.getF32Type()));
     buildParallelLoop(b, loc, m, [&](OpBuilder &pb, Location pl, Value row) { quantizeRow(pb, pl, row); });
-    buildParallelLoop(b, loc, panels.getNumPanels(), [&](OpBuilder &pb, Location pl, Value panel) {
+    const int64_t tiles = panels.getNumPanels() / tilePanels, rest = panels.getNumPanels() % tilePanels;
+    auto buildColumns = [&](OpBuilder &pb, Location pl, Value panel0, int64_t count) {
       forEachRowTile(pb, pl, m, rowsPerTile, [&](OpBuilder &tb, Location tl, Value row0, int64_t rows) {
-        buildTile(tb, tl, panel, row0, rows);
+        buildTile(tb, tl, panel0, count, row0, rows);
       });
+    };
+    buildParallelLoop(b, loc, tiles, [&](OpBuilder &pb, Location pl, Value tile) {
+      buildColumns(pb, pl, arith::MulIOp::create(pb, pl, tile, indexConstant(pb, pl, tilePanels)), tilePanels);
     });
+    if (rest) // the odd last panel
+      buildColumns(b, loc, indexConstant(b, loc, tiles * tilePanels), 1);
     for (Value buffer : {quantized, groupSums, rowScales})
       memref::DeallocOp::create(b, loc, buffer);
   }
 
 private:
   int64_t codeOffset, fullGroupCodes, paddedK;
+  int64_t tilePanels = 1; // panels of 16 columns per register tile
   bool isSigned;
   Value quantized, groupSums, rowScales;
 
@@ -153,56 +168,69 @@ private:
     });
   }
 
-  void buildTile(OpBuilder &b, Location loc, Value panel, Value row0, int64_t rows) {
-    SmallVector<Value> init(rows, vectorSplat(b, loc, f32x16(b), 0.0));
+  /// Rows [row0, row0 + rows) of panels [panel0, panel0 + count);
+  /// accumulators indexed [r * count + j].
+  void buildTile(OpBuilder &b, Location loc, Value panel0, int64_t count, Value row0, int64_t rows) {
+    SmallVector<Value> init(rows * count, vectorSplat(b, loc, f32x16(b), 0.0));
     SmallVector<Value> acc = forEachGroup(
         b, loc, panels, init, [&](OpBuilder &gb, Location gl, Value g, int64_t length, ValueRange iters) {
-          return buildGroup(gb, gl, panel, row0, rows, g, length, iters);
+          return buildGroup(gb, gl, panel0, count, row0, rows, g, length, iters);
         });
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r));
-      Value scale = memref::LoadOp::create(b, loc, rowScales, row);
-      Value result = arith::MulFOp::create(b, loc, acc[r], vector::BroadcastOp::create(b, loc, f32x16(b), scale));
-      storePanelRow(b, loc, args.out, args.bias, row, panel, result, panels.n);
+      Value scale = vector::BroadcastOp::create(b, loc, f32x16(b), memref::LoadOp::create(b, loc, rowScales, row));
+      for (int64_t j = 0; j < count; ++j) {
+        Value result = arith::MulFOp::create(b, loc, acc[r * count + j], scale);
+        Value panel = arith::AddIOp::create(b, loc, panel0, indexConstant(b, loc, j));
+        storePanelRow(b, loc, args.out, args.bias, row, panel, result, panels.n);
+      }
     }
   }
 
-  SmallVector<Value> buildGroup(OpBuilder &b, Location loc, Value panel, Value row0, int64_t rows, Value g,
-                                int64_t length, ValueRange iters) {
+  SmallVector<Value> buildGroup(OpBuilder &b, Location loc, Value panel0, int64_t count, Value row0, int64_t rows,
+                                Value g, int64_t length, ValueRange iters) {
     const int64_t steps = (length + panels.getStep() - 1) / panels.getStep();
     const int64_t iterations = steps / chains;
     Value groupOffset = arith::MulIOp::create(
         b, loc, g, indexConstant(b, loc, panels.getGroupStride()));
     Value groupColumn = arith::MulIOp::create(b, loc, g, indexConstant(b, loc, fullGroupCodes));
-    SmallVector<Value> init(rows * chains, vectorSplatInt(b, loc, i32x16(b), 0));
+    // Integer accumulators [(r * chains + c) * count + j].
+    SmallVector<Value> init(rows * chains * count, vectorSplatInt(b, loc, i32x16(b), 0));
     SmallVector<Value> acc = buildCountedLoop(
         b, loc, iterations, init, [&](OpBuilder &lb, Location ll, Value it, ValueRange values) {
           SmallVector<Value> result(values);
           Value first = arith::MulIOp::create(lb, ll, it, indexConstant(lb, ll, chains));
           for (int64_t u = 0; u < chains; ++u)
-            buildStep(lb, ll, panel, row0, rows, groupOffset, groupColumn,
+            buildStep(lb, ll, panel0, count, row0, rows, groupOffset, groupColumn,
                       arith::AddIOp::create(lb, ll, first, indexConstant(lb, ll, u)), u, result);
           return result;
         });
     for (int64_t s = iterations * chains, u = 0; s < steps; ++s, ++u)
-      buildStep(b, loc, panel, row0, rows, groupOffset, groupColumn, indexConstant(b, loc, s), u, acc);
+      buildStep(b, loc, panel0, count, row0, rows, groupOffset, groupColumn, indexConstant(b, loc, s), u, acc);
 
     // Remove the unsigned offset and zero points: (offset + zero) * sum(x codes).
-    Value shift = vectorSplatInt(b, loc, i32x16(b), codeOffset);
-    if (args.zeros)
-      shift = arith::AddIOp::create(b, loc, shift, loadZeroVector(b, loc, args.zeros, panel, g, isSigned));
-    Value scale = loadScaleVector(b, loc, args.scales, panel, g);
+    SmallVector<Value> shifts, scales;
+    for (int64_t j = 0; j < count; ++j) {
+      Value panel = arith::AddIOp::create(b, loc, panel0, indexConstant(b, loc, j));
+      Value shift = vectorSplatInt(b, loc, i32x16(b), codeOffset);
+      if (args.zeros)
+        shift = arith::AddIOp::create(b, loc, shift, loadZeroVector(b, loc, args.zeros, panel, g, isSigned));
+      shifts.push_back(shift);
+      scales.push_back(loadScaleVector(b, loc, args.scales, panel, g));
+    }
     SmallVector<Value> result;
     for (int64_t r = 0; r < rows; ++r) {
-      Value dot = acc[r * chains];
-      for (int64_t c = 1; c < chains; ++c)
-        dot = arith::AddIOp::create(b, loc, dot, acc[r * chains + c]);
       Value row = arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r));
-      Value codeSum = memref::LoadOp::create(b, loc, groupSums, ValueRange{row, g});
-      Value correction = arith::MulIOp::create(b, loc, shift, vector::BroadcastOp::create(b, loc, i32x16(b), codeSum));
-      Value exact = arith::SubIOp::create(b, loc, dot, correction);
-      Value asFloat = arith::SIToFPOp::create(b, loc, f32x16(b), exact);
-      result.push_back(vector::FMAOp::create(b, loc, asFloat, scale, iters[r]));
+      Value codeSum = vector::BroadcastOp::create(b, loc, i32x16(b),
+                                                  memref::LoadOp::create(b, loc, groupSums, ValueRange{row, g}));
+      for (int64_t j = 0; j < count; ++j) {
+        Value dot = acc[(r * chains) * count + j];
+        for (int64_t c = 1; c < chains; ++c)
+          dot = arith::AddIOp::create(b, loc, dot, acc[(r * chains + c) * count + j]);
+        Value exact = arith::SubIOp::create(b, loc, dot, arith::MulIOp::create(b, loc, shifts[j], codeSum));
+        Value asFloat = arith::SIToFPOp::create(b, loc, f32x16(b), exact);
+        result.push_back(vector::FMAOp::create(b, loc, asFloat, scales[j], iters[r * count + j]));
+      }
     }
     return result;
   }
@@ -217,37 +245,48 @@ private:
     return vector::BitCastOp::create(b, loc, VectorType::get({64}, b.getI8Type()), words);
   }
 
-  void buildStep(OpBuilder &b, Location loc, Value panel, Value row0, int64_t rows, Value groupOffset,
-                 Value groupColumn, Value step, int64_t unroll, SmallVector<Value> &acc) {
+  /// The weight operands of one step of `panel`: one vector of 4-code
+  /// words per 4 codes of the step, as unsigned bytes.
+  SmallVector<Value> loadStepOperands(OpBuilder &b, Location loc, Value panel, Value offset) {
     auto i8x64 = VectorType::get({64}, b.getI8Type());
-    Value offset = arith::AddIOp::create(
-        b, loc, groupOffset, arith::MulIOp::create(b, loc, step, indexConstant(b, loc, panels.getStepBytes())));
     Value bytes = vector::LoadOp::create(b, loc, i8x64, args.packed, ValueRange{panel, offset});
-    SmallVector<Value> operands; // one per 4 codes of the step
+    SmallVector<Value> operands;
     if (panels.bits == 8) {
       operands.push_back(isSigned ? arith::XOrIOp::create(b, loc, bytes, vectorSplatInt(b, loc, i8x64, -128))
                                         .getResult()
                                   : bytes);
-    } else {
-      Value nibble = vectorSplatInt(b, loc, i8x64, 0x0F);
-      Value low = arith::AndIOp::create(b, loc, bytes, nibble);
-      Value high = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bytes, vectorSplatInt(b, loc, i8x64, 4)),
-                                         nibble);
-      for (Value part : {low, high})
-        operands.push_back(isSigned ? arith::XOrIOp::create(b, loc, part, vectorSplatInt(b, loc, i8x64, 8))
-                                          .getResult()
-                                    : part);
+      return operands;
     }
+    Value nibble = vectorSplatInt(b, loc, i8x64, 0x0F);
+    Value low = arith::AndIOp::create(b, loc, bytes, nibble);
+    Value high = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bytes, vectorSplatInt(b, loc, i8x64, 4)),
+                                       nibble);
+    for (Value part : {low, high})
+      operands.push_back(isSigned ? arith::XOrIOp::create(b, loc, part, vectorSplatInt(b, loc, i8x64, 8)).getResult()
+                                  : part);
+    return operands;
+  }
+
+  void buildStep(OpBuilder &b, Location loc, Value panel0, int64_t count, Value row0, int64_t rows,
+                 Value groupOffset, Value groupColumn, Value step, int64_t unroll, SmallVector<Value> &acc) {
+    Value offset = arith::AddIOp::create(
+        b, loc, groupOffset, arith::MulIOp::create(b, loc, step, indexConstant(b, loc, panels.getStepBytes())));
+    SmallVector<SmallVector<Value>> operands; // [panel][4 codes]
+    for (int64_t j = 0; j < count; ++j)
+      operands.push_back(
+          loadStepOperands(b, loc, arith::AddIOp::create(b, loc, panel0, indexConstant(b, loc, j)), offset));
     Value column = arith::AddIOp::create(
         b, loc, groupColumn, arith::MulIOp::create(b, loc, step, indexConstant(b, loc, panels.getStep())));
     int64_t chain = unroll % chains;
-    for (auto [i, operand] : llvm::enumerate(operands)) {
-      Value weights = operand;
+    for (size_t i = 0; i < operands[0].size(); ++i) {
       Value at = arith::AddIOp::create(b, loc, column, indexConstant(b, loc, 4 * int64_t(i)));
       for (int64_t r = 0; r < rows; ++r) {
         Value row = arith::AddIOp::create(b, loc, row0, indexConstant(b, loc, r));
-        Value &sum = acc[r * chains + chain];
-        sum = dotProduct4(b, loc, isa, sum, weights, broadcastInputWord(b, loc, row, at));
+        Value word = broadcastInputWord(b, loc, row, at);
+        for (int64_t j = 0; j < count; ++j) {
+          Value &sum = acc[(r * chains + chain) * count + j];
+          sum = dotProduct4(b, loc, isa, sum, operands[j][i], word);
+        }
       }
     }
   }

@@ -142,9 +142,8 @@ def main(argv):
             error = compare_with_reference_build(path, executable, executable + ".ref")
         else:
             error = max(r["relative_error"] for r in compare(path, executable, {}))
-        # Quantized linears run the qlinear kernels, not the GEMM; quantized
-        # depthwise convolutions the reference lowering.
-        quantized_linear = "--recipe" in options and name.startswith(("linear", "gemm", "depthwise"))
+        # Quantized linears run the qlinear kernels, not the GEMM.
+        quantized_linear = "--recipe" in options and name.startswith(("linear", "gemm"))
         ok = error <= 1e-5 and (reference or kernels > 0 or quantized_linear)
         failures += not ok
         print(f"{name}: relative error {error:.2e} {'ok' if ok else 'FAIL'} kernels: {kernels}")
