@@ -10,10 +10,9 @@
 // CALL: call @qopt_gemm_panel16_1x6x3x20(%{{.*}}, %{{.*}}, %{{.*}}, %[[OUT:.*]]) :
 // CALL: bufferization.to_tensor %[[OUT]] restrict writable
 // CALL-NOT: qopt.linear
-// The kernel: (batch, 32-column tile) tasks (on the calling thread: 360
-// multiply-adds); 6 rows of 3 x 2 accumulators (M <= 2 would take 4 panels
-// per tile); the last 20 - 16 columns masked; the bias added in the
-// epilogue.
+// The kernel: (batch, 64-column tile) tasks (on the calling thread: 360
+// multiply-adds); 6 rows of 2 accumulators (the 20 columns' two panels);
+// the last 20 - 16 columns masked; the bias added in the epilogue.
 // KERNEL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20
 // KERNEL-NOT: scf.parallel
 // KERNEL: scf.for {{.*}} iter_args
@@ -137,13 +136,14 @@ func.func @batch_matmul(%a: tensor<2x3x7x8xf32>, %b: tensor<3x8x9xf32>) -> tenso
 // -----
 
 // A product of 2^18 multiply-adds: its (batch, column tile) tasks run in
-// parallel (OpenMP after scf-to-openmp), 8-row tiles of 2 panels.
+// parallel (OpenMP after scf-to-openmp), 6-row tiles of 4 panels (24
+// accumulators), a 4-row tail.
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b = affine_map<(d0, d1, d2) -> (d2, d1)>
 #c = affine_map<(d0, d1, d2) -> (d0, d1)>
 // KERNEL-LABEL: func.func private @qopt_gemm_row_major_1x64x64x64
 // KERNEL: scf.parallel
-// KERNEL-COUNT-16: arith.addf {{.*}} fastmath<contract> : vector<16xf32>
+// KERNEL-COUNT-24: arith.addf {{.*}} fastmath<contract> : vector<16xf32>
 func.func @parallel(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x64xf32>
