@@ -33,7 +33,10 @@ Contenders:
 Each is timed in its own process (the executable's --bench; ORT in a worker
 of this script): the median of as many runs as fit in --seconds (at least
 3) after one warm-up, and the process's peak RSS (VmHWM; the ORT worker's
-includes the Python interpreter and numpy). Agreement with ort-fp32 on
+includes the Python interpreter and numpy). ORT is timed around
+InferenceSession.run from Python, as its Python users call it: for models
+that run in tens of microseconds (stories260K at S = 1) that per-call
+overhead dominates ORT's figure, so compare those with care. Agreement with ort-fp32 on
 the same inputs: relative_error = max|y - y_fp32| / max|y_fp32| of the first
 output, and for logits (LLMs, classifiers) the mean KLD of the softmax over
 the last axis. speedup_vs_ort = the ORT counterpart's ms / this ms (> 1:
