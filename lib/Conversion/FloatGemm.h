@@ -9,7 +9,8 @@
 //       [%bias: memref<Nxf32> (column) | memref<Mxf32> (row)],
 //       %out: memref<BxMxNxf32>) attributes {qopt.gemm_kernel = {...}}
 //
-// out[b] = a[b mod BA] * b[b mod BB] (+ bias): BA and BB divide the batch B
+// out[b] = epilogue(a[b mod BA] * b[b mod BB] (+ bias)), the epilogue
+// nothing or ReLU: BA and BB divide the batch B
 // (1: one operand shared by every batch; in general NumPy broadcasting of
 // the leading batch dimensions, flattened). A panel16 B holds the N columns in
 // panels of 16, zero-padded, each panel K x 16 contiguous (constant weights
@@ -29,13 +30,16 @@
 namespace qopt {
 
 /// The attribute holding a GEMM kernel declaration's configuration:
-/// {b_layout = "panel16" | "row_major", bias = "none" | "column" | "row"}.
+/// {b_layout = "panel16" | "row_major", bias = "none" | "column" | "row",
+///  epilogue = "none" | "relu"}.
 inline constexpr llvm::StringLiteral kGemmKernelAttrName = "qopt.gemm_kernel";
 
 /// How B is laid out.
 enum class GemmBLayout { Panel16, RowMajor };
 /// What the bias is indexed by: none, the output column, the output row.
 enum class GemmBias { None, Column, Row };
+/// What is applied to each result (after the bias) before it is stored.
+enum class GemmEpilogue { None, Relu };
 
 /// What a GEMM kernel declaration computes.
 struct GemmKernelConfig {
@@ -44,6 +48,7 @@ struct GemmKernelConfig {
   int64_t batchA = 1, batchB = 1;
   GemmBLayout bLayout = GemmBLayout::RowMajor;
   GemmBias bias = GemmBias::None;
+  GemmEpilogue epilogue = GemmEpilogue::None;
 
   /// The configuration attribute of a declaration.
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;

@@ -6,7 +6,7 @@
 //       for k in [0, K):
 //         w[j] = B[b, k, 16j : 16j + 16]            (a panel16 B: one contiguous 64-byte load)
 //         acc[r][j] += broadcast(A[b, r, k]) * w[j]
-//       out[b, r, t] = acc (+ bias per column or per row)
+//       out[b, r, t] = acc (+ bias per column or per row) (then ReLU)
 // The last column tile (N mod T columns) is narrower and masked; the last
 // row block may be shorter. Rows are split into blocks only when there are
 // fewer than 32 (batch, column tile) pairs; products under 2^17
@@ -220,6 +220,8 @@ private:
                    : vector::LoadOp::create(b, loc, f32x16(b), bias, columnIndex[j]).getResult();
           value = arith::AddFOp::create(b, loc, value, columnBias);
         }
+        if (config.epilogue == GemmEpilogue::Relu)
+          value = arith::MaximumFOp::create(b, loc, value, vectorSplat(b, loc, f32x16(b), 0.0));
         if (mask)
           vector::MaskedStoreOp::create(b, loc, out, ValueRange{batch, rowIndex[r], columnIndex[j]}, mask, value);
         else
@@ -248,7 +250,8 @@ StringRef stringify(GemmBias bias) {
 DictionaryAttr GemmKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
   return b.getDictionaryAttr({b.getNamedAttr("b_layout", b.getStringAttr(stringify(bLayout))),
-                              b.getNamedAttr("bias", b.getStringAttr(stringify(bias)))});
+                              b.getNamedAttr("bias", b.getStringAttr(stringify(bias))),
+                              b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none"))});
 }
 
 FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
@@ -266,6 +269,10 @@ FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
   config.bLayout = layout.getValue() == "panel16" ? GemmBLayout::Panel16 : GemmBLayout::RowMajor;
   if (!bias || (bias.getValue() != "none" && bias.getValue() != "column" && bias.getValue() != "row"))
     return fail("bias must be \"none\", \"column\" or \"row\"");
+  auto epilogue = dictionary.getAs<StringAttr>("epilogue");
+  if (epilogue && epilogue.getValue() != "none" && epilogue.getValue() != "relu")
+    return fail("epilogue must be \"none\" or \"relu\"");
+  config.epilogue = epilogue && epilogue.getValue() == "relu" ? GemmEpilogue::Relu : GemmEpilogue::None;
   config.bias = bias.getValue() == "none" ? GemmBias::None
                 : bias.getValue() == "column" ? GemmBias::Column
                                               : GemmBias::Row;

@@ -19,6 +19,9 @@
 //   kernel (DepthwiseConv.h) over the zero-padded input; a depthwise
 //   qopt.qconv2d the same way by its dequantized taps.
 //
+// A ReLU that is the only reader of a linear's or a convolution's result
+// is folded into the GEMM's epilogue.
+//
 // Anything else (grouped convolutions with several channels per group,
 // products of other layouts) is left to the reference lowering.
 //
@@ -73,6 +76,42 @@ Value buildGemmCall(OpBuilder &builder, Location loc, const GemmKernelConfig &co
                          operands, resultType);
 }
 
+/// The ReLU that is the only reader of `result`: a linalg.generic over it
+/// (identity maps, all parallel) yielding maximumf(x, 0) or maxnumf(x, 0);
+/// null if there is none.
+linalg::GenericOp getReluReader(Value result) {
+  if (!result.hasOneUse())
+    return nullptr;
+  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+  if (!generic || generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+      generic.getDpsInputOperand(0)->get() != result || generic.getNumReductionLoops() != 0 ||
+      !llvm::all_of(generic.getIndexingMapsArray(), [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getResult(0).getType() != result.getType())
+    return nullptr;
+  Block &body = generic.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  Operation *max = &body.front();
+  if (!isa<arith::MaximumFOp, arith::MaxNumFOp>(max) || body.getTerminator()->getOperand(0) != max->getResult(0))
+    return nullptr;
+  Value x = body.getArgument(0);
+  Value other = max->getOperand(0) == x ? max->getOperand(1) : max->getOperand(1) == x ? max->getOperand(0) : Value();
+  if (!other || !isZeroConstant(other))
+    return nullptr;
+  return generic;
+}
+
+/// Replaces `op` by `product`, or, when `relu` (its only reader) was folded
+/// into the product's epilogue, the ReLU by `product` and erases `op`.
+void replaceWithProduct(PatternRewriter &rewriter, Operation *op, linalg::GenericOp relu, Value product) {
+  if (!relu) {
+    rewriter.replaceOp(op, product);
+    return;
+  }
+  rewriter.replaceOp(relu, product);
+  rewriter.eraseOp(op);
+}
+
 struct LinearToGemmCall : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -96,13 +135,17 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "empty product");
     config.bLayout = GemmBLayout::Panel16;
     config.bias = bias ? GemmBias::Column : GemmBias::None;
+    linalg::GenericOp relu = getReluReader(op.getResult());
+    if (relu)
+      config.epilogue = GemmEpilogue::Relu;
     Location loc = op.getLoc();
     std::vector<float> packed = packPanel16(*values, config.n, config.k);
     auto packedType = RankedTensorType::get({1, (config.n + 15) / 16, config.k, 16}, rewriter.getF32Type());
     Value packedWeight = createBlobConstant(rewriter, loc, packedType, ArrayRef<float>(packed), "panel16_weight");
     Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {1, config.m, config.k});
     Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias);
-    rewriter.replaceOp(op, buildStaticReshape(rewriter, loc, product, op.getResult().getType().getShape()));
+    replaceWithProduct(rewriter, op, relu,
+                       buildStaticReshape(rewriter, loc, product, op.getResult().getType().getShape()));
     return success();
   }
 };
@@ -139,7 +182,8 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeom
 /// filters times the input's im2col (the input itself for 1x1, stride 1,
 /// no padding), the bias per row.
 Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
-                           const ConvolutionGeometry &geometry, Value bias, RankedTensorType resultType) {
+                           const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                           RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
   const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
@@ -151,6 +195,7 @@ Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filter
   config.batchA = 1;
   config.batchB = batch;
   config.bias = bias ? GemmBias::Row : GemmBias::None;
+  config.epilogue = epilogue;
   auto isZero = [](int64_t v) { return v == 0; };
   bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
                    llvm::all_of(geometry.padBegin, isZero) && llvm::all_of(geometry.padEnd, isZero);
@@ -184,8 +229,11 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     const int64_t f = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
     Value filters = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {f, weightType.getNumElements() / f});
-    rewriter.replaceOp(op, buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, kh, kw,
-                                                getConvolutionGeometry(op), op.getBias(), resultType));
+    linalg::GenericOp relu = getReluReader(op.getResult());
+    replaceWithProduct(rewriter, op, relu,
+                       buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, kh, kw,
+                                            getConvolutionGeometry(op), op.getBias(),
+                                            relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
     return success();
   }
 };
@@ -292,8 +340,11 @@ struct QConv2DToGemmCall : OpRewritePattern<QConv2DOp> {
     if (ActQuantAttr act = op.getActAttr())
       input = buildFakeQuantizedActivation(rewriter, loc, input, act);
     ArrayRef<int64_t> kernel = op.getKernel();
-    rewriter.replaceOp(op, buildConvolutionGemm(rewriter, loc, input, filters, kernel[0], kernel[1],
-                                                getConvolutionGeometry(op), op.getBias(), resultType));
+    linalg::GenericOp relu = getReluReader(op.getResult());
+    replaceWithProduct(rewriter, op, relu,
+                       buildConvolutionGemm(rewriter, loc, input, filters, kernel[0], kernel[1],
+                                            getConvolutionGeometry(op), op.getBias(),
+                                            relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
     return success();
   }
 };

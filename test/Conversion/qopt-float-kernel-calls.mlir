@@ -3,7 +3,7 @@
 
 // A linear with a constant [N, K] = [20, 3] weight: packed at compile time
 // into [1, 2 panels, K, 16] (zeros past N), rows [1, 6, 3], bias per column.
-// CALL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20(memref<1x6x3xf32>, memref<1x2x3x16xf32>, memref<20xf32>, memref<1x6x20xf32>) attributes {qopt.gemm_kernel = {b_layout = "panel16", bias = "column"}}
+// CALL-LABEL: func.func private @qopt_gemm_panel16_1x6x3x20(memref<1x6x3xf32>, memref<1x2x3x16xf32>, memref<20xf32>, memref<1x6x20xf32>) attributes {qopt.gemm_kernel = {b_layout = "panel16", bias = "column", epilogue = "none"}}
 // CALL-LABEL: func.func @linear
 // CALL: %[[PACKED:.*]] = arith.constant dense_resource<panel16_weight{{.*}}> : tensor<1x2x3x16xf32>
 // CALL: tensor.expand_shape {{.*}} into tensor<1x6x3xf32>
@@ -45,7 +45,7 @@ func.func @linear_runtime_weight(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>) -> te
 // A 3x3 convolution: the padded input gathered by im2col into
 // [N, C KH KW, OH OW] = [2, 18, 25], times the [1, F, C KH KW] weight shared
 // by both images, bias per row (output channel).
-// CALL-LABEL: func.func private @qopt_gemm_row_major_2x6x18x25(memref<1x6x18xf32>, memref<2x18x25xf32>, memref<6xf32>, memref<2x6x25xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row"}}
+// CALL-LABEL: func.func private @qopt_gemm_row_major_2x6x18x25(memref<1x6x18xf32>, memref<2x18x25xf32>, memref<6xf32>, memref<2x6x25xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row", epilogue = "none"}}
 // CALL-LABEL: func.func @conv2d
 // CALL: tensor.pad
 // CALL: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]
@@ -113,7 +113,7 @@ func.func @grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1
 #a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 #b = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
 #c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
-// CALL-LABEL: func.func private @qopt_gemm_row_major_6x7x8x9(memref<6x7x8xf32>, memref<3x8x9xf32>, memref<6x7x9xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "none"}}
+// CALL-LABEL: func.func private @qopt_gemm_row_major_6x7x8x9(memref<6x7x8xf32>, memref<3x8x9xf32>, memref<6x7x9xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "none", epilogue = "none"}}
 // CALL-LABEL: func.func @batch_matmul
 // CALL-NOT: linalg.generic
 // CALL: call @qopt_gemm_row_major_6x7x8x9
@@ -176,4 +176,51 @@ func.func @accumulate(%a: tensor<4x8xf32>, %b: tensor<8x5xf32>, %c: tensor<4x5xf
     linalg.yield %s : f32
   } -> tensor<4x5xf32>
   return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// A ReLU that is the only reader of a convolution folds into the GEMM's
+// epilogue: max(x + bias, 0) before the store, no separate pass.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CALL-LABEL: func.func private @qopt_gemm_row_major_1x8x4x15({{.*}}) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row", epilogue = "relu"}}
+// CALL-LABEL: func.func @conv_relu
+// CALL: call @qopt_gemm_row_major_1x8x4x15
+// CALL-NOT: arith.maximumf
+// CALL: return
+// KERNEL-LABEL: func.func private @qopt_gemm_row_major_1x8x4x15
+// KERNEL: arith.maximumf {{.*}} : vector<16xf32>
+func.func @conv_relu(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>, %b: tensor<8xf32>) -> tensor<1x8x3x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1 : i64}
+      : tensor<1x4x3x5xf32>, tensor<8x4x1x1xf32>, tensor<8xf32> -> tensor<1x8x3x5xf32>
+  %e = tensor.empty() : tensor<1x8x3x5xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%0 : tensor<1x8x3x5xf32>) outs(%e : tensor<1x8x3x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x3x5xf32>
+  return %1 : tensor<1x8x3x5xf32>
+}
+
+// -----
+
+// A ReLU beside another reader stays a separate op.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CALL-LABEL: func.func @linear_relu_and_raw
+// CALL: call @qopt_gemm_panel16
+// CALL: arith.maximumf
+func.func @linear_relu_and_raw(%x: tensor<2x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<0.5> : tensor<4x3xf32>
+  %0 = qopt.linear %x, %w : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  %e = tensor.empty() : tensor<2x4xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%0 : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<2x4xf32>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
 }
