@@ -116,6 +116,17 @@ inline constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 void buildTaskLoop(mlir::OpBuilder &b, mlir::Location loc, int64_t count, int64_t work,
                    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
+/// vector<16xi1> with the first `lanes` lanes set.
+mlir::Value prefixMask16(mlir::OpBuilder &b, mlir::Location loc, int64_t lanes);
+
+/// acc + x * y, contracted into an FMA where the target has one (a libm
+/// fmaf per lane where it has not would be far slower than mul + add).
+mlir::Value contractedMultiplyAdd(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y,
+                                  mlir::Value acc);
+
+/// True if `type` is a static, identity-layout f32 memref of rank `rank`.
+bool isStaticF32Buffer(mlir::Type type, int64_t rank);
+
 /// The 16 scales of panel `panel`, group `group` as f32 (f16, bf16 and
 /// e8m0 decoded).
 mlir::Value loadScaleVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scales,

@@ -40,7 +40,7 @@ struct DepthwiseKernelConfig {
 };
 
 /// Gives every bodiless depthwise declaration of `module` its body.
-mlir::LogicalResult defineDepthwiseKernels(mlir::ModuleOp module, const CpuIsa &isa);
+mlir::LogicalResult defineDepthwiseKernels(mlir::ModuleOp module);
 
 } // namespace qopt
 

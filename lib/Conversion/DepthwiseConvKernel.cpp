@@ -52,14 +52,6 @@ private:
 
   VectorType f32x16(OpBuilder &b) const { return VectorType::get({kLanes}, b.getF32Type()); }
 
-  Value prefixMask(OpBuilder &b, Location loc, int64_t lanes) const {
-    SmallVector<bool> bits(kLanes, false);
-    for (int64_t i = 0; i < lanes; ++i)
-      bits[i] = true;
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()), ArrayRef<bool>(bits)));
-  }
-
   void buildPlane(OpBuilder &b, Location loc, Value image, Value channel) {
     SmallVector<Value> taps;
     for (int64_t t = 0; t < config.kernel[0] * config.kernel[1]; ++t)
@@ -84,7 +76,7 @@ private:
   /// Outputs [ow0, ow0 + lanes) of row oh.
   void buildChunk(OpBuilder &b, Location loc, Value image, Value channel, Value oh, Value ow0, int64_t lanes,
                   ArrayRef<Value> taps, Value start) {
-    Value mask = lanes == kLanes ? Value() : prefixMask(b, loc, lanes);
+    Value mask = lanes == kLanes ? Value() : prefixMask16(b, loc, lanes);
     Value acc = start;
     Value firstColumn = arith::MulIOp::create(b, loc, ow0, indexConstant(b, loc, config.strides[1]));
     Value firstRow = arith::MulIOp::create(b, loc, oh, indexConstant(b, loc, config.strides[0]));
@@ -93,9 +85,7 @@ private:
       for (int64_t j = 0; j < config.kernel[1]; ++j) {
         Value column = arith::AddIOp::create(b, loc, firstColumn, indexConstant(b, loc, j * config.dilations[1]));
         Value inputs = loadInputs(b, loc, ValueRange{image, channel, row, column}, mask);
-        auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
-        Value product = arith::MulFOp::create(b, loc, inputs, taps[i * config.kernel[1] + j], contract);
-        acc = arith::AddFOp::create(b, loc, acc, product, contract);
+        acc = contractedMultiplyAdd(b, loc, inputs, taps[i * config.kernel[1] + j], acc);
       }
     }
     if (mask)
@@ -115,7 +105,7 @@ private:
       offsets.push_back(lane * int32_t(config.strides[1]));
     auto i32x16 = VectorType::get({kLanes}, b.getI32Type());
     Value indexVector = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(offsets)));
-    Value all = mask ? mask : prefixMask(b, loc, kLanes);
+    Value all = mask ? mask : prefixMask16(b, loc, kLanes);
     return vector::GatherOp::create(b, loc, f32x16(b), x, position, indexVector, all, zeros);
   }
 };
@@ -152,14 +142,11 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   if (inputs.size() != 3 && inputs.size() != 4)
     return fail("expected 3 or 4 buffer arguments");
   config.hasBias = inputs.size() == 4;
-  auto typeOf = [&](size_t i) { return dyn_cast<MemRefType>(inputs[i]); };
-  auto isF32 = [](MemRefType type, int64_t rank) {
-    return type && type.getRank() == rank && type.hasStaticShape() && type.getElementType().isF32() &&
-           type.getLayout().isIdentity();
-  };
-  MemRefType xType = typeOf(0), wType = typeOf(1), outType = typeOf(inputs.size() - 1);
-  if (!isF32(xType, 4) || !isF32(wType, 2) || !isF32(outType, 4) || (config.hasBias && !isF32(typeOf(2), 1)))
+  if (!isStaticF32Buffer(inputs[0], 4) || !isStaticF32Buffer(inputs[1], 2) || !isStaticF32Buffer(inputs.back(), 4) ||
+      (config.hasBias && !isStaticF32Buffer(inputs[2], 1)))
     return fail("x, w, [bias,] out must be static f32 memrefs of rank 4, 2, [1,] 4");
+  auto xType = cast<MemRefType>(inputs[0]), wType = cast<MemRefType>(inputs[1]),
+       outType = cast<MemRefType>(inputs.back());
   config.batch = xType.getDimSize(0);
   config.channels = xType.getDimSize(1);
   config.paddedHeight = xType.getDimSize(2);
@@ -171,23 +158,17 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
               (config.outWidth - 1) * config.strides[1] + extent(1) <= config.paddedWidth;
   if (outType.getDimSize(0) != config.batch || outType.getDimSize(1) != config.channels ||
       wType.getDimSize(0) != config.channels || wType.getDimSize(1) != config.kernel[0] * config.kernel[1] ||
-      (config.hasBias && typeOf(2).getDimSize(0) != config.channels) || !fits)
+      (config.hasBias && cast<MemRefType>(inputs[2]).getDimSize(0) != config.channels) || !fits)
     return fail("operand shapes do not match the window");
   return config;
 }
 
-LogicalResult qopt::defineDepthwiseKernels(ModuleOp module, const CpuIsa &) {
-  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-    if (!kernel->hasAttr(kDepthwiseKernelAttrName) || !kernel.isExternal())
-      continue;
+LogicalResult qopt::defineDepthwiseKernels(ModuleOp module) {
+  return defineMarkedKernels(module, kDepthwiseKernelAttrName, [](OpBuilder &b, func::FuncOp kernel) {
     FailureOr<DepthwiseKernelConfig> config = DepthwiseKernelConfig::read(kernel);
     if (failed(config))
       return failure();
-    Block *entry = kernel.addEntryBlock();
-    OpBuilder b = OpBuilder::atBlockEnd(entry);
-    DepthwiseKernelBuilder(*config, entry->getArguments()).build(b, kernel.getLoc());
-    func::ReturnOp::create(b, kernel.getLoc());
-    kernel->removeAttr(kDepthwiseKernelAttrName);
-  }
-  return success();
+    DepthwiseKernelBuilder(*config, kernel.getArguments()).build(b, kernel.getLoc());
+    return success();
+  });
 }

@@ -3,6 +3,7 @@
 #ifndef QOPT_LIB_CONVERSION_DEQUANTIZEDMATRIX_H
 #define QOPT_LIB_CONVERSION_DEQUANTIZEDMATRIX_H
 
+#include "qopt/Dialect/QoptOps.h"
 #include "qopt/Quant/NumberFormat.h"
 
 #include "mlir/IR/Builders.h"
@@ -17,6 +18,14 @@ mlir::Value buildDequantizedMatrix(mlir::OpBuilder &builder, mlir::Location loc,
                                    mlir::Value packed, mlir::Value scales, mlir::Value zeros,
                                    mlir::Value codebook, int64_t n, int64_t k, int64_t group,
                                    mlir::Type floatType);
+
+/// What a float convolution computes for a row_major qopt.qconv2d: its
+/// weight as a float [F, C / groups · KH · KW] matrix, and its input,
+/// fake-quantized first when the op quantizes activations.
+struct DequantizedConvolution {
+  mlir::Value input, filters;
+};
+DequantizedConvolution buildDequantizedConvolution(mlir::OpBuilder &builder, QConv2DOp op);
 
 } // namespace qopt
 

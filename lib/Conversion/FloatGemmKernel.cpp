@@ -95,14 +95,6 @@ private:
   GemmTiling tiling;
   Value a, bMatrix, bias, out;
 
-  /// a * b + c, contracted into an FMA where the target has one (a libm
-  /// fmaf per lane where it has not would be far slower than mul + add).
-  static Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
-    auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
-    Value product = arith::MulFOp::create(b, loc, x, y, contract);
-    return arith::AddFOp::create(b, loc, acc, product, contract);
-  }
-
   /// Tasks enough to share among threads.
   static constexpr int64_t kMinTasks = 32;
 
@@ -112,15 +104,6 @@ private:
   }
 
   static VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }
-
-  /// A mask of the first `lanes` lanes.
-  static Value prefixMask(OpBuilder &b, Location loc, int64_t lanes) {
-    SmallVector<bool> bits(kLanes, false);
-    for (int64_t i = 0; i < lanes; ++i)
-      bits[i] = true;
-    auto type = VectorType::get({kLanes}, b.getI1Type());
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
-  }
 
   using Emitter = llvm::function_ref<void(OpBuilder &, Location)>;
 
@@ -170,7 +153,7 @@ private:
     if (lanes == kLanes)
       return vector::LoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column});
     return vector::MaskedLoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column},
-                                        prefixMask(b, loc, lanes), vectorSplat(b, loc, f32x16(b), 0.0));
+                                        prefixMask16(b, loc, lanes), vectorSplat(b, loc, f32x16(b), 0.0));
   }
 
   void buildTile(OpBuilder &b, Location loc, Value batch, Value row0, int64_t rows, Value column0,
@@ -196,7 +179,7 @@ private:
             Value x = memref::LoadOp::create(kb, kl, a, ValueRange{batchA, rowIndex[r], k});
             Value broadcast = vector::BroadcastOp::create(kb, kl, f32x16(kb), x);
             for (int64_t j = 0; j < panels; ++j)
-              next[r * panels + j] = multiplyAdd(kb, kl, broadcast, w[j], next[r * panels + j]);
+              next[r * panels + j] = contractedMultiplyAdd(kb, kl, broadcast, w[j], next[r * panels + j]);
           }
           return next;
         });
@@ -209,7 +192,7 @@ private:
       for (int64_t j = 0; j < panels; ++j) {
         Value value = acc[r * panels + j];
         const int64_t lanes = lanesOf(j);
-        Value mask = lanes == kLanes ? Value() : prefixMask(b, loc, lanes);
+        Value mask = lanes == kLanes ? Value() : prefixMask16(b, loc, lanes);
         if (rowBias)
           value = arith::AddFOp::create(b, loc, value, rowBias);
         if (config.bias == GemmBias::Column) {
@@ -281,15 +264,12 @@ FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
   const size_t expected = config.bias == GemmBias::None ? 3 : 4;
   if (inputs.size() != expected)
     return fail("expected " + Twine(expected) + " buffer arguments");
-  auto typeOf = [&](size_t i) { return dyn_cast<MemRefType>(inputs[i]); };
-  MemRefType aType = typeOf(0), bType = typeOf(1), outType = typeOf(inputs.size() - 1);
-  auto isF32 = [](MemRefType type, int64_t rank) {
-    return type && type.getRank() == rank && type.hasStaticShape() && type.getElementType().isF32() &&
-           type.getLayout().isIdentity();
-  };
   const int64_t bRank = config.bLayout == GemmBLayout::Panel16 ? 4 : 3;
-  if (!isF32(aType, 3) || !isF32(bType, bRank) || !isF32(outType, 3))
+  if (!isStaticF32Buffer(inputs[0], 3) || !isStaticF32Buffer(inputs[1], bRank) ||
+      !isStaticF32Buffer(inputs.back(), 3))
     return fail("A, B and out must be static f32 memrefs of rank 3, " + Twine(bRank) + " and 3");
+  auto aType = cast<MemRefType>(inputs[0]), bType = cast<MemRefType>(inputs[1]),
+       outType = cast<MemRefType>(inputs.back());
   config.batch = outType.getDimSize(0);
   config.m = outType.getDimSize(1);
   config.n = outType.getDimSize(2);
@@ -306,9 +286,8 @@ FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
     return fail("operand shapes do not match out " + Twine(config.batch) + "x" + Twine(config.m) + "x" +
                 Twine(config.n));
   if (config.bias != GemmBias::None) {
-    MemRefType biasType = typeOf(2);
     int64_t length = config.bias == GemmBias::Column ? config.n : config.m;
-    if (!isF32(biasType, 1) || biasType.getDimSize(0) != length)
+    if (!isStaticF32Buffer(inputs[2], 1) || cast<MemRefType>(inputs[2]).getDimSize(0) != length)
       return fail("the bias must be f32 of length " + Twine(length));
   }
   return config;
@@ -320,19 +299,13 @@ void qopt::buildFloatGemmKernel(OpBuilder &b, Location loc, const GemmKernelConf
 }
 
 LogicalResult qopt::defineGemmKernels(ModuleOp module, const CpuIsa &isa) {
-  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-    if (!kernel->hasAttr(kGemmKernelAttrName) || !kernel.isExternal())
-      continue;
+  return defineMarkedKernels(module, kGemmKernelAttrName, [&](OpBuilder &b, func::FuncOp kernel) {
     FailureOr<GemmKernelConfig> config = GemmKernelConfig::read(kernel);
     if (failed(config))
       return failure();
-    Block *entry = kernel.addEntryBlock();
-    OpBuilder b = OpBuilder::atBlockEnd(entry);
-    buildFloatGemmKernel(b, kernel.getLoc(), *config, entry->getArguments(), isa);
-    func::ReturnOp::create(b, kernel.getLoc());
-    kernel->removeAttr(kGemmKernelAttrName);
-  }
-  return success();
+    buildFloatGemmKernel(b, kernel.getLoc(), *config, kernel.getArguments(), isa);
+    return success();
+  });
 }
 
 std::vector<float> qopt::packPanel16(ArrayRef<float> weightNK, int64_t n, int64_t k) {

@@ -29,7 +29,6 @@
 
 #include "qopt/Conversion/Passes.h"
 
-#include "ActivationQuantization.h"
 #include "DepthwiseConv.h"
 #include "DequantizedMatrix.h"
 #include "FloatGemm.h"
@@ -305,15 +304,10 @@ struct QDepthwiseConv2DCall : OpRewritePattern<QConv2DOp> {
     if (failed(checkDepthwise(rewriter, op, op.getGroups(), op.getNumOutputs(), op.getInput(), op.getBias(),
                               op.getResult().getType())))
       return failure();
-    Location loc = op.getLoc();
-    Value taps = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(), op.getScales(),
-                                        op.getZeros(), op.getCodebook(), op.getNumOutputs(), op.getReductionSize(),
-                                        op.getGroup(), rewriter.getF32Type());
-    Value input = op.getInput();
-    if (ActQuantAttr act = op.getActAttr())
-      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    DequantizedConvolution dequantized = buildDequantizedConvolution(rewriter, op);
     ArrayRef<int64_t> kernel = op.getKernel();
-    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, loc, input, taps, kernel[0], kernel[1],
+    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, op.getLoc(), dequantized.input, dequantized.filters,
+                                              kernel[0], kernel[1],
                                               getConvolutionGeometry(op), op.getBias(), op.getResult().getType()));
     return success();
   }
@@ -332,17 +326,12 @@ struct QConv2DToGemmCall : OpRewritePattern<QConv2DOp> {
       return rewriter.notifyMatchFailure(op, "row_major codes only");
     if (failed(checkConvolutionGemm(rewriter, op, op.getGroups(), op.getInput(), op.getBias(), resultType)))
       return failure();
-    Location loc = op.getLoc();
-    Value filters = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
-                                           op.getScales(), op.getZeros(), op.getCodebook(), op.getNumOutputs(),
-                                           op.getReductionSize(), op.getGroup(), rewriter.getF32Type());
-    Value input = op.getInput();
-    if (ActQuantAttr act = op.getActAttr())
-      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
+    DequantizedConvolution dequantized = buildDequantizedConvolution(rewriter, op);
     ArrayRef<int64_t> kernel = op.getKernel();
     linalg::GenericOp relu = getReluReader(op.getResult());
     replaceWithProduct(rewriter, op, relu,
-                       buildConvolutionGemm(rewriter, loc, input, filters, kernel[0], kernel[1],
+                       buildConvolutionGemm(rewriter, op.getLoc(), dequantized.input, dequantized.filters, kernel[0],
+                                            kernel[1],
                                             getConvolutionGeometry(op), op.getBias(),
                                             relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
     return success();

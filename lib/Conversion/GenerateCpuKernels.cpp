@@ -44,7 +44,7 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
     if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::panel16, PackedLayout::panel16_dot},
                                      "the GPU has (qopt-generate-gpu-kernels)", build)) ||
         failed(defineGemmKernels(getOperation(), *parsed)) ||
-        failed(defineDepthwiseKernels(getOperation(), *parsed)))
+        failed(defineDepthwiseKernels(getOperation())))
       return signalPassFailure();
   }
 };

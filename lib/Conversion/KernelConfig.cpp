@@ -70,25 +70,31 @@ QLinearKernelArgs qopt::getKernelArgs(const QLinearKernelConfig &config, ValueRa
   return args;
 }
 
+LogicalResult qopt::defineMarkedKernels(ModuleOp module, StringRef configAttrName,
+                                        llvm::function_ref<LogicalResult(OpBuilder &, func::FuncOp)> build) {
+  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    if (!kernel->hasAttr(configAttrName) || !kernel.isExternal())
+      continue;
+    OpBuilder b = OpBuilder::atBlockEnd(kernel.addEntryBlock());
+    if (failed(build(b, kernel)))
+      return failure();
+    func::ReturnOp::create(b, kernel.getLoc());
+    kernel->removeAttr(configAttrName);
+  }
+  return success();
+}
+
 LogicalResult qopt::defineDeclaredKernels(ModuleOp module, ArrayRef<PackedLayout> layouts, StringRef otherTarget,
                                           KernelBodyBuilder build) {
-  for (auto kernel : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-    if (!kernel->hasAttr(kKernelConfigAttrName) || !kernel.isExternal())
-      continue;
+  return defineMarkedKernels(module, kKernelConfigAttrName, [&](OpBuilder &b, func::FuncOp kernel) -> LogicalResult {
     FailureOr<QLinearKernelConfig> config = readKernelConfig(kernel);
     if (failed(config))
       return failure();
     if (!llvm::is_contained(layouts, config->layout))
       return kernel.emitOpError("declares a ")
              << stringifyPackedLayout(config->layout) << " kernel, which only " << otherTarget;
-    Block *entry = kernel.addEntryBlock();
-    OpBuilder b = OpBuilder::atBlockEnd(entry);
-    if (failed(build(b, kernel, *config, getKernelArgs(*config, entry->getArguments()))))
-      return failure();
-    func::ReturnOp::create(b, kernel.getLoc());
-    kernel->removeAttr(kKernelConfigAttrName);
-  }
-  return success();
+    return build(b, kernel, *config, getKernelArgs(*config, kernel.getArguments()));
+  });
 }
 
 std::string qopt::sanitizeSymbol(StringRef text) {

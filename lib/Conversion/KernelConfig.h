@@ -55,6 +55,13 @@ QLinearKernelArgs getKernelArgs(const QLinearKernelConfig &config, mlir::ValueRa
 using KernelBodyBuilder = llvm::function_ref<mlir::LogicalResult(
     mlir::OpBuilder &b, mlir::func::FuncOp kernel, const QLinearKernelConfig &config, const QLinearKernelArgs &args)>;
 
+/// Gives every bodiless function of `module` marked with `configAttrName`
+/// a body: `build` writes its entry block's statements (the return is added
+/// after them), and the mark is removed.
+mlir::LogicalResult defineMarkedKernels(
+    mlir::ModuleOp module, llvm::StringRef configAttrName,
+    llvm::function_ref<mlir::LogicalResult(mlir::OpBuilder &, mlir::func::FuncOp)> build);
+
 /// Gives every still-bodiless kernel declaration of `module` a body: reads
 /// its configuration, rejects layouts not in `layouts` with an error
 /// ("..., which only <otherTarget>") naming where they are built, and calls

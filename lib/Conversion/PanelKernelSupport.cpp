@@ -38,6 +38,22 @@ void qopt::buildParallelLoop(OpBuilder &b, Location loc, int64_t count,
   body(b, loc, parallel.getInductionVars()[0]);
 }
 
+Value qopt::prefixMask16(OpBuilder &b, Location loc, int64_t lanes) {
+  return vector::ConstantMaskOp::create(b, loc, VectorType::get({16}, b.getI1Type()), ArrayRef<int64_t>{lanes});
+}
+
+Value qopt::contractedMultiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
+  auto contract = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::contract);
+  Value product = arith::MulFOp::create(b, loc, x, y, contract);
+  return arith::AddFOp::create(b, loc, acc, product, contract);
+}
+
+bool qopt::isStaticF32Buffer(Type type, int64_t rank) {
+  auto memref = dyn_cast_or_null<MemRefType>(type);
+  return memref && memref.getRank() == rank && memref.hasStaticShape() && memref.getElementType().isF32() &&
+         memref.getLayout().isIdentity();
+}
+
 void qopt::buildTaskLoop(OpBuilder &b, Location loc, int64_t count, int64_t work,
                          llvm::function_ref<void(OpBuilder &, Location, Value)> body) {
   if (work >= kMinParallelWork) {

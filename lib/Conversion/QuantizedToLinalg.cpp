@@ -175,6 +175,18 @@ Value qopt::buildDequantizedMatrix(OpBuilder &rewriter, Location loc, NumberForm
       .getResult(0);
 }
 
+DequantizedConvolution qopt::buildDequantizedConvolution(OpBuilder &builder, QConv2DOp op) {
+  Location loc = op.getLoc();
+  Type floatType = op.getResult().getType().getElementType();
+  Value filters = buildDequantizedMatrix(builder, loc, op.getFormat().getValue(), op.getPacked(), op.getScales(),
+                                         op.getZeros(), op.getCodebook(), op.getNumOutputs(), op.getReductionSize(),
+                                         op.getGroup(), floatType);
+  Value input = op.getInput();
+  if (ActQuantAttr act = op.getActAttr())
+    input = buildFakeQuantizedActivation(builder, loc, input, act);
+  return {input, filters};
+}
+
 namespace {
 
 /// `weight` [N, K] plus the CSR outliers: for each row n and each j in
@@ -240,17 +252,13 @@ struct LowerQConv2D : OpRewritePattern<QConv2DOp> {
       return rewriter.notifyMatchFailure(op, "other layouts have no reference lowering yet");
     Location loc = op.getLoc();
     RankedTensorType resultType = op.getResult().getType();
-    int64_t f = op.getNumOutputs(), k = op.getReductionSize();
-    Value matrix = buildDequantizedMatrix(rewriter, loc, op.getFormat().getValue(), op.getPacked(),
-                                          op.getScales(), op.getZeros(), op.getCodebook(), f, k, op.getGroup(),
-                                          resultType.getElementType());
+    DequantizedConvolution dequantized = buildDequantizedConvolution(rewriter, op);
     ArrayRef<int64_t> kernel = op.getKernel();
     int64_t channels = op.getInput().getType().getDimSize(1) / op.getGroups();
-    Value weight = buildStaticReshape(rewriter, loc, matrix, {f, channels, kernel[0], kernel[1]});
-    Value input = op.getInput();
-    if (ActQuantAttr act = op.getActAttr())
-      input = buildFakeQuantizedActivation(rewriter, loc, input, act);
-    Value result = buildConvolution(rewriter, loc, input, weight, getConvolutionGeometry(op), resultType);
+    Value weight =
+        buildStaticReshape(rewriter, loc, dequantized.filters, {op.getNumOutputs(), channels, kernel[0], kernel[1]});
+    Value result =
+        buildConvolution(rewriter, loc, dequantized.input, weight, getConvolutionGeometry(op), resultType);
     if (Value bias = op.getBias())
       result = buildChannelBiasAdd(rewriter, loc, result, bias);
     rewriter.replaceOp(op, result);
