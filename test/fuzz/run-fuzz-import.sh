@@ -8,7 +8,7 @@ fuzzer="$1" python="$2" seconds="$3" work="$4"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rm -rf "$work" && mkdir -p "$work/corpus"
 for model in mlp elementwise shape_ops batched_matmul unsupported broadcast_error \
-             missing_initializer old_opset bad_initializer symbolic; do
+             missing_initializer old_opset bad_initializer symbolic split_without_outputs; do
   "$python" "$here/../Import/onnx/Inputs/models.py" "$model" "$work/corpus/$model.onnx"
 done
 # The older forms of ops (Slice-1, Pad-2, Upsample, Resize-10...), and a CNN

@@ -422,6 +422,8 @@ LogicalResult importSplit(NodeImporter &node) {
     return failure();
   int64_t axis = (*axisList)[0], dim = type.getDimSize(axis);
   int64_t count = node.getNumOutputs();
+  if (count < 1)
+    return node.emitError() << "needs at least one output";
   SmallVector<int64_t> sizes;
   if (node.hasInput(1)) {
     std::optional<SmallVector<int64_t>> given = node.getConstantInts(1);

@@ -137,6 +137,13 @@ def broadcast_error():
                  [value("x", [2, 3]), value("z", [4])], [value("y", [2, 3])], check=False)
 
 
+def split_without_outputs():
+    """A Split with no outputs (the fuzzer's: it divided by the output count)."""
+    return model([helper.make_node("Split", ["x"], [], name="cut", axis=1),
+                  helper.make_node("Relu", ["x"], ["y"], name="act")],
+                 [value("x", [2, 4])], [value("y", [2, 4])], check=False)
+
+
 def norms():
     """Four spellings of a norm over the last dimension and one look-alike:
     RMSNormalization-23, LayerNormalization-17, RMSNorm as Hugging Face
@@ -247,7 +254,7 @@ def shape_ops():
 
 
 CASES = {f.__name__: f for f in [shape_ops, mlp, cnn, conv_bn, elementwise, batched_matmul, symbolic, unsupported, several_unsupported,
-                                 missing_initializer, old_opset, bad_initializer, broadcast_error, norms]}
+                                 missing_initializer, old_opset, bad_initializer, broadcast_error, split_without_outputs, norms]}
 
 if __name__ == "__main__":
     onnx.save(CASES[sys.argv[1]](), sys.argv[2])
