@@ -15,6 +15,9 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/Transforms/IPO/ConstantMerge.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
@@ -247,6 +250,47 @@ qopt::translateToModelModule(mlir::ModuleOp module, llvm::StringRef entryName,
     return makeError("internal error: invalid LLVM IR: " + message);
   optimize(*llvmModule, machine, optLevel);
   return std::move(llvmModule);
+}
+
+/// Renames qopt_model[_run] to qopt_<name>_model[_run] and internalizes
+/// every other definition.
+static void renameModelInterface(llvm::Module &module, llvm::StringRef name) {
+  for (llvm::GlobalValue &value : module.global_values()) {
+    if (value.isDeclaration() || value.hasLocalLinkage())
+      continue;
+    if (value.getName() == "qopt_model" || value.getName() == "qopt_model_run")
+      value.setName("qopt_" + name + value.getName().drop_front(4));
+    else
+      value.setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
+  // Constant data whose address nothing compares: mergeable across modules.
+  for (llvm::GlobalVariable &global : module.globals())
+    if (global.isConstant() && global.hasLocalLinkage() && global.hasInitializer())
+      global.setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>> qopt::linkModelModules(std::vector<NamedModelModule> modules) {
+  if (modules.empty())
+    return makeError("no modules to link");
+  for (NamedModelModule &named : modules)
+    renameModelInterface(*named.module, named.name);
+  std::unique_ptr<llvm::Module> linked = std::move(modules.front().module);
+  llvm::Linker linker(*linked);
+  for (size_t i = 1; i < modules.size(); ++i)
+    if (linker.linkInModule(std::move(modules[i].module)))
+      return makeError("linking the " + modules[i].name + " step into the model failed");
+  llvm::ModuleAnalysisManager analyses;
+  llvm::PassBuilder builder;
+  builder.registerModuleAnalyses(analyses);
+  llvm::ModulePassManager passes;
+  passes.addPass(llvm::ConstantMergePass());
+  passes.addPass(llvm::GlobalDCEPass());
+  passes.run(*linked, analyses);
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(*linked, &os))
+    return makeError("internal error: invalid linked LLVM IR: " + message);
+  return std::move(linked);
 }
 
 llvm::Error qopt::emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,

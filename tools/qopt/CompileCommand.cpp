@@ -15,7 +15,9 @@
 
 #include "Commands.h"
 
+#include "GenerateCompile.h"
 #include "ModelFrontend.h"
+#include "RuntimeLink.h"
 
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Target/CpuObject.h"
@@ -88,62 +90,7 @@ cl::opt<bool> referenceKernels(
              "instead of the generated packed-weight kernels"),
     cl::init(false), cl::sub(qopt::getCompileCommand()), cl::cat(qopt::getDriverCategory()));
 
-/// Removes the files and directories it was given unless released.
-class TemporaryFiles {
-public:
-  ~TemporaryFiles() {
-    for (auto it = paths.rbegin(); it != paths.rend(); ++it)
-      sys::fs::remove(*it);
-  }
-  void add(StringRef path) { paths.push_back(path.str()); }
-
-private:
-  std::vector<std::string> paths;
-};
-
-/// Where the runtime libraries and header are: build/lib beside build/bin,
-/// or lib/ beside bin/ in an installed tree.
-std::string getRuntimeDirectory() {
-  static int anchor;
-  std::string executable = sys::fs::getMainExecutable("qopt", &anchor);
-  SmallString<256> dir(sys::path::parent_path(sys::path::parent_path(executable)));
-  sys::path::append(dir, "lib");
-  return dir.str().str();
-}
-
 int fail(const Twine &message) { return qopt::reportError("qopt compile", message); }
-
-/// Links `object` with the runtime into `output` (an executable, or a shared
-/// library when `shared`), using the C compiler driver qopt was built with.
-int link(StringRef object, StringRef output, bool shared, bool cuda) {
-  std::string runtime = getRuntimeDirectory();
-  ErrorOr<std::string> driver = sys::findProgramByName(QOPT_LINK_DRIVER);
-  if (!driver)
-    return fail(Twine("cannot find the linker driver '") + QOPT_LINK_DRIVER + "'");
-  std::vector<std::string> args = {*driver, "-o", output.str(), object.str()};
-  if (shared)
-    args.push_back("-shared");
-  else
-    args.push_back(runtime + "/libqopt_main.a");
-  std::vector<std::string> libraries = {runtime + "/libqopt_runtime.a"};
-  if (cuda)
-    libraries.push_back(runtime + "/libqopt_cuda.a");
-  for (const std::string &library : libraries) {
-    if (!sys::fs::exists(library))
-      return fail("the runtime library " + library + " is missing");
-    args.push_back(library);
-  }
-  if (cuda)
-    args.push_back("-ldl"); // the CUDA driver is loaded at run time
-  args.push_back("-lm");
-  args.push_back("-lomp"); // the OpenMP runtime of the kernels' parallel loops
-  std::vector<StringRef> argRefs(args.begin(), args.end());
-  std::string message;
-  int status = sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {}, 0, 0, &message);
-  if (status != 0)
-    return fail("linking " + output + " failed" + (message.empty() ? "" : ": " + message));
-  return 0;
-}
 
 } // namespace
 
@@ -167,6 +114,33 @@ int qopt::runCompile() {
   Expected<std::unique_ptr<TargetMachine>> machine = createCpuTargetMachine(targetOptions);
   if (!machine)
     return fail(toString(machine.takeError()));
+  if (isGenerateRequested()) {
+    if (cuda)
+      return fail("--generate builds CPU generators only");
+    GenerateBuild build;
+    switch (emitKind) {
+    case EmitKind::Llvm:
+      build.output = GenerateBuild::Output::Llvm;
+      break;
+    case EmitKind::Object:
+      build.output = GenerateBuild::Output::Object;
+      break;
+    case EmitKind::Library:
+      build.output = GenerateBuild::Output::Library;
+      break;
+    case EmitKind::Executable:
+      build.output = GenerateBuild::Output::Executable;
+      break;
+    default:
+      return fail("--generate emits exe, lib, obj or llvm");
+    }
+    build.outputPath = outputPath;
+    build.recipe = recipe;
+    build.machine = machine->get();
+    build.optLevel = targetOptions.optLevel;
+    build.generatedKernels = !referenceKernels;
+    return runGenerateCompile(build);
+  }
 
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(tool);
   mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, tool);
@@ -273,7 +247,10 @@ int qopt::runCompile() {
   linked += ".partial";
   temporaries.add(linked);
   bool shared = emitKind == EmitKind::Library;
-  if (int status = link(objectPath, linked, shared, cuda))
+  RuntimeLinkOptions linkOptions;
+  linkOptions.shared = shared;
+  linkOptions.cuda = cuda;
+  if (int status = linkWithRuntime(objectPath, linked, linkOptions, tool))
     return status;
   if (shared) {
     SmallString<256> headerPath(outputPath);

@@ -134,8 +134,12 @@ StringRef qopt::getRecipeList() { return recipeName; }
 
 StringRef qopt::getEntryName() { return getImportOptions().functionName; }
 
-mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, StringRef tool) {
+mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, StringRef tool,
+                                                    const StringMap<SmallVector<int64_t>> *stepShapes) {
   OnnxImportOptions options = getImportOptions();
+  if (stepShapes)
+    for (const auto &shape : *stepShapes)
+      options.inputShapes[shape.getKey()] = shape.getValue();
   for (const std::string &spec : shapes) {
     auto [name, dims] = StringRef(spec).split('=');
     SmallVector<int64_t> shape;

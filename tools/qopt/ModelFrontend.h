@@ -15,6 +15,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/Twine.h"
 
 #include <memory>
@@ -42,8 +44,11 @@ llvm::StringRef getRecipeList();
 /// The model positional argument.
 llvm::StringRef getModelPath();
 
-/// Imports the model (ONNX, or tensor-level .mlir) with --shape/--bind.
-mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context, llvm::StringRef tool);
+/// Imports the model (ONNX, or tensor-level .mlir) with --shape/--bind;
+/// `stepShapes`, when given, add input shapes (a --generate step's).
+mlir::OwningOpRef<mlir::ModuleOp>
+importModel(mlir::MLIRContext &context, llvm::StringRef tool,
+            const llvm::StringMap<llvm::SmallVector<int64_t>> *stepShapes = nullptr);
 
 /// The entry function every phase works on.
 llvm::StringRef getEntryName();

@@ -73,6 +73,19 @@ translateToModelModule(mlir::ModuleOp module, llvm::StringRef entryName,
                        const ModelSignature &signature, llvm::LLVMContext &context,
                        llvm::TargetMachine &machine, unsigned optLevel);
 
+/// A model module under a name: its interface becomes qopt_<name>_model
+/// and qopt_<name>_model_run.
+struct NamedModelModule {
+  std::string name;
+  std::unique_ptr<llvm::Module> module;
+};
+
+/// Links modules from translateToModelModule (in one LLVMContext) into
+/// one, renaming each's interface by its name and making every other
+/// definition internal; constant data the modules share (the weights of
+/// several step functions of one model) is kept once.
+llvm::Expected<std::unique_ptr<llvm::Module>> linkModelModules(std::vector<NamedModelModule> modules);
+
 /// Writes `module` as an object file for `machine`.
 llvm::Error emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
                            llvm::raw_pwrite_stream &os);

@@ -1,0 +1,348 @@
+/*===- qopt_generator.c - Text generation in qopt-compiled decoders -----===*
+ *
+ * See qopt_generator.h. The compiled object defines the two step
+ * functions (qopt_prefill_model[_run], qopt_decode_model[_run]) and the
+ * tensor map (qopt_decoder).
+ *
+ *===--------------------------------------------------------------------===*/
+
+#include "qopt_generator.h"
+
+#include "qopt_runtime.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const qopt_model_info qopt_prefill_model, qopt_decode_model;
+void qopt_prefill_model_run(void **buffers);
+void qopt_decode_model_run(void **buffers);
+
+/* One compiled step function and its buffers: inputs, then outputs; the
+ * past inputs point into the generator's cache. */
+typedef struct {
+  const qopt_model_info *model;
+  void (*run)(void **);
+  int64_t tokens; /* new tokens per call */
+  void **buffers;
+} step_function;
+
+struct qopt_generator {
+  const qopt_decoder_info *info;
+  float *cache; /* [layers][key, value][kv_heads][max_seq_len][head_size] */
+  int64_t length;
+  step_function prefill, decode;
+  float *logits; /* [vocab] */
+};
+
+static int fail(char *error, size_t size, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  if (error && size)
+    vsnprintf(error, size, format, args);
+  va_end(args);
+  return -1;
+}
+
+static size_t cache_plane(const qopt_decoder_info *info) {
+  return (size_t)(info->kv_heads * info->max_seq_len * info->head_size);
+}
+
+static float *cache_of(const qopt_generator *g, int layer, int role) {
+  return g->cache + ((size_t)layer * 2 + (size_t)role) * cache_plane(g->info);
+}
+
+static int check_tensor(const qopt_tensor_info *tensor, int32_t type, int rank, const int64_t *shape,
+                        const char *step, char *error, size_t size) {
+  int ok = tensor->element_type == type && tensor->rank == rank;
+  for (int d = 0; ok && d < rank; ++d)
+    ok = tensor->shape[d] == shape[d];
+  return ok ? 0 : fail(error, size, "the %s step's tensor '%s' does not have the shape the decoder map says",
+                       step, tensor->name);
+}
+
+/* Checks the step function's tensors against the decoder map and allocates
+ * its buffers. */
+static int init_step(qopt_generator *g, step_function *step, const qopt_model_info *model, void (*run)(void **),
+                     const char *name, char *error, size_t size) {
+  const qopt_decoder_info *info = g->info;
+  step->model = model;
+  step->run = run;
+  if (info->input_ids < 0 || info->input_ids >= model->num_inputs || info->logits < 0 ||
+      info->logits >= model->num_outputs)
+    return fail(error, size, "the %s step lacks input_ids or logits", name);
+  step->tokens = model->inputs[info->input_ids].shape[1];
+  const int64_t s = step->tokens, t = info->max_seq_len;
+  const int64_t ids_shape[2] = {1, s}, mask_shape[2] = {1, t + s}, logits_shape[3] = {1, s, info->vocab};
+  const int64_t past_shape[4] = {1, info->kv_heads, t, info->head_size};
+  const int64_t present_shape[4] = {1, info->kv_heads, t + s, info->head_size};
+  if (check_tensor(&model->inputs[info->input_ids], QOPT_INT64, 2, ids_shape, name, error, size) ||
+      (info->position_ids >= 0 &&
+       check_tensor(&model->inputs[info->position_ids], QOPT_INT64, 2, ids_shape, name, error, size)) ||
+      (info->attention_mask >= 0 &&
+       check_tensor(&model->inputs[info->attention_mask], QOPT_INT64, 2, mask_shape, name, error, size)) ||
+      check_tensor(&model->outputs[info->logits], QOPT_FLOAT32, 3, logits_shape, name, error, size))
+    return -1;
+  step->buffers = (void **)calloc((size_t)(model->num_inputs + model->num_outputs), sizeof(void *));
+  if (!step->buffers)
+    return fail(error, size, "out of memory");
+  for (int layer = 0; layer < info->num_layers; ++layer)
+    for (int role = 0; role < 2; ++role) {
+      int input = info->past[2 * layer + role], output = info->present[2 * layer + role];
+      if (check_tensor(&model->inputs[input], QOPT_FLOAT32, 4, past_shape, name, error, size) ||
+          check_tensor(&model->outputs[output], QOPT_FLOAT32, 4, present_shape, name, error, size))
+        return -1;
+      step->buffers[input] = cache_of(g, layer, role);
+    }
+  for (int i = 0; i < model->num_inputs + model->num_outputs; ++i) {
+    if (step->buffers[i])
+      continue;
+    const qopt_tensor_info *tensor = i < model->num_inputs ? &model->inputs[i] : &model->outputs[i - model->num_inputs];
+    step->buffers[i] = calloc((size_t)qopt_num_elements(tensor) * qopt_element_size(tensor->element_type) + 1, 1);
+    if (!step->buffers[i])
+      return fail(error, size, "out of memory for the %s step's '%s'", name, tensor->name);
+  }
+  return 0;
+}
+
+static void free_step(step_function *step) {
+  if (!step->buffers)
+    return;
+  for (int i = 0; i < step->model->num_inputs + step->model->num_outputs; ++i) {
+    int is_cache = 0;
+    /* past inputs belong to the cache */
+    for (int j = 0; j < 2 * qopt_decoder.num_layers; ++j)
+      is_cache |= i == qopt_decoder.past[j];
+    if (!is_cache)
+      free(step->buffers[i]);
+  }
+  free(step->buffers);
+}
+
+qopt_generator *qopt_generator_create(char *error, size_t size) {
+  qopt_generator *g = (qopt_generator *)calloc(1, sizeof(qopt_generator));
+  if (!g) {
+    fail(error, size, "out of memory");
+    return NULL;
+  }
+  g->info = &qopt_decoder;
+  g->cache = (float *)calloc(2 * (size_t)g->info->num_layers * cache_plane(g->info) + 1, sizeof(float));
+  g->logits = (float *)calloc((size_t)g->info->vocab + 1, sizeof(float));
+  if (!g->cache || !g->logits) {
+    fail(error, size, "out of memory for a cache of %lld slots", (long long)g->info->max_seq_len);
+    qopt_generator_free(g);
+    return NULL;
+  }
+  if (init_step(g, &g->prefill, &qopt_prefill_model, qopt_prefill_model_run, "prefill", error, size) ||
+      init_step(g, &g->decode, &qopt_decode_model, qopt_decode_model_run, "decode", error, size)) {
+    qopt_generator_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+void qopt_generator_free(qopt_generator *g) {
+  if (!g)
+    return;
+  free_step(&g->prefill);
+  free_step(&g->decode);
+  free(g->cache);
+  free(g->logits);
+  free(g);
+}
+
+void qopt_generator_reset(qopt_generator *g) { g->length = 0; }
+
+const float *qopt_generator_logits(const qopt_generator *g) { return g->logits; }
+int64_t qopt_generator_length(const qopt_generator *g) { return g->length; }
+const qopt_decoder_info *qopt_generator_info(const qopt_generator *g) { return g->info; }
+
+/* Runs `step` on tokens[0..count) (count <= step->tokens; the rest padded,
+ * masked out) at the current length, stores their keys and values in the
+ * cache and keeps the last token's logits. */
+static void run_step(qopt_generator *g, step_function *step, const int64_t *tokens, int64_t count) {
+  const qopt_decoder_info *info = g->info;
+  const int64_t s = step->tokens, t = info->max_seq_len, p = g->length;
+  int64_t *ids = (int64_t *)step->buffers[info->input_ids];
+  for (int64_t i = 0; i < s; ++i)
+    ids[i] = i < count ? tokens[i] : 0;
+  if (info->position_ids >= 0) {
+    int64_t *positions = (int64_t *)step->buffers[info->position_ids];
+    for (int64_t i = 0; i < s; ++i)
+      positions[i] = p + (i < count ? i : count - 1); /* padding: a position the model knows */
+  }
+  if (info->attention_mask >= 0) {
+    int64_t *mask = (int64_t *)step->buffers[info->attention_mask];
+    for (int64_t j = 0; j < t; ++j)
+      mask[j] = j < p;
+    for (int64_t i = 0; i < s; ++i)
+      mask[t + i] = i < count;
+  }
+  step->run(step->buffers);
+  const size_t row = (size_t)info->head_size;
+  for (int layer = 0; layer < info->num_layers; ++layer)
+    for (int role = 0; role < 2; ++role) {
+      const float *present = (const float *)step->buffers[step->model->num_inputs + info->present[2 * layer + role]];
+      float *cache = cache_of(g, layer, role);
+      for (int64_t h = 0; h < info->kv_heads; ++h)
+        memcpy(cache + ((size_t)h * (size_t)t + (size_t)p) * row,
+               present + ((size_t)h * (size_t)(t + s) + (size_t)t) * row, (size_t)count * row * sizeof(float));
+    }
+  const float *logits = (const float *)step->buffers[step->model->num_inputs + info->logits];
+  memcpy(g->logits, logits + (size_t)(count - 1) * (size_t)info->vocab, (size_t)info->vocab * sizeof(float));
+  g->length += count;
+}
+
+static int check_tokens(const qopt_generator *g, const int64_t *tokens, int64_t count, char *error, size_t size) {
+  if (count < 1)
+    return fail(error, size, "the prompt is empty");
+  if (g->length + count > g->info->max_seq_len)
+    return fail(error, size, "%lld tokens after %lld exceed the compiled --max-seq-len %lld",
+                (long long)count, (long long)g->length, (long long)g->info->max_seq_len);
+  for (int64_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || tokens[i] >= g->info->vocab)
+      return fail(error, size, "token %lld (at %lld) is outside the vocabulary [0, %lld)", (long long)tokens[i],
+                  (long long)i, (long long)g->info->vocab);
+  return 0;
+}
+
+int qopt_generator_prefill(qopt_generator *g, const int64_t *tokens, int64_t count, char *error, size_t size) {
+  if (check_tokens(g, tokens, count, error, size))
+    return -1;
+  while (count > 0) {
+    step_function *step = count == 1 ? &g->decode : &g->prefill;
+    int64_t chunk = count < step->tokens ? count : step->tokens;
+    run_step(g, step, tokens, chunk);
+    tokens += chunk;
+    count -= chunk;
+  }
+  return 0;
+}
+
+int qopt_generator_step(qopt_generator *g, int64_t token, char *error, size_t size) {
+  if (check_tokens(g, &token, 1, error, size))
+    return -1;
+  run_step(g, &g->decode, &token, 1);
+  return 0;
+}
+
+/* ------------------------------------------------------------ sampling */
+
+uint64_t qopt_rng_seed(uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
+
+/* splitmix64: a uniform double in [0, 1). */
+static double next_uniform(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct {
+  float logit;
+  int64_t token;
+} candidate;
+
+static int by_logit_descending(const void *a, const void *b) {
+  const candidate *x = (const candidate *)a, *y = (const candidate *)b;
+  if (x->logit != y->logit)
+    return x->logit < y->logit ? 1 : -1;
+  return (x->token > y->token) - (x->token < y->token);
+}
+
+static int64_t argmax(const float *logits, int64_t vocab) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < vocab; ++i)
+    if (logits[i] > logits[best])
+      best = i;
+  return best;
+}
+
+int64_t qopt_sample(const float *logits, int64_t vocab, const qopt_sampling *sampling, uint64_t *rng) {
+  if (!sampling || sampling->temperature <= 0.0f || sampling->top_k == 1)
+    return argmax(logits, vocab);
+  candidate *c = (candidate *)malloc((size_t)vocab * sizeof(candidate));
+  if (!c)
+    return argmax(logits, vocab);
+  for (int64_t i = 0; i < vocab; ++i) {
+    c[i].logit = logits[i];
+    c[i].token = i;
+  }
+  qsort(c, (size_t)vocab, sizeof(candidate), by_logit_descending);
+  int64_t kept = sampling->top_k > 0 && sampling->top_k < vocab ? sampling->top_k : vocab;
+  double total = 0.0, *weight = (double *)malloc((size_t)kept * sizeof(double));
+  if (!weight) {
+    int64_t best = c[0].token;
+    free(c);
+    return best;
+  }
+  for (int64_t i = 0; i < kept; ++i) {
+    weight[i] = exp(((double)c[i].logit - (double)c[0].logit) / (double)sampling->temperature);
+    total += weight[i];
+  }
+  if (sampling->top_p > 0.0f && sampling->top_p < 1.0f) {
+    double mass = 0.0;
+    int64_t nucleus = 0;
+    while (nucleus < kept && mass < sampling->top_p * total)
+      mass += weight[nucleus++];
+    kept = nucleus ? nucleus : 1;
+    total = mass;
+  }
+  double draw = next_uniform(rng) * total, cumulative = 0.0;
+  int64_t token = c[kept - 1].token;
+  for (int64_t i = 0; i < kept; ++i) {
+    cumulative += weight[i];
+    if (draw < cumulative) {
+      token = c[i].token;
+      break;
+    }
+  }
+  free(weight);
+  free(c);
+  return token;
+}
+
+/* ---------------------------------------------------------- generation */
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+int qopt_generate(qopt_generator *g, const int64_t *prompt, int64_t prompt_count, int64_t max_new_tokens,
+                  int64_t eos, const qopt_sampling *sampling, uint64_t seed, int64_t *generated, int64_t *count,
+                  float *logits, qopt_generation_timing *timing, char *error, size_t size) {
+  qopt_generation_timing clock = {0, 0, 0, 0};
+  uint64_t rng = qopt_rng_seed(seed);
+  *count = 0;
+  if (max_new_tokens < 0)
+    return fail(error, size, "max_new_tokens is negative");
+  qopt_generator_reset(g);
+  double start = now_ms();
+  if (qopt_generator_prefill(g, prompt, prompt_count, error, size))
+    return -1;
+  clock.prefill_ms = now_ms() - start;
+  const size_t vocab = (size_t)g->info->vocab;
+  while (*count < max_new_tokens) {
+    if (logits)
+      memcpy(logits + (size_t)*count * vocab, g->logits, vocab * sizeof(float));
+    int64_t token = qopt_sample(g->logits, g->info->vocab, sampling, &rng);
+    generated[(*count)++] = token;
+    if (*count == 1)
+      clock.first_token_ms = now_ms() - start;
+    if (token == eos || *count == max_new_tokens || g->length == g->info->max_seq_len)
+      break;
+    double step_start = now_ms();
+    run_step(g, &g->decode, &token, 1);
+    clock.decode_ms += now_ms() - step_start;
+    clock.decode_steps += 1;
+  }
+  if (timing)
+    *timing = clock;
+  return 0;
+}

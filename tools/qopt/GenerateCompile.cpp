@@ -1,0 +1,218 @@
+//===- GenerateCompile.cpp - qopt compile --generate ----------------------===//
+
+#include "GenerateCompile.h"
+
+#include "Commands.h"
+#include "ModelFrontend.h"
+#include "RuntimeLink.h"
+
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Import/DecoderSignature.h"
+#include "qopt/Import/OnnxModelFile.h"
+#include "qopt/Target/CpuObject.h"
+
+#include "onnx/onnx-ml.pb.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace llvm;
+using namespace qopt;
+
+namespace {
+
+cl::opt<bool> generate("generate",
+                       cl::desc("Compile a decoder with a KV cache (input_ids, past_key_values.N.key/value -> "
+                                "logits, present.N.key/value) into a generator: prefill and decode steps over a "
+                                "cache kept in the binary, sampling, timing (--emit exe|lib|obj|llvm)"),
+                       cl::init(false), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
+cl::opt<int64_t> maxSeqLen("max-seq-len", cl::desc("With --generate: cache slots, the longest sequence"),
+                           cl::init(256), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
+cl::opt<int64_t> prefillLen("prefill-len",
+                            cl::desc("With --generate: prompt tokens per prefill step (longer prompts take "
+                                     "several)"),
+                            cl::init(32), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
+
+constexpr StringLiteral kTool = "qopt compile";
+
+int fail(const Twine &message) { return reportError(kTool, message); }
+
+/// `const qopt_decoder_info qopt_decoder` (runtime/qopt_generator.h).
+void addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vocab) {
+  LLVMContext &context = module.getContext();
+  IRBuilder<> builder(context);
+  Type *i32 = builder.getInt32Ty(), *i64 = builder.getInt64Ty();
+  PointerType *ptr = builder.getPtrTy();
+  std::vector<int32_t> past, present;
+  for (const DecoderCacheLayer &layer : decoder.layers) {
+    past.insert(past.end(), {layer.pastKey, layer.pastValue});
+    present.insert(present.end(), {layer.presentKey, layer.presentValue});
+  }
+  auto table = [&](ArrayRef<int32_t> values, StringRef name) {
+    return new GlobalVariable(module, ArrayType::get(i32, values.size()), /*isConstant=*/true,
+                              GlobalValue::PrivateLinkage, ConstantDataArray::get(context, values), name);
+  };
+  auto *type = StructType::create(context, {i32, i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i64, i64},
+                                  "qopt_decoder_info");
+  Constant *value = ConstantStruct::get(
+      type, {builder.getInt32(decoder.inputIds), builder.getInt32(decoder.attentionMask),
+             builder.getInt32(decoder.positionIds), builder.getInt32(decoder.logits),
+             builder.getInt32(int32_t(decoder.layers.size())), table(past, "qopt_decoder.past"),
+             table(present, "qopt_decoder.present"), builder.getInt64(decoder.kvHeads),
+             builder.getInt64(decoder.headSize), builder.getInt64(vocab), builder.getInt64(maxSeqLen),
+             builder.getInt64(prefillLen)});
+  new GlobalVariable(module, type, /*isConstant=*/true, GlobalValue::ExternalLinkage, value, "qopt_decoder");
+}
+
+/// One step function: the model imported for `tokens` new tokens after a
+/// full cache, through every phase, as LLVM IR.
+Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const DecoderSignature &decoder,
+                                            int64_t tokens, LLVMContext &llvmContext, int64_t &vocab) {
+  auto error = [](const Twine &message) { return createStringError(inconvertibleErrorCode(), message); };
+  std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
+  StringMap<SmallVector<int64_t>> shapes = decoder.getStepShapes(tokens, maxSeqLen);
+  mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, kTool, &shapes);
+  if (!module)
+    return error("the model does not import for a step of " + Twine(tokens) + " tokens");
+  auto function = module->lookupSymbol<mlir::func::FuncOp>(getEntryName());
+  if (!function)
+    return error("no function @" + getEntryName() + " to compile");
+  Expected<ModelSignature> signature = getModelSignature(function);
+  if (!signature)
+    return signature.takeError();
+  ArrayRef<int64_t> logits = signature->outputs[decoder.logits].shape;
+  if (logits.size() != 3 || logits[0] != 1 || logits[1] != tokens)
+    return error("logits must be [1, " + Twine(tokens) + ", vocab] for a step of " + Twine(tokens) + " tokens");
+  vocab = logits[2];
+  if (runGraphPhase(*module) || runCalibrationPhase(*module, *build.recipe, kTool) ||
+      runQuantizePhase(*module, *build.recipe, kTool))
+    return error("the " + Twine(tokens) + "-token step failed before code generation");
+  context->loadDialect<mlir::LLVM::LLVMDialect>();
+  mlir::PassManager pm(context.get());
+  CpuPipelineOptions pipeline;
+  pipeline.isa = getKernelIsa(*build.machine);
+  pipeline.generatedKernels = build.generatedKernels;
+  buildCpuLoweringPipeline(pm, pipeline);
+  if (failed(pm.run(*module)))
+    return error("code generation of the " + Twine(tokens) + "-token step failed");
+  return translateToModelModule(*module, getEntryName(), *signature, llvmContext, *build.machine, build.optLevel);
+}
+
+/// Writes `text` to `path` (nothing left on failure).
+int writeTextFile(StringRef path, StringRef text) {
+  std::error_code error;
+  ToolOutputFile output(path, error, sys::fs::OF_None);
+  if (error)
+    return fail(path + ": " + error.message());
+  output.os() << text;
+  output.keep();
+  return 0;
+}
+
+} // namespace
+
+bool qopt::isGenerateRequested() { return generate; }
+
+int qopt::runGenerateCompile(const GenerateBuild &build) {
+  if (maxSeqLen < 2 || maxSeqLen > (int64_t(1) << 24))
+    return fail("--max-seq-len must be in [2, 2^24], not " + Twine(maxSeqLen));
+  if (prefillLen < 2 || prefillLen > maxSeqLen)
+    return fail("--prefill-len must be in [2, --max-seq-len], not " + Twine(prefillLen));
+  Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(getModelPath());
+  if (!model)
+    return fail(toString(model.takeError()));
+  Expected<DecoderSignature> decoder = getDecoderSignature(**model, getModelPath());
+  if (!decoder)
+    return fail(toString(decoder.takeError()));
+  model->reset(); // each step imports the file again
+
+  LLVMContext llvmContext;
+  std::vector<NamedModelModule> steps;
+  int64_t vocab = 0;
+  for (auto [name, tokens] : {std::pair<StringRef, int64_t>{"prefill", prefillLen.getValue()}, {"decode", 1}}) {
+    int64_t stepVocab = 0;
+    Expected<std::unique_ptr<Module>> step = buildStep(build, *decoder, tokens, llvmContext, stepVocab);
+    if (!step)
+      return fail(toString(step.takeError()));
+    if (vocab && stepVocab != vocab)
+      return fail("the prefill and decode steps disagree on the vocabulary size");
+    vocab = stepVocab;
+    steps.push_back({name.str(), std::move(*step)});
+  }
+  Expected<std::unique_ptr<Module>> linked = linkModelModules(std::move(steps));
+  if (!linked)
+    return fail(toString(linked.takeError()));
+  addDecoderInfo(**linked, *decoder, vocab);
+
+  std::error_code error;
+  if (build.output == GenerateBuild::Output::Llvm) {
+    ToolOutputFile output(build.outputPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(build.outputPath + ": " + error.message());
+    (*linked)->print(output.os(), nullptr);
+    output.keep();
+    return 0;
+  }
+
+  TemporaryFiles temporaries;
+  SmallString<256> objectPath;
+  if (build.output == GenerateBuild::Output::Object) {
+    objectPath = build.outputPath;
+  } else {
+    if (std::error_code ec = sys::fs::createTemporaryFile("qopt-generator", "o", objectPath))
+      return fail("cannot create a temporary object file: " + ec.message());
+    temporaries.add(objectPath);
+  }
+  {
+    ToolOutputFile object(objectPath, error, sys::fs::OF_None);
+    if (error)
+      return fail(objectPath + ": " + error.message());
+    if (Error emitError = emitObjectFile(**linked, *build.machine, object.os()))
+      return fail(toString(std::move(emitError)));
+    object.keep();
+  }
+  if (build.output == GenerateBuild::Output::Object)
+    return 0;
+
+  SmallString<256> partial(build.outputPath);
+  partial += ".partial";
+  temporaries.add(partial);
+  RuntimeLinkOptions options;
+  options.shared = build.output == GenerateBuild::Output::Library;
+  options.generator = true;
+  if (int status = linkWithRuntime(objectPath, partial, options, kTool))
+    return status;
+  if (options.shared) {
+    // The C API beside the library: qopt_generator.h (and the runtime header it pairs with).
+    StringRef directory = sys::path::parent_path(build.outputPath);
+    for (StringRef header : {"qopt_generator.h", "qopt_runtime.h"}) {
+      SmallString<256> target(directory);
+      sys::path::append(target, header);
+      if (std::error_code ec = sys::fs::copy_file(getRuntimeDirectory() + "/" + header, target))
+        return fail("cannot copy " + header + " next to the library: " + ec.message());
+    }
+    SmallString<256> headerPath(build.outputPath);
+    sys::path::replace_extension(headerPath, "h");
+    std::string text = formatv("/* {0}: a qopt generator ({1} layers, {2} KV heads of {3}, vocabulary {4}, "
+                               "{5} cache slots, prefill steps of {6} tokens). The API: qopt_generator.h. */\n"
+                               "#include \"qopt_generator.h\"\n",
+                               sys::path::filename(build.outputPath), decoder->layers.size(), decoder->kvHeads,
+                               decoder->headSize, vocab, maxSeqLen.getValue(), prefillLen.getValue())
+                           .str();
+    if (int status = writeTextFile(headerPath, text))
+      return status;
+  }
+  if (std::error_code ec = sys::fs::rename(partial, build.outputPath))
+    return fail("cannot write " + build.outputPath + ": " + ec.message());
+  return 0;
+}
