@@ -21,6 +21,7 @@
 #include "qopt_npy.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,11 @@ static double median(double *values, int count) {
 }
 
 int main(int argc, char **argv) {
+  /* The steps allocate and free their intermediate buffers on every call:
+   * keep freed memory in the heap rather than mapping (and faulting in)
+   * large buffers afresh each token, as qopt_main does. */
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, -1);
   const qopt_decoder_info *info = &qopt_decoder;
   const char *prompt_text = NULL, *prompt_file = NULL, *output_path = NULL, *logits_path = NULL;
   long long max_new = 32, eos = -1, seed = 0, repeat = 1, value;

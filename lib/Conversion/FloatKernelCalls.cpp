@@ -13,7 +13,9 @@
 // - linalg matrix products (generic or named) with batch dimensions ((batch..., m, k)
 //   x (batch..., k, n) into a zero-initialized (batch..., m, n), either
 //   operand broadcast over leading batch dimensions): attention's QK^T and P V and
-//   ONNX MatMul over two activations.
+//   ONNX MatMul over two activations. A B that repeats each of its batches
+//   for a group of A's (grouped-query attention's key/value heads, expanded
+//   for the query heads) is read unrepeated, the group's rows of A stacked.
 //
 // - qopt.conv2d with one filter per channel (depthwise): the depthwise
 //   kernel (DepthwiseConv.h) over the zero-padded input; a depthwise
@@ -356,6 +358,73 @@ bool isMultiplyAccumulate(linalg::LinalgOp op) {
   return operands && accumulates;
 }
 
+/// A product operand that repeats a smaller tensor over groups of batches,
+/// as grouped-query attention repeats each key/value head for the query
+/// heads that share it: (transpose of the last two dims of)
+/// collapse_shape(broadcast of x along a unit dim), the collapse merging
+/// the heads with their repeats. Returns x (transposed the same way: a copy
+/// of the small tensor, not the repeated one) and the repeat count, so the
+/// product can read x once per group with the group's rows stacked as M.
+std::optional<std::pair<Value, int64_t>> getGroupRepeatedSource(PatternRewriter &rewriter, Value operand) {
+  Value value = operand;
+  linalg::TransposeOp transpose = value.getDefiningOp<linalg::TransposeOp>();
+  if (transpose) {
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    const int64_t rank = int64_t(perm.size());
+    if (rank < 3 || perm[rank - 2] != rank - 1 || perm[rank - 1] != rank - 2)
+      return std::nullopt;
+    for (int64_t i = 0; i + 2 < rank; ++i)
+      if (perm[i] != i)
+        return std::nullopt;
+    value = transpose.getInput();
+  }
+  auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return std::nullopt;
+  SmallVector<ReassociationIndices> groups = collapse.getReassociationIndices();
+  const int64_t resultRank = int64_t(groups.size());
+  int64_t merged = -1;
+  for (auto [i, group] : llvm::enumerate(groups)) {
+    if (group.size() == 1)
+      continue;
+    if (group.size() != 2 || merged >= 0 || int64_t(i) + 2 >= resultRank)
+      return std::nullopt; // one pair of batch dimensions only
+    merged = group[1];
+  }
+  auto broadcast = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (merged < 0 || !broadcast || broadcast.getNumDpsInputs() != 1 || broadcast.getNumDpsInits() != 1 ||
+      broadcast.getNumReductionLoops() != 0)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(broadcast.getBlock()->getTerminator());
+  if (yield.getNumOperands() != 1 || yield.getOperand(0) != broadcast.getBlock()->getArgument(0))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = broadcast.getIndexingMapsArray();
+  if (!maps[1].isIdentity())
+    return std::nullopt;
+  Value source = broadcast.getDpsInputOperand(0)->get();
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  const int64_t rank = maps[0].getNumDims();
+  if (sourceType.getRank() != rank || sourceType.getDimSize(merged) != 1)
+    return std::nullopt;
+  for (int64_t i = 0; i < rank; ++i) {
+    AffineExpr expected = i == merged ? getAffineConstantExpr(0, rewriter.getContext())
+                                      : getAffineDimExpr(unsigned(i), rewriter.getContext());
+    if (maps[0].getResult(unsigned(i)) != expected)
+      return std::nullopt;
+  }
+  const int64_t repeats = cast<RankedTensorType>(broadcast.getResult(0).getType()).getDimSize(merged);
+  if (transpose) {
+    Location loc = transpose.getLoc();
+    SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    std::swap(perm[rank - 2], perm[rank - 1]);
+    SmallVector<int64_t> shape(sourceType.getShape());
+    std::swap(shape[rank - 2], shape[rank - 1]);
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, sourceType.getElementType());
+    source = linalg::TransposeOp::create(rewriter, loc, source, init, perm).getResult()[0];
+  }
+  return std::make_pair(source, repeats);
+}
+
 struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
@@ -414,6 +483,15 @@ struct BatchMatmulToGemmCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
     if (!config.m || !config.n || !config.k || !config.batch)
       return rewriter.notifyMatchFailure(op, "empty product");
     Location loc = op.getLoc();
+    // B repeated over groups of batches (grouped-query attention): each
+    // group's A rows stacked into one product with the unrepeated B.
+    if (config.batchA == config.batch && config.batchB == config.batch)
+      if (auto grouped = getGroupRepeatedSource(rewriter, b); grouped && config.batch % grouped->second == 0) {
+        b = grouped->first;
+        config.batch /= grouped->second;
+        config.batchA = config.batchB = config.batch;
+        config.m *= grouped->second;
+      }
     Value aRows = buildStaticReshape(rewriter, loc, a, {config.batchA, config.m, config.k});
     Value bRows = buildStaticReshape(rewriter, loc, b, {config.batchB, config.k, config.n});
     Value product = buildGemmCall(rewriter, loc, config, aRows, bRows, Value());

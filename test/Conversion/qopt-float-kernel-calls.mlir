@@ -224,3 +224,42 @@ func.func @linear_relu_and_raw(%x: tensor<2x3xf32>) -> (tensor<2x4xf32>, tensor<
   } -> tensor<2x4xf32>
   return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// Grouped-query attention: K [1, 2 kv heads, 5 keys, 8] repeated for 4
+// query heads (broadcast along a unit dim, heads merged) and transposed for
+// QK^T. The product reads the unrepeated heads (transposed: a copy of the
+// small tensor only), the 2 query heads of each group stacked as rows:
+// [2 batches, 2 x 3 rows, 8] x [2, 8, 5].
+#q = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#k = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+#s = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CALL-LABEL: func.func private @qopt_gemm_row_major_2x6x8x5(memref<2x6x8xf32>, memref<2x8x5xf32>, memref<2x6x5xf32>)
+// CALL-LABEL: func.func @grouped_query_scores
+// CALL: linalg.transpose ins(%{{.*}} : tensor<1x2x1x5x8xf32>) outs(%{{.*}} : tensor<1x2x1x8x5xf32>) permutation = [0, 1, 2, 4, 3]
+// CALL-NOT: tensor<1x2x2x5x8xf32>
+// CALL: call @qopt_gemm_row_major_2x6x8x5
+func.func @grouped_query_scores(%q: tensor<1x4x3x8xf32>, %k: tensor<1x2x5x8xf32>) -> tensor<1x4x3x5xf32> {
+  %unit = tensor.expand_shape %k [[0], [1], [2, 3], [4]] output_shape [1, 2, 1, 5, 8] : tensor<1x2x5x8xf32> into tensor<1x2x1x5x8xf32>
+  %e = tensor.empty() : tensor<1x2x2x5x8xf32>
+  %rep = linalg.generic {indexing_maps = [#rep_in, #rep_out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%unit : tensor<1x2x1x5x8xf32>) outs(%e : tensor<1x2x2x5x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2x2x5x8xf32>
+  %heads = tensor.collapse_shape %rep [[0], [1, 2], [3], [4]] : tensor<1x2x2x5x8xf32> into tensor<1x4x5x8xf32>
+  %te = tensor.empty() : tensor<1x4x8x5xf32>
+  %kt = linalg.transpose ins(%heads : tensor<1x4x5x8xf32>) outs(%te : tensor<1x4x8x5xf32>) permutation = [0, 1, 3, 2]
+  %zero = arith.constant 0.0 : f32
+  %se = tensor.empty() : tensor<1x4x3x5xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%se : tensor<1x4x3x5xf32>) -> tensor<1x4x3x5xf32>
+  %scores = linalg.generic {indexing_maps = [#q, #k, #s], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%q, %kt : tensor<1x4x3x8xf32>, tensor<1x4x8x5xf32>) outs(%init : tensor<1x4x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x5xf32>
+  return %scores : tensor<1x4x3x5xf32>
+}
