@@ -8,7 +8,10 @@
 # from the model) and print their fidelity against the float model. Then a
 # CNN: a DBNet-style text detector written in opset-11 forms with symbolic
 # batch, height and width (python/qopt/vision_models.py), compiled with
-# --shape, with its agreement and latency beside ONNX Runtime.
+# --shape, with its agreement and latency beside ONNX Runtime. Last, text
+# generation: the checkpoint exported with a KV cache, compiled with
+# --generate, checked against the numpy reference, and its decode speed
+# beside ONNX Runtime feeding present back as past.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QOPT_BUILD_DIR:-$root/build}"
@@ -52,3 +55,11 @@ echo "== detector fidelity: max abs error / output scale"
 "$python" -m qopt.check_against_ort "$detector" "$build/examples/dbnet" --shape x=1x3x64x96
 echo "== detector latency, 1 thread"
 "$python" "$root/bench/float_latency.py" "$detector" "$build/examples/dbnet" --shape x=1x3x64x96 --runs 50
+echo "== generation: the KV-cache export (past/present) compiled with --generate, against the numpy reference"
+decoder="$build/examples/stories260K_kv.onnx"
+"$python" -m qopt.llama2c to-onnx "$checkpoint" -o "$decoder" --kv-cache --seq-len 128
+"$build/bin/qopt" compile "$decoder" --generate --max-seq-len 128 --prefill-len 16 -o "$build/examples/stories260K_generate"
+"$python" -m qopt.generator_check "$build/examples/stories260K_generate" "$checkpoint"
+echo "== generation speed, 1 thread, 64 greedy tokens after BOS: qopt, then ONNX Runtime with past/present"
+OMP_NUM_THREADS=1 "$build/examples/stories260K_generate" --prompt 1 --max-new-tokens 64 --repeat 5 --threads 1
+"$python" -m qopt.llama2c generate "$decoder" --prompt 1 --max-new-tokens 64 --threads 1

@@ -790,6 +790,7 @@ def main(argv=None):
     generate.add_argument("--temperature", type=float, default=0.0, help="0: greedy")
     generate.add_argument("--top-k", type=int, default=0, help="0: all ids")
     generate.add_argument("--top-p", type=float, default=1.0)
+    generate.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: its default)")
     sample = sub.add_parser("sample", help="token sequences sampled from the ONNX model (.npy)")
     sample.add_argument("model")
     sample.add_argument("-o", "--output", required=True)
@@ -809,9 +810,13 @@ def main(argv=None):
                         args.seq_len)
         write_checkpoint(synthetic_checkpoint(config, args.seed), args.output)
     elif args.command == "generate":
+        import onnxruntime as ort
         prompt = [int(t) for t in args.prompt.split(",")]
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
         ids, timing = ort_generate(args.model, prompt, args.max_new_tokens, args.eos, args.seed,
-                                   args.temperature, args.top_k, args.top_p)
+                                   args.temperature, args.top_k, args.top_p, session=session)
         print(json.dumps({"prompt": prompt, "ids": ids, **timing}))
     elif args.command == "check-kv":
         result = check_kv_against_reference(args.model, args.checkpoint, args.length, args.new_tokens, args.seed)
