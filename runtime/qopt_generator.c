@@ -1,8 +1,7 @@
 /*===- qopt_generator.c - Text generation in qopt-compiled decoders -----===*
  *
- * See qopt_generator.h. The compiled object defines the two step
- * functions (qopt_prefill_model[_run], qopt_decode_model[_run]) and the
- * tensor map (qopt_decoder).
+ * See qopt_generator.h. The compiled object defines the step functions and
+ * the tensor map (qopt_decoder).
  *
  *===--------------------------------------------------------------------===*/
 
@@ -17,25 +16,26 @@
 #include <string.h>
 #include <time.h>
 
-extern const qopt_model_info qopt_prefill_model, qopt_decode_model;
-void qopt_prefill_model_run(void **buffers);
-void qopt_decode_model_run(void **buffers);
-
 /* One compiled step function and its buffers: inputs, then outputs; the
  * past inputs point into the generator's cache. */
 typedef struct {
   const qopt_model_info *model;
   void (*run)(void **);
   int64_t tokens; /* new tokens per call */
+  int64_t slots;  /* past cache slots */
   void **buffers;
 } step_function;
 
 struct qopt_generator {
   const qopt_decoder_info *info;
-  float *cache; /* [layers][key, value][kv_heads][max_seq_len][head_size] */
+  /* [layers][key, value] planes of kv_heads x max_seq_len x head_size
+   * floats, each laid out [kv_heads][layout][head_size]. */
+  float *cache;
+  int64_t layout;
   int64_t length;
-  step_function prefill, decode;
-  float *logits; /* [vocab] */
+  int num_steps;
+  step_function *steps; /* as qopt_decoder.steps: prefill, then decode by slots */
+  float *logits;        /* [vocab] */
 };
 
 static int fail(char *error, size_t size, const char *format, ...) {
@@ -55,6 +55,26 @@ static float *cache_of(const qopt_generator *g, int layer, int role) {
   return g->cache + ((size_t)layer * 2 + (size_t)role) * cache_plane(g->info);
 }
 
+/* Lays the cache out with `slots` slots per head, moving the `length`
+ * valid slots of each head (slots past them keep finite stale or zero
+ * values, masked out). */
+static void set_layout(qopt_generator *g, int64_t slots) {
+  if (slots == g->layout)
+    return;
+  const qopt_decoder_info *info = g->info;
+  const size_t row = (size_t)info->head_size * sizeof(float), valid = (size_t)g->length * row;
+  for (int plane = 0; plane < 2 * info->num_layers; ++plane) {
+    char *base = (char *)(g->cache + (size_t)plane * cache_plane(info));
+    if (slots < g->layout)
+      for (int64_t h = 1; h < info->kv_heads; ++h) /* moving down: ascending heads */
+        memmove(base + (size_t)h * (size_t)slots * row, base + (size_t)h * (size_t)g->layout * row, valid);
+    else
+      for (int64_t h = info->kv_heads - 1; h >= 1; --h) /* moving up: descending heads */
+        memmove(base + (size_t)h * (size_t)slots * row, base + (size_t)h * (size_t)g->layout * row, valid);
+  }
+  g->layout = slots;
+}
+
 static int check_tensor(const qopt_tensor_info *tensor, int32_t type, int rank, const int64_t *shape,
                         const char *step, char *error, size_t size) {
   int ok = tensor->element_type == type && tensor->rank == rank;
@@ -66,16 +86,22 @@ static int check_tensor(const qopt_tensor_info *tensor, int32_t type, int rank, 
 
 /* Checks the step function's tensors against the decoder map and allocates
  * its buffers. */
-static int init_step(qopt_generator *g, step_function *step, const qopt_model_info *model, void (*run)(void **),
-                     const char *name, char *error, size_t size) {
+static int init_step(qopt_generator *g, step_function *step, const qopt_decoder_step *compiled, char *error,
+                     size_t size) {
   const qopt_decoder_info *info = g->info;
+  const qopt_model_info *model = compiled->model;
+  char name[64];
+  snprintf(name, sizeof(name), "%lld-token/%lld-slot", (long long)compiled->tokens, (long long)compiled->slots);
   step->model = model;
-  step->run = run;
+  step->run = compiled->run;
+  step->tokens = compiled->tokens;
+  step->slots = compiled->slots;
   if (info->input_ids < 0 || info->input_ids >= model->num_inputs || info->logits < 0 ||
       info->logits >= model->num_outputs)
     return fail(error, size, "the %s step lacks input_ids or logits", name);
-  step->tokens = model->inputs[info->input_ids].shape[1];
-  const int64_t s = step->tokens, t = info->max_seq_len;
+  if (step->slots < 1 || step->slots > info->max_seq_len || step->tokens < 1)
+    return fail(error, size, "the %s step does not fit the cache", name);
+  const int64_t s = step->tokens, t = step->slots;
   const int64_t ids_shape[2] = {1, s}, mask_shape[2] = {1, t + s}, logits_shape[3] = {1, s, info->vocab};
   const int64_t past_shape[4] = {1, info->kv_heads, t, info->head_size};
   const int64_t present_shape[4] = {1, info->kv_heads, t + s, info->head_size};
@@ -129,6 +155,7 @@ qopt_generator *qopt_generator_create(char *error, size_t size) {
     return NULL;
   }
   g->info = &qopt_decoder;
+  g->layout = g->info->max_seq_len;
   g->cache = (float *)calloc(2 * (size_t)g->info->num_layers * cache_plane(g->info) + 1, sizeof(float));
   g->logits = (float *)calloc((size_t)g->info->vocab + 1, sizeof(float));
   if (!g->cache || !g->logits) {
@@ -136,25 +163,41 @@ qopt_generator *qopt_generator_create(char *error, size_t size) {
     qopt_generator_free(g);
     return NULL;
   }
-  if (init_step(g, &g->prefill, &qopt_prefill_model, qopt_prefill_model_run, "prefill", error, size) ||
-      init_step(g, &g->decode, &qopt_decode_model, qopt_decode_model_run, "decode", error, size)) {
+  g->steps = (step_function *)calloc((size_t)g->info->num_steps + 1, sizeof(step_function));
+  if (!g->steps || g->info->num_steps < 2 || g->info->steps[0].tokens < 2) {
+    fail(error, size, g->steps ? "the decoder has no prefill and decode steps" : "out of memory");
     qopt_generator_free(g);
     return NULL;
   }
+  g->num_steps = g->info->num_steps;
+  for (int i = 0; i < g->num_steps; ++i)
+    if (init_step(g, &g->steps[i], &g->info->steps[i], error, size)) {
+      qopt_generator_free(g);
+      return NULL;
+    }
   return g;
 }
 
 void qopt_generator_free(qopt_generator *g) {
   if (!g)
     return;
-  free_step(&g->prefill);
-  free_step(&g->decode);
+  for (int i = 0; g->steps && i < g->num_steps; ++i)
+    free_step(&g->steps[i]);
+  free(g->steps);
   free(g->cache);
   free(g->logits);
   free(g);
 }
 
 void qopt_generator_reset(qopt_generator *g) { g->length = 0; }
+
+/* The decode step for the next token: the fewest slots above the length. */
+static step_function *decode_step(qopt_generator *g) {
+  for (int i = 1; i < g->num_steps; ++i)
+    if (g->steps[i].slots > g->length)
+      return &g->steps[i];
+  return &g->steps[g->num_steps - 1];
+}
 
 const float *qopt_generator_logits(const qopt_generator *g) { return g->logits; }
 int64_t qopt_generator_length(const qopt_generator *g) { return g->length; }
@@ -165,7 +208,8 @@ const qopt_decoder_info *qopt_generator_info(const qopt_generator *g) { return g
  * cache and keeps the last token's logits. */
 static void run_step(qopt_generator *g, step_function *step, const int64_t *tokens, int64_t count) {
   const qopt_decoder_info *info = g->info;
-  const int64_t s = step->tokens, t = info->max_seq_len, p = g->length;
+  set_layout(g, step->slots);
+  const int64_t s = step->tokens, t = step->slots, p = g->length;
   int64_t *ids = (int64_t *)step->buffers[info->input_ids];
   for (int64_t i = 0; i < s; ++i)
     ids[i] = i < count ? tokens[i] : 0;
@@ -213,7 +257,7 @@ int qopt_generator_prefill(qopt_generator *g, const int64_t *tokens, int64_t cou
   if (check_tokens(g, tokens, count, error, size))
     return -1;
   while (count > 0) {
-    step_function *step = count == 1 ? &g->decode : &g->prefill;
+    step_function *step = count == 1 ? decode_step(g) : &g->steps[0];
     int64_t chunk = count < step->tokens ? count : step->tokens;
     run_step(g, step, tokens, chunk);
     tokens += chunk;
@@ -225,7 +269,7 @@ int qopt_generator_prefill(qopt_generator *g, const int64_t *tokens, int64_t cou
 int qopt_generator_step(qopt_generator *g, int64_t token, char *error, size_t size) {
   if (check_tokens(g, &token, 1, error, size))
     return -1;
-  run_step(g, &g->decode, &token, 1);
+  run_step(g, decode_step(g), &token, 1);
   return 0;
 }
 
@@ -338,7 +382,7 @@ int qopt_generate(qopt_generator *g, const int64_t *prompt, int64_t prompt_count
     if (token == eos || *count == max_new_tokens || g->length == g->info->max_seq_len)
       break;
     double step_start = now_ms();
-    run_step(g, &g->decode, &token, 1);
+    run_step(g, decode_step(g), &token, 1);
     clock.decode_ms += now_ms() - step_start;
     clock.decode_steps += 1;
   }

@@ -2,9 +2,11 @@
  *
  * `qopt compile model.onnx --generate` compiles a decoder with a KV cache
  * (inputs input_ids, attention_mask, position_ids, past_key_values.N.key/
- * value; outputs logits, present.N.key/value) twice: a prefill step of
- * `prefill_len` tokens and a decode step of one token, both over a cache of
- * `max_seq_len` slots that the generator keeps:
+ * value; outputs logits, present.N.key/value) into step functions over a
+ * cache that the generator keeps: a prefill step of `prefill_len` tokens
+ * over all `max_seq_len` slots, and one-token decode steps over 64, 128,
+ * ... up to max_seq_len slots, so that a decode step attends over the
+ * smallest power-of-two span that holds the sequence so far:
  *
  *   qopt_generator *g = qopt_generator_create(error, sizeof error);
  *   qopt_generator_prefill(g, prompt, n, error, sizeof error);   logits of the last token
@@ -15,10 +17,12 @@
  *   qopt_generator_free(g);
  *
  * The cache and every step buffer are allocated once, by create; prefill
- * and step allocate nothing. A step of n tokens at position p runs the
- * compiled graph with past = the whole cache (slots >= p masked out by
- * attention_mask), position_ids p..p+n-1, and copies the n new keys and
- * values from present into slots p..p+n-1. Functions returning int give 0
+ * and step allocate nothing. A step of n tokens at position p over S slots
+ * runs the compiled graph with past = the cache laid out [kv_heads][S]
+ * [head_size] (slots >= p masked out by attention_mask; moving to a larger
+ * or smaller S moves the p valid slots of each head once), position_ids
+ * p..p+n-1, and copies the n new keys and values from present into slots
+ * p..p+n-1. Functions returning int give 0
  * on success, or -1 with a message in `error`.
  *
  *===--------------------------------------------------------------------===*/
@@ -29,12 +33,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qopt_runtime.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* One compiled step function: `tokens` new tokens after a past of `slots`
+ * cache slots (qopt_model_info's conventions: buffers are inputs, then
+ * outputs). */
+typedef struct {
+  const qopt_model_info *model;
+  void (*run)(void **buffers);
+  int64_t tokens, slots;
+} qopt_decoder_step;
+
 /* Where a compiled decoder's tensors are: graph input and output indices
- * (the same in both step functions), written by the compiler. */
+ * (the same in every step function), and its steps, written by the
+ * compiler. */
 typedef struct {
   int32_t input_ids, attention_mask, position_ids; /* input indices; -1 when absent */
   int32_t logits;                                  /* output index */
@@ -44,6 +60,10 @@ typedef struct {
   int64_t kv_heads, head_size, vocab;
   int64_t max_seq_len; /* cache slots: the longest sequence */
   int64_t prefill_len; /* tokens per prefill step */
+  int32_t num_steps;
+  /* The prefill step (prefill_len tokens over max_seq_len slots), then the
+   * one-token decode steps by increasing slots, the last max_seq_len. */
+  const qopt_decoder_step *steps;
 } qopt_decoder_info;
 
 extern const qopt_decoder_info qopt_decoder;

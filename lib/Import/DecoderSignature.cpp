@@ -129,6 +129,10 @@ llvm::Expected<DecoderSignature> qopt::getDecoderSignature(const onnx::ModelProt
   }
   if (signature.logits < 0)
     return makeError(path, "no output 'logits'");
+  for (const onnx::StringStringEntryProto &entry : model.metadata_props())
+    if (entry.key() == "max_seq_len" && (llvm::StringRef(entry.value()).getAsInteger(10, signature.maxPositions) ||
+                                         signature.maxPositions < 1))
+      return makeError(path, "metadata max_seq_len '" + entry.value() + "' is not a positive integer");
   if (layers.empty())
     return makeError(path, "no past_key_values.N.key/value inputs");
 

@@ -47,8 +47,25 @@ constexpr StringLiteral kTool = "qopt compile";
 
 int fail(const Twine &message) { return reportError(kTool, message); }
 
+/// A step function to compile: `tokens` new tokens after `slots` cache slots.
+struct StepShape {
+  std::string name;
+  int64_t tokens, slots;
+};
+
+/// The prefill step over the whole cache, then one-token decode steps over
+/// 64, 128, ... slots up to the whole cache: a decode step attends over the
+/// smallest power-of-two span that holds the sequence.
+std::vector<StepShape> getStepShapes() {
+  std::vector<StepShape> steps = {{"prefill", prefillLen, maxSeqLen}};
+  for (int64_t slots = 64; slots < maxSeqLen; slots *= 2)
+    steps.push_back({"decode" + std::to_string(slots), 1, slots});
+  steps.push_back({"decode" + std::to_string(maxSeqLen.getValue()), 1, maxSeqLen});
+  return steps;
+}
+
 /// `const qopt_decoder_info qopt_decoder` (runtime/qopt_generator.h).
-void addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vocab) {
+Error addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vocab, ArrayRef<StepShape> shapes) {
   LLVMContext &context = module.getContext();
   IRBuilder<> builder(context);
   Type *i32 = builder.getInt32Ty(), *i64 = builder.getInt64Ty();
@@ -62,7 +79,20 @@ void addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t voc
     return new GlobalVariable(module, ArrayType::get(i32, values.size()), /*isConstant=*/true,
                               GlobalValue::PrivateLinkage, ConstantDataArray::get(context, values), name);
   };
-  auto *type = StructType::create(context, {i32, i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i64, i64},
+  auto *stepType = StructType::create(context, {ptr, ptr, i64, i64}, "qopt_decoder_step");
+  std::vector<Constant *> steps;
+  for (const StepShape &shape : shapes) {
+    GlobalVariable *model = module.getGlobalVariable("qopt_" + shape.name + "_model");
+    Function *run = module.getFunction("qopt_" + shape.name + "_model_run");
+    if (!model || !run)
+      return createStringError(inconvertibleErrorCode(), "internal error: the " + shape.name + " step is missing");
+    steps.push_back(ConstantStruct::get(stepType, {model, run, builder.getInt64(shape.tokens),
+                                                    builder.getInt64(shape.slots)}));
+  }
+  auto *stepsType = ArrayType::get(stepType, steps.size());
+  auto *stepTable = new GlobalVariable(module, stepsType, /*isConstant=*/true, GlobalValue::PrivateLinkage,
+                                       ConstantArray::get(stepsType, steps), "qopt_decoder.steps");
+  auto *type = StructType::create(context, {i32, i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i64, i64, i32, ptr},
                                   "qopt_decoder_info");
   Constant *value = ConstantStruct::get(
       type, {builder.getInt32(decoder.inputIds), builder.getInt32(decoder.attentionMask),
@@ -70,17 +100,19 @@ void addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t voc
              builder.getInt32(int32_t(decoder.layers.size())), table(past, "qopt_decoder.past"),
              table(present, "qopt_decoder.present"), builder.getInt64(decoder.kvHeads),
              builder.getInt64(decoder.headSize), builder.getInt64(vocab), builder.getInt64(maxSeqLen),
-             builder.getInt64(prefillLen)});
+             builder.getInt64(prefillLen), builder.getInt32(int32_t(steps.size())), stepTable});
   new GlobalVariable(module, type, /*isConstant=*/true, GlobalValue::ExternalLinkage, value, "qopt_decoder");
+  return Error::success();
 }
 
-/// One step function: the model imported for `tokens` new tokens after a
-/// full cache, through every phase, as LLVM IR.
+/// One step function: the model imported for the step's shape, through
+/// every phase, as LLVM IR.
 Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const DecoderSignature &decoder,
-                                            int64_t tokens, LLVMContext &llvmContext, int64_t &vocab) {
+                                            const StepShape &step, LLVMContext &llvmContext, int64_t &vocab) {
   auto error = [](const Twine &message) { return createStringError(inconvertibleErrorCode(), message); };
+  const int64_t tokens = step.tokens;
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
-  StringMap<SmallVector<int64_t>> shapes = decoder.getStepShapes(tokens, maxSeqLen);
+  StringMap<SmallVector<int64_t>> shapes = decoder.getStepShapes(tokens, step.slots);
   mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, kTool, &shapes);
   if (!module)
     return error("the model does not import for a step of " + Twine(tokens) + " tokens");
@@ -134,25 +166,30 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   Expected<DecoderSignature> decoder = getDecoderSignature(**model, getModelPath());
   if (!decoder)
     return fail(toString(decoder.takeError()));
+  if (decoder->maxPositions && maxSeqLen > decoder->maxPositions)
+    return fail("--max-seq-len " + Twine(maxSeqLen) + " exceeds the " + Twine(decoder->maxPositions) +
+                " positions of " + getModelPath() + " (its metadata max_seq_len)");
   model->reset(); // each step imports the file again
 
   LLVMContext llvmContext;
   std::vector<NamedModelModule> steps;
   int64_t vocab = 0;
-  for (auto [name, tokens] : {std::pair<StringRef, int64_t>{"prefill", prefillLen.getValue()}, {"decode", 1}}) {
+  std::vector<StepShape> shapes = getStepShapes();
+  for (const StepShape &shape : shapes) {
     int64_t stepVocab = 0;
-    Expected<std::unique_ptr<Module>> step = buildStep(build, *decoder, tokens, llvmContext, stepVocab);
+    Expected<std::unique_ptr<Module>> step = buildStep(build, *decoder, shape, llvmContext, stepVocab);
     if (!step)
       return fail(toString(step.takeError()));
     if (vocab && stepVocab != vocab)
-      return fail("the prefill and decode steps disagree on the vocabulary size");
+      return fail("the steps disagree on the vocabulary size");
     vocab = stepVocab;
-    steps.push_back({name.str(), std::move(*step)});
+    steps.push_back({shape.name, std::move(*step)});
   }
   Expected<std::unique_ptr<Module>> linked = linkModelModules(std::move(steps));
   if (!linked)
     return fail(toString(linked.takeError()));
-  addDecoderInfo(**linked, *decoder, vocab);
+  if (Error error = addDecoderInfo(**linked, *decoder, vocab, shapes))
+    return fail(toString(std::move(error)));
 
   std::error_code error;
   if (build.output == GenerateBuild::Output::Llvm) {

@@ -1,9 +1,10 @@
 //===- GenerateCompile.h - qopt compile --generate ---------------*- C++ -*-===//
 //
 // A decoder with a KV cache (qopt/Import/DecoderSignature.h) compiled into
-// a generator: the graph specialized twice, a prefill step of --prefill-len
-// tokens and a decode step of one, both over a --max-seq-len slot cache, in
-// one object whose weights are shared, linked with runtime/qopt_generator.c
+// a generator: the graph specialized into a prefill step of --prefill-len
+// tokens over the whole --max-seq-len slot cache and one-token decode steps
+// over 64, 128, ... slots up to the whole cache, in one object whose
+// weights are kept once, linked with runtime/qopt_generator.c
 // (and its main() for executables).
 //
 //===----------------------------------------------------------------------===//

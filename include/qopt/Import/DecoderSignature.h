@@ -47,6 +47,9 @@ struct DecoderSignature {
   int64_t kvHeads = 0, headSize = 0;
   /// The vocabulary size when the model fixes it, else 0.
   int64_t vocab = 0;
+  /// The positions the model has (its rotary tables) when its metadata
+  /// says so (`max_seq_len`, as qopt.llama2c writes it), else 0.
+  int64_t maxPositions = 0;
 
   /// Static shapes of every input for one batch-1 step that feeds
   /// `sequence` new tokens after `pastSlots` cache slots.
