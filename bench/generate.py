@@ -27,8 +27,10 @@ peak RSS (VmHWM; ORT's includes Python). ids_equal_ort_fp32: how many
 leading generated tokens equal ort-fp32's. weight_gb_s: the bytes of the
 linear weights a decode step streams (4 per fp32 weight, 0.625 per int4
 weight with a float scale per 32, 1 per int8) times decode tokens/s, and
-its fraction of the machine's read bandwidth (bench/read_bandwidth.c) with
-as many threads. decode_speedup = decode tok/s over the counterpart's
+its fraction of the machine's DRAM read bandwidth (bench/read_bandwidth.c,
+a 1 GiB buffer) with as many threads: weights that fit the last-level cache
+(the 110M model's 62 MB of int4 do on a 260 MiB L3) stream from it, and the
+fraction then exceeds 1. decode_speedup = decode tok/s over the counterpart's
 (qopt-fp32 vs ort-fp32; the 4-bit recipes vs genai-nbits4, else ort-nbits4;
 qopt-w8a8 vs ort-nbits4).
 """

@@ -19,6 +19,7 @@
 
 #include "qopt_generator.h"
 #include "qopt_npy.h"
+#include "qopt_stats.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -141,28 +142,8 @@ static int64_t *read_prompt_file(const char *path, int64_t *count) {
   return ids;
 }
 
-static double peak_rss_mib(void) {
-  FILE *status = fopen("/proc/self/status", "r");
-  if (!status)
-    return -1.0;
-  char line[256];
-  double kib = -1.0;
-  while (fgets(line, sizeof(line), status))
-    if (strncmp(line, "VmHWM:", 6) == 0) {
-      kib = strtod(line + 6, NULL);
-      break;
-    }
-  fclose(status);
-  return kib < 0 ? -1.0 : kib / 1024.0;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static double median(double *values, int count) {
-  qsort(values, (size_t)count, sizeof(double), compare_doubles);
+  qopt_sort_doubles(values, (size_t)count);
   return values[count / 2];
 }
 
@@ -282,7 +263,7 @@ int main(int argc, char **argv) {
          "\"decode_tok_s\": %.2f, \"peak_rss_mib\": %.1f, \"ids\": [",
          (long long)prompt_count, (long long)count, (long long)steps, repeat, median(ttft, (int)repeat), prefill_ms,
          prefill_ms > 0 ? (double)prompt_count * 1e3 / prefill_ms : 0.0, decode_ms,
-         decode_ms > 0 ? 1e3 / decode_ms : 0.0, peak_rss_mib());
+         decode_ms > 0 ? 1e3 / decode_ms : 0.0, qopt_peak_rss_mib());
   for (int64_t i = 0; i < count; ++i)
     printf("%s%lld", i ? ", " : "", (long long)generated[i]);
   printf("]}\n");

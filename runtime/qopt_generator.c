@@ -8,13 +8,13 @@
 #include "qopt_generator.h"
 
 #include "qopt_runtime.h"
+#include "qopt_stats.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* One compiled step function and its buffers: inputs, then outputs; the
  * past inputs point into the generator's cache. */
@@ -352,12 +352,6 @@ int64_t qopt_sample(const float *logits, int64_t vocab, const qopt_sampling *sam
 
 /* ---------------------------------------------------------- generation */
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 int qopt_generate(qopt_generator *g, const int64_t *prompt, int64_t prompt_count, int64_t max_new_tokens,
                   int64_t eos, const qopt_sampling *sampling, uint64_t seed, int64_t *generated, int64_t *count,
                   float *logits, qopt_generation_timing *timing, char *error, size_t size) {
@@ -367,10 +361,10 @@ int qopt_generate(qopt_generator *g, const int64_t *prompt, int64_t prompt_count
   if (max_new_tokens < 0)
     return fail(error, size, "max_new_tokens is negative");
   qopt_generator_reset(g);
-  double start = now_ms();
+  double start = qopt_now_ms();
   if (qopt_generator_prefill(g, prompt, prompt_count, error, size))
     return -1;
-  clock.prefill_ms = now_ms() - start;
+  clock.prefill_ms = qopt_now_ms() - start;
   const size_t vocab = (size_t)g->info->vocab;
   while (*count < max_new_tokens) {
     if (logits)
@@ -378,12 +372,12 @@ int qopt_generate(qopt_generator *g, const int64_t *prompt, int64_t prompt_count
     int64_t token = qopt_sample(g->logits, g->info->vocab, sampling, &rng);
     generated[(*count)++] = token;
     if (*count == 1)
-      clock.first_token_ms = now_ms() - start;
+      clock.first_token_ms = qopt_now_ms() - start;
     if (token == eos || *count == max_new_tokens || g->length == g->info->max_seq_len)
       break;
-    double step_start = now_ms();
+    double step_start = qopt_now_ms();
     run_step(g, decode_step(g), &token, 1);
-    clock.decode_ms += now_ms() - step_start;
+    clock.decode_ms += qopt_now_ms() - step_start;
     clock.decode_steps += 1;
   }
   if (timing)

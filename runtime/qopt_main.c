@@ -13,6 +13,7 @@
  *===--------------------------------------------------------------------===*/
 
 #include "qopt_npy.h"
+#include "qopt_stats.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -49,35 +50,6 @@ static int usage(const char *program) {
           "       %s --info\n",
           program, program);
   return 2;
-}
-
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
-/* The process's peak resident set (VmHWM of /proc/self/status: this
- * program's own, unlike getrusage's maxrss, which keeps the larger footprint
- * of a parent forked before exec); -1 where unreadable. */
-static double peak_rss_mib(void) {
-  FILE *status = fopen("/proc/self/status", "r");
-  if (!status)
-    return -1.0;
-  char line[256];
-  double kib = -1.0;
-  while (fgets(line, sizeof(line), status))
-    if (strncmp(line, "VmHWM:", 6) == 0) {
-      kib = strtod(line + 6, NULL);
-      break;
-    }
-  fclose(status);
-  return kib < 0 ? -1.0 : kib / 1024.0;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -177,16 +149,16 @@ int main(int argc, char **argv) {
     double *times = (double *)malloc((size_t)bench * sizeof(double));
     double sum = 0;
     for (long r = 0; r < bench; ++r) {
-      double start = now_ms();
+      double start = qopt_now_ms();
       qopt_model_run(buffers);
-      times[r] = now_ms() - start;
+      times[r] = qopt_now_ms() - start;
       sum += times[r];
     }
-    qsort(times, (size_t)bench, sizeof(double), compare_doubles);
+    qopt_sort_doubles(times, (size_t)bench);
     printf("{\"runs\": %ld, \"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, "
            "\"p90_ms\": %.6f, \"max_ms\": %.6f, \"peak_rss_mib\": %.1f}\n",
            bench, times[0], times[bench / 2], sum / (double)bench,
-           times[(long)((double)(bench - 1) * 0.9)], times[bench - 1], peak_rss_mib());
+           times[(long)((double)(bench - 1) * 0.9)], times[bench - 1], qopt_peak_rss_mib());
     free(times);
   }
   return 0;

@@ -137,7 +137,8 @@ llvm::Expected<DecoderSignature> qopt::getDecoderSignature(const onnx::ModelProt
     return makeError(path, "no past_key_values.N.key/value inputs");
 
   unsigned expectedLayer = 0;
-  for (auto &[number, layer] : layers) {
+  for (auto &[layerNumber, layer] : layers) {
+    const unsigned number = layerNumber;
     if (number != expectedLayer++)
       return makeError(path, llvm::formatv("the cache inputs skip layer {0}", expectedLayer - 1).str());
     auto missing = [&](int index, StringRef what) {
