@@ -107,13 +107,14 @@ Error addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vo
 
 /// One step function: the model imported for the step's shape, through
 /// every phase, as LLVM IR.
-Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const DecoderSignature &decoder,
-                                            const StepShape &step, LLVMContext &llvmContext, int64_t &vocab) {
+Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const onnx::ModelProto &model,
+                                            const DecoderSignature &decoder, const StepShape &step,
+                                            LLVMContext &llvmContext, int64_t &vocab) {
   auto error = [](const Twine &message) { return createStringError(inconvertibleErrorCode(), message); };
   const int64_t tokens = step.tokens;
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
   StringMap<SmallVector<int64_t>> shapes = decoder.getStepShapes(tokens, step.slots);
-  mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, kTool, &shapes);
+  mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, kTool, &shapes, &model);
   if (!module)
     return error("the model does not import for a step of " + Twine(tokens) + " tokens");
   auto function = module->lookupSymbol<mlir::func::FuncOp>(getEntryName());
@@ -169,7 +170,6 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   if (decoder->maxPositions && maxSeqLen > decoder->maxPositions)
     return fail("--max-seq-len " + Twine(maxSeqLen) + " exceeds the " + Twine(decoder->maxPositions) +
                 " positions of " + getModelPath() + " (its metadata max_seq_len)");
-  model->reset(); // each step imports the file again
 
   LLVMContext llvmContext;
   std::vector<NamedModelModule> steps;
@@ -177,7 +177,7 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   std::vector<StepShape> shapes = getStepShapes();
   for (const StepShape &shape : shapes) {
     int64_t stepVocab = 0;
-    Expected<std::unique_ptr<Module>> step = buildStep(build, *decoder, shape, llvmContext, stepVocab);
+    Expected<std::unique_ptr<Module>> step = buildStep(build, **model, *decoder, shape, llvmContext, stepVocab);
     if (!step)
       return fail(toString(step.takeError()));
     if (vocab && stepVocab != vocab)

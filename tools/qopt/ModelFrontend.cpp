@@ -135,11 +135,9 @@ StringRef qopt::getRecipeList() { return recipeName; }
 StringRef qopt::getEntryName() { return getImportOptions().functionName; }
 
 mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, StringRef tool,
-                                                    const StringMap<SmallVector<int64_t>> *stepShapes) {
+                                                    const StringMap<SmallVector<int64_t>> *stepShapes,
+                                                    const onnx::ModelProto *parsedModel) {
   OnnxImportOptions options = getImportOptions();
-  if (stepShapes)
-    for (const auto &shape : *stepShapes)
-      options.inputShapes[shape.getKey()] = shape.getValue();
   for (const std::string &spec : shapes) {
     auto [name, dims] = StringRef(spec).split('=');
     SmallVector<int64_t> shape;
@@ -149,6 +147,9 @@ mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, 
     }
     options.inputShapes[name] = shape;
   }
+  if (stepShapes) // a step's shapes are the step's, whatever --shape says
+    for (const auto &shape : *stepShapes)
+      options.inputShapes[shape.getKey()] = shape.getValue();
   std::vector<std::unique_ptr<onnx::TensorProto>> boundTensors;
   for (const std::string &spec : boundInputs) {
     auto [name, path] = StringRef(spec).split('=');
@@ -165,6 +166,8 @@ mlir::OwningOpRef<mlir::ModuleOp> qopt::importModel(mlir::MLIRContext &context, 
     options.boundInputs[name] = tensor.get();
     boundTensors.push_back(std::move(tensor));
   }
+  if (parsedModel)
+    return importOnnxModel(context, *parsedModel, modelPath, options);
   if (StringRef(modelPath).ends_with(".mlir"))
     // Tensor-level IR (a func.func @main) enters at the graph phase.
     return mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context);

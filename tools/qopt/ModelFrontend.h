@@ -22,6 +22,10 @@
 #include <memory>
 #include <string>
 
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
 namespace qopt {
 
 /// A context with every dialect and pass qopt uses, whose diagnostics are
@@ -45,10 +49,12 @@ llvm::StringRef getRecipeList();
 llvm::StringRef getModelPath();
 
 /// Imports the model (ONNX, or tensor-level .mlir) with --shape/--bind;
-/// `stepShapes`, when given, add input shapes (a --generate step's).
+/// `stepShapes`, when given, set input shapes over --shape's (a --generate
+/// step's); `parsedModel`, when given, is the model already read.
 mlir::OwningOpRef<mlir::ModuleOp>
 importModel(mlir::MLIRContext &context, llvm::StringRef tool,
-            const llvm::StringMap<llvm::SmallVector<int64_t>> *stepShapes = nullptr);
+            const llvm::StringMap<llvm::SmallVector<int64_t>> *stepShapes = nullptr,
+            const onnx::ModelProto *parsedModel = nullptr);
 
 /// The entry function every phase works on.
 llvm::StringRef getEntryName();
