@@ -124,6 +124,13 @@ mlir::Value prefixMask16(mlir::OpBuilder &b, mlir::Location loc, int64_t lanes);
 mlir::Value contractedMultiplyAdd(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y,
                                   mlir::Value acc);
 
+/// The values buffer[position..., column + l stride] for l < `lanes` (<= 16)
+/// as a vector<16xf32>, zeros past `lanes`; `position` ends with the column.
+/// Stride 1 is one load, stride 2 two loads and an even-lane shuffle,
+/// larger strides a gather; nothing past the last needed element is read.
+mlir::Value loadStridedRow16(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer, mlir::ValueRange position,
+                             int64_t stride, int64_t lanes);
+
 /// True if `type` is a static, identity-layout f32 memref of rank `rank`.
 bool isStaticF32Buffer(mlir::Type type, int64_t rank);
 

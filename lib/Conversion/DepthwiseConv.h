@@ -11,7 +11,8 @@
 // with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW]};
 // qopt-generate-cpu-kernels writes its body (buildDepthwiseConvKernel): per
 // (image, channel) plane in parallel, each output row in 16-wide vectors
-// accumulating the taps in registers (stride-1 rows as plain loads, other
+// accumulating the taps in registers (stride-1 rows as plain loads, stride 2 as two
+// loads and a shuffle, larger
 // strides as gathers), bias first, one store per vector.
 //
 //===----------------------------------------------------------------------===//

@@ -10,8 +10,8 @@
 //         out[n, c, oh, ow0..] = acc
 //
 // The input is padded beforehand, so every tap reads inside its row. With
-// SW = 1 the 16 inputs of a tap are one contiguous load; otherwise a gather
-// of lanes SW apart.
+// SW = 1 the 16 inputs of a tap are one contiguous load, with SW = 2 two
+// loads and a shuffle, otherwise a gather of lanes SW apart.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,7 +84,7 @@ private:
       Value row = arith::AddIOp::create(b, loc, firstRow, indexConstant(b, loc, i * config.dilations[0]));
       for (int64_t j = 0; j < config.kernel[1]; ++j) {
         Value column = arith::AddIOp::create(b, loc, firstColumn, indexConstant(b, loc, j * config.dilations[1]));
-        Value inputs = loadInputs(b, loc, ValueRange{image, channel, row, column}, mask);
+        Value inputs = loadStridedRow16(b, loc, x, ValueRange{image, channel, row, column}, config.strides[1], lanes);
         acc = contractedMultiplyAdd(b, loc, inputs, taps[i * config.kernel[1] + j], acc);
       }
     }
@@ -94,20 +94,6 @@ private:
       vector::StoreOp::create(b, loc, acc, out, ValueRange{image, channel, oh, ow0});
   }
 
-  /// The 16 inputs x[n, c, row, column + lane SW] (lanes past `mask` zero).
-  Value loadInputs(OpBuilder &b, Location loc, ValueRange position, Value mask) {
-    Value zeros = vectorSplat(b, loc, f32x16(b), 0.0);
-    if (config.strides[1] == 1)
-      return mask ? vector::MaskedLoadOp::create(b, loc, f32x16(b), x, position, mask, zeros).getResult()
-                  : vector::LoadOp::create(b, loc, f32x16(b), x, position).getResult();
-    SmallVector<int32_t> offsets;
-    for (int32_t lane = 0; lane < kLanes; ++lane)
-      offsets.push_back(lane * int32_t(config.strides[1]));
-    auto i32x16 = VectorType::get({kLanes}, b.getI32Type());
-    Value indexVector = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(offsets)));
-    Value all = mask ? mask : prefixMask16(b, loc, kLanes);
-    return vector::GatherOp::create(b, loc, f32x16(b), x, position, indexVector, all, zeros);
-  }
 };
 
 } // namespace

@@ -64,6 +64,46 @@ void buildFloatGemmKernel(mlir::OpBuilder &b, mlir::Location loc, const GemmKern
 /// Gives every bodiless GEMM declaration of `module` its body.
 mlir::LogicalResult defineGemmKernels(mlir::ModuleOp module, const CpuIsa &isa);
 
+//===----------------------------------------------------------------------===//
+// Building blocks of the float GEMM and of the direct convolution
+//===----------------------------------------------------------------------===//
+
+/// Rows and 16-column vectors of one register tile.
+struct GemmTiling {
+  int64_t rows, panels;
+};
+GemmTiling chooseGemmTiling(int64_t m, const CpuIsa &isa);
+
+using GemmEmitter = llvm::function_ref<void(mlir::OpBuilder &, mlir::Location)>;
+
+/// `last` if `index` is the last of `count` (when `differs`), else
+/// `other`: static shapes in both branches.
+void buildIfLast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value index, int64_t count, bool differs,
+                 GemmEmitter last, GemmEmitter other);
+
+using GemmTaskBody = llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value pair,
+                                             mlir::Value firstRow, int64_t rows)>;
+
+/// Tasks over `pairs` (a kernel's independent column work) and blocks of
+/// `rows` (whole tiles of `tileRows`): rows are split into blocks only when
+/// the pairs are too few to share among threads; in parallel when `work`
+/// (multiply-adds) pays for it. `body` gets the pair, the block's first row
+/// and its (static) row count.
+void forEachGemmTask(mlir::OpBuilder &b, mlir::Location loc, int64_t pairs, int64_t rows, int64_t tileRows,
+                     int64_t work, GemmTaskBody body);
+
+/// acc[r V + j] += broadcast(rowScalars[r]) * columnVectors[j] (V vectors).
+llvm::SmallVector<mlir::Value> multiplyAccumulateTile(mlir::OpBuilder &b, mlir::Location loc,
+                                                      llvm::ArrayRef<mlir::Value> rowScalars,
+                                                      llvm::ArrayRef<mlir::Value> columnVectors,
+                                                      mlir::ValueRange acc);
+
+/// Stores 16 results (`lanes` of them) at out[indices]: plus the row's bias
+/// (a scalar) or the columns' (a vector) when given, then the epilogue.
+void storeGemmVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value, mlir::Value rowBias,
+                     mlir::Value columnBias, GemmEpilogue epilogue, mlir::Value out, mlir::ValueRange indices,
+                     int64_t lanes);
+
 /// The panel16 form of a constant [N, K] weight: [ceil(N / 16), K, 16],
 /// panel p holding columns [16p, 16p + 16) (zeros past N), k-major.
 std::vector<float> packPanel16(llvm::ArrayRef<float> weightNK, int64_t n, int64_t k);

@@ -35,16 +35,83 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 
-/// Rows and 16-column panels of one register tile.
-struct GemmTiling {
-  int64_t rows, panels;
-};
+VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }
 
-GemmTiling chooseGemmTiling(int64_t m, const CpuIsa &isa) {
+/// Tasks enough to share among threads.
+constexpr int64_t kMinTasks = 32;
+
+} // namespace
+
+GemmTiling qopt::chooseGemmTiling(int64_t m, const CpuIsa &isa) {
   if (m <= 2)
     return {m, 4}; // GEMV-like: more independent accumulators per row
   return isa.avx512 ? GemmTiling{6, 4} : GemmTiling{3, 2};
 }
+
+void qopt::buildIfLast(OpBuilder &b, Location loc, Value index, int64_t count, bool differs, GemmEmitter last,
+                       GemmEmitter other) {
+  if (!differs) {
+    other(b, loc);
+    return;
+  }
+  Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, indexConstant(b, loc, count - 1));
+  auto branch = scf::IfOp::create(b, loc, isLast, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&branch.getThenRegion().front());
+  last(b, loc);
+  b.setInsertionPointToStart(&branch.getElseRegion().front());
+  other(b, loc);
+}
+
+void qopt::forEachGemmTask(OpBuilder &b, Location loc, int64_t pairs, int64_t rows, int64_t tileRows, int64_t work,
+                           GemmTaskBody body) {
+  // Rows split into blocks only when the pairs are too few to share among
+  // threads (a late layer of a CNN: N = 7 x 7).
+  const int64_t rowTiles = (rows + tileRows - 1) / tileRows;
+  const int64_t wanted = std::min(rowTiles, (kMinTasks + pairs - 1) / pairs);
+  const int64_t blockRows = (rowTiles + wanted - 1) / wanted * tileRows;
+  const int64_t blocks = (rows + blockRows - 1) / blockRows;
+  const int64_t lastRows = rows - (blocks - 1) * blockRows;
+  // Tasks (pair, row block), row blocks innermost: a thread's consecutive
+  // tasks share the pair's B.
+  buildTaskLoop(b, loc, pairs * blocks, work, [&](OpBuilder &pb, Location pl, Value task) {
+    Value block = arith::RemUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
+    Value pair = arith::DivUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
+    Value row0 = arith::MulIOp::create(pb, pl, block, indexConstant(pb, pl, blockRows));
+    buildIfLast(
+        pb, pl, block, blocks, lastRows != blockRows,
+        [&](OpBuilder &ib, Location il) { body(ib, il, pair, row0, lastRows); },
+        [&](OpBuilder &ib, Location il) { body(ib, il, pair, row0, blockRows); });
+  });
+}
+
+SmallVector<Value> qopt::multiplyAccumulateTile(OpBuilder &b, Location loc, ArrayRef<Value> rowScalars,
+                                                ArrayRef<Value> columnVectors, ValueRange acc) {
+  SmallVector<Value> next(acc);
+  const size_t vectors = columnVectors.size();
+  for (auto [r, scalar] : llvm::enumerate(rowScalars)) {
+    Value broadcast = vector::BroadcastOp::create(b, loc, f32x16(b), scalar);
+    for (size_t j = 0; j < vectors; ++j)
+      next[r * vectors + j] = contractedMultiplyAdd(b, loc, broadcast, columnVectors[j], next[r * vectors + j]);
+  }
+  return next;
+}
+
+void qopt::storeGemmVector(OpBuilder &b, Location loc, Value value, Value rowBias, Value columnBias,
+                           GemmEpilogue epilogue, Value out, ValueRange indices, int64_t lanes) {
+  if (rowBias)
+    value = arith::AddFOp::create(b, loc, value, vector::BroadcastOp::create(b, loc, f32x16(b), rowBias));
+  if (columnBias)
+    value = arith::AddFOp::create(b, loc, value, columnBias);
+  if (epilogue == GemmEpilogue::Relu)
+    value = arith::MaximumFOp::create(b, loc, value, vectorSplat(b, loc, f32x16(b), 0.0));
+  if (lanes < kLanes)
+    vector::MaskedStoreOp::create(b, loc, out, indices, prefixMask16(b, loc, lanes), value);
+  else
+    vector::StoreOp::create(b, loc, value, out, indices);
+}
+
+namespace {
 
 class GemmKernelBuilder {
 public:
@@ -61,68 +128,27 @@ public:
     const int64_t tileColumns = kLanes * tiling.panels;
     const int64_t columnTiles = (config.n + tileColumns - 1) / tileColumns;
     const int64_t lastWidth = config.n - (columnTiles - 1) * tileColumns;
-    // Rows split into blocks only when (batch, column tile) pairs are too
-    // few to share among threads (a late layer of a CNN: N = 7 x 7).
-    const int64_t rowTiles = (config.m + tiling.rows - 1) / tiling.rows;
-    const int64_t pairs = config.batch * columnTiles;
-    const int64_t wanted = std::min(rowTiles, (kMinTasks + pairs - 1) / pairs);
-    const int64_t blockRows = (rowTiles + wanted - 1) / wanted * tiling.rows;
-    const int64_t blocks = (config.m + blockRows - 1) / blockRows;
-    const int64_t lastRows = config.m - (blocks - 1) * blockRows;
-
-    // Tasks (batch, column tile, row block), row blocks innermost: a thread's
-    // consecutive tasks share the column tile's B.
-    forEachTask(b, loc, pairs * blocks, [&](OpBuilder &pb, Location pl, Value task) {
-      Value block = arith::RemUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
-      Value pair = arith::DivUIOp::create(pb, pl, task, indexConstant(pb, pl, blocks));
-      Value tile = arith::RemUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
-      Value batch = arith::DivUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
-      Value column0 = arith::MulIOp::create(pb, pl, tile, indexConstant(pb, pl, tileColumns));
-      Value row0 = arith::MulIOp::create(pb, pl, block, indexConstant(pb, pl, blockRows));
-      auto rowsOf = [&](int64_t width) {
-        return [&, width](OpBuilder &rb, Location rl) {
-          buildIfLast(rb, rl, block, blocks, lastRows != blockRows,
-                      [&](OpBuilder &ib, Location il) { buildRowBlock(ib, il, batch, row0, lastRows, column0, width); },
-                      [&](OpBuilder &ib, Location il) { buildRowBlock(ib, il, batch, row0, blockRows, column0, width); });
-        };
-      };
-      buildIfLast(pb, pl, tile, columnTiles, lastWidth != tileColumns, rowsOf(lastWidth), rowsOf(tileColumns));
-    });
+    const int64_t work = config.batch * config.m * config.n * config.k;
+    // Pairs (batch, column tile).
+    forEachGemmTask(b, loc, config.batch * columnTiles, config.m, tiling.rows, work,
+                    [&](OpBuilder &pb, Location pl, Value pair, Value row0, int64_t rows) {
+                      Value tile = arith::RemUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+                      Value batch = arith::DivUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+                      Value column0 = arith::MulIOp::create(pb, pl, tile, indexConstant(pb, pl, tileColumns));
+                      auto rowsOf = [&](int64_t width) {
+                        return [&, width](OpBuilder &rb, Location rl) {
+                          buildRowBlock(rb, rl, batch, row0, rows, column0, width);
+                        };
+                      };
+                      buildIfLast(pb, pl, tile, columnTiles, lastWidth != tileColumns, rowsOf(lastWidth),
+                                  rowsOf(tileColumns));
+                    });
   }
 
 private:
   const GemmKernelConfig &config;
   GemmTiling tiling;
   Value a, bMatrix, bias, out;
-
-  /// Tasks enough to share among threads.
-  static constexpr int64_t kMinTasks = 32;
-
-  void forEachTask(OpBuilder &b, Location loc, int64_t count,
-                   llvm::function_ref<void(OpBuilder &, Location, Value)> body) const {
-    buildTaskLoop(b, loc, count, config.batch * config.m * config.n * config.k, body);
-  }
-
-  static VectorType f32x16(OpBuilder &b) { return VectorType::get({kLanes}, b.getF32Type()); }
-
-  using Emitter = llvm::function_ref<void(OpBuilder &, Location)>;
-
-  /// `last` if `index` is the last of `count` (when `differs`), else
-  /// `other`: static shapes in both branches.
-  static void buildIfLast(OpBuilder &b, Location loc, Value index, int64_t count, bool differs, Emitter last,
-                          Emitter other) {
-    if (!differs) {
-      other(b, loc);
-      return;
-    }
-    Value isLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, index, indexConstant(b, loc, count - 1));
-    auto branch = scf::IfOp::create(b, loc, isLast, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&branch.getThenRegion().front());
-    last(b, loc);
-    b.setInsertionPointToStart(&branch.getElseRegion().front());
-    other(b, loc);
-  }
 
   /// Rows [row0, row0 + count) of the column tile at `column0`, `width`
   /// columns wide, in register tiles.
@@ -150,10 +176,7 @@ private:
       return vector::LoadOp::create(b, loc, f32x16(b), bMatrix,
                                     ValueRange{batch, panel, k, indexConstant(b, loc, 0)});
     }
-    if (lanes == kLanes)
-      return vector::LoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column});
-    return vector::MaskedLoadOp::create(b, loc, f32x16(b), bMatrix, ValueRange{batch, k, column},
-                                        prefixMask16(b, loc, lanes), vectorSplat(b, loc, f32x16(b), 0.0));
+    return loadStridedRow16(b, loc, bMatrix, ValueRange{batch, k, column}, /*stride=*/1, lanes);
   }
 
   void buildTile(OpBuilder &b, Location loc, Value batch, Value row0, int64_t rows, Value column0,
@@ -171,44 +194,23 @@ private:
     SmallVector<Value> init(rows * panels, vectorSplat(b, loc, f32x16(b), 0.0));
     SmallVector<Value> acc = buildCountedLoop(
         b, loc, config.k, init, [&](OpBuilder &kb, Location kl, Value k, ValueRange iters) {
-          SmallVector<Value> w;
+          SmallVector<Value> w, x;
           for (int64_t j = 0; j < panels; ++j)
             w.push_back(loadB(kb, kl, batchB, k, columnIndex[j], lanesOf(j)));
-          SmallVector<Value> next(iters);
-          for (int64_t r = 0; r < rows; ++r) {
-            Value x = memref::LoadOp::create(kb, kl, a, ValueRange{batchA, rowIndex[r], k});
-            Value broadcast = vector::BroadcastOp::create(kb, kl, f32x16(kb), x);
-            for (int64_t j = 0; j < panels; ++j)
-              next[r * panels + j] = contractedMultiplyAdd(kb, kl, broadcast, w[j], next[r * panels + j]);
-          }
-          return next;
+          for (int64_t r = 0; r < rows; ++r)
+            x.push_back(memref::LoadOp::create(kb, kl, a, ValueRange{batchA, rowIndex[r], k}));
+          return multiplyAccumulateTile(kb, kl, x, w, iters);
         });
 
     for (int64_t r = 0; r < rows; ++r) {
-      Value rowBias;
-      if (config.bias == GemmBias::Row)
-        rowBias = vector::BroadcastOp::create(b, loc, f32x16(b),
-                                              memref::LoadOp::create(b, loc, bias, rowIndex[r]));
+      Value rowBias =
+          config.bias == GemmBias::Row ? memref::LoadOp::create(b, loc, bias, rowIndex[r]).getResult() : Value();
       for (int64_t j = 0; j < panels; ++j) {
-        Value value = acc[r * panels + j];
-        const int64_t lanes = lanesOf(j);
-        Value mask = lanes == kLanes ? Value() : prefixMask16(b, loc, lanes);
-        if (rowBias)
-          value = arith::AddFOp::create(b, loc, value, rowBias);
-        if (config.bias == GemmBias::Column) {
-          Value columnBias =
-              mask ? vector::MaskedLoadOp::create(b, loc, f32x16(b), bias, columnIndex[j], mask,
-                                                  vectorSplat(b, loc, f32x16(b), 0.0))
-                         .getResult()
-                   : vector::LoadOp::create(b, loc, f32x16(b), bias, columnIndex[j]).getResult();
-          value = arith::AddFOp::create(b, loc, value, columnBias);
-        }
-        if (config.epilogue == GemmEpilogue::Relu)
-          value = arith::MaximumFOp::create(b, loc, value, vectorSplat(b, loc, f32x16(b), 0.0));
-        if (mask)
-          vector::MaskedStoreOp::create(b, loc, out, ValueRange{batch, rowIndex[r], columnIndex[j]}, mask, value);
-        else
-          vector::StoreOp::create(b, loc, value, out, ValueRange{batch, rowIndex[r], columnIndex[j]});
+        Value columnBias;
+        if (config.bias == GemmBias::Column)
+          columnBias = loadStridedRow16(b, loc, bias, columnIndex[j], /*stride=*/1, lanesOf(j));
+        storeGemmVector(b, loc, acc[r * panels + j], rowBias, columnBias, config.epilogue, out,
+                        ValueRange{batch, rowIndex[r], columnIndex[j]}, lanesOf(j));
       }
     }
   }

@@ -32,6 +32,7 @@
 #include "qopt/Conversion/Passes.h"
 
 #include "DepthwiseConv.h"
+#include "DirectConv.h"
 #include "DequantizedMatrix.h"
 #include "FloatGemm.h"
 
@@ -179,6 +180,34 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeom
 }
 
 /// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
+/// KW] (+ `bias` [F]) into `resultType` as a call of the direct convolution
+/// kernel over the zero-padded input (no im2col).
+Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
+                          const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                          RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
+  DirectConvKernelConfig config;
+  config.kernel[0] = kh;
+  config.kernel[1] = kw;
+  for (int d = 0; d < 2; ++d) {
+    config.strides[d] = geometry.strides[d];
+    config.dilations[d] = geometry.dilations[d];
+  }
+  config.epilogue = epilogue;
+  SmallVector<Value> operands = {padded, filters};
+  if (bias)
+    operands.push_back(bias);
+  std::string name = "qopt_conv_" + std::to_string(inputType.getDimSize(0)) + "x" +
+                     std::to_string(inputType.getDimSize(1)) + "x" + std::to_string(resultType.getDimSize(1)) + "x" +
+                     std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
+                     "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" +
+                     std::to_string(config.strides[0]) + "x" + std::to_string(config.strides[1]);
+  return buildKernelCall(b, loc, name, kDirectConvKernelAttrName, config.toAttribute(b.getContext()), operands,
+                         resultType);
+}
+
+/// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
 /// KW] (+ `bias` [F]) into `resultType` [N, F, OH, OW] as a GEMM call: the
 /// filters times the input's im2col (the input itself for 1x1, stride 1,
 /// no padding), the bias per row.
@@ -200,6 +229,8 @@ Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filter
   auto isZero = [](int64_t v) { return v == 0; };
   bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
                    llvm::all_of(geometry.padBegin, isZero) && llvm::all_of(geometry.padEnd, isZero);
+  if (!pointwise && isDirectConvProfitable(ow, kh * kw, geometry.strides[1]))
+    return buildDirectConvCall(b, loc, input, filters, kh, kw, geometry, bias, epilogue, resultType);
   Value columns = pointwise ? buildStaticReshape(b, loc, input, {batch, config.k, config.n})
                             : buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow);
   Value filtersByK = buildStaticReshape(b, loc, filters, {1, config.m, config.k});

@@ -4,6 +4,7 @@
 
 #include "CpuKernels.h"
 #include "DepthwiseConv.h"
+#include "DirectConv.h"
 #include "FloatGemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -44,7 +45,8 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
     if (failed(defineDeclaredKernels(getOperation(), {PackedLayout::panel16, PackedLayout::panel16_dot},
                                      "the GPU has (qopt-generate-gpu-kernels)", build)) ||
         failed(defineGemmKernels(getOperation(), *parsed)) ||
-        failed(defineDepthwiseKernels(getOperation())))
+        failed(defineDepthwiseKernels(getOperation())) ||
+        failed(defineDirectConvKernels(getOperation(), *parsed)))
       return signalPassFailure();
   }
 };

@@ -48,6 +48,40 @@ Value qopt::contractedMultiplyAdd(OpBuilder &b, Location loc, Value x, Value y, 
   return arith::AddFOp::create(b, loc, acc, product, contract);
 }
 
+Value qopt::loadStridedRow16(OpBuilder &b, Location loc, Value buffer, ValueRange position, int64_t stride,
+                             int64_t lanes) {
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  Value zeros = vectorSplat(b, loc, f32x16, 0.0);
+  // `count` consecutive values from `offset` elements past the position.
+  auto loadRun = [&](int64_t offset, int64_t count) -> Value {
+    SmallVector<Value> at(position);
+    if (offset)
+      at.back() = arith::AddIOp::create(b, loc, at.back(), indexConstant(b, loc, offset));
+    if (count >= 16)
+      return vector::LoadOp::create(b, loc, f32x16, buffer, at);
+    return vector::MaskedLoadOp::create(b, loc, f32x16, buffer, at, prefixMask16(b, loc, count), zeros);
+  };
+  const int64_t span = (lanes - 1) * stride + 1; // elements from the first to the last needed
+  if (stride == 1)
+    return loadRun(0, lanes);
+  if (stride == 2) {
+    Value low = loadRun(0, std::min<int64_t>(span, 16));
+    Value high = span > 16 ? loadRun(16, span - 16) : zeros;
+    // Lane l is element 2 l of the pair; past `lanes` that lies past the
+    // span, which the masked loads read as zeros.
+    SmallVector<int64_t> even;
+    for (int64_t lane = 0; lane < 16; ++lane)
+      even.push_back(2 * lane);
+    return vector::ShuffleOp::create(b, loc, low, high, even);
+  }
+  SmallVector<int32_t> offsets;
+  for (int32_t lane = 0; lane < 16; ++lane)
+    offsets.push_back(lane * int32_t(stride));
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  Value indexVector = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(i32x16, ArrayRef<int32_t>(offsets)));
+  return vector::GatherOp::create(b, loc, f32x16, buffer, position, indexVector, prefixMask16(b, loc, lanes), zeros);
+}
+
 bool qopt::isStaticF32Buffer(Type type, int64_t rank) {
   auto memref = dyn_cast_or_null<MemRefType>(type);
   return memref && memref.getRank() == rank && memref.hasStaticShape() && memref.getElementType().isF32() &&

@@ -98,6 +98,12 @@ CASES = {
     "conv_strided_dilated": lambda: conv([1, 3, 17, 19], [6, 3, 3, 5], strides=[2, 1], dilations=[1, 2],
                                          pads=[1, 2, 0, 1]),
     "conv_rows_in_blocks_f50_7x7": lambda: conv([1, 20, 7, 7], [50, 20, 3, 3], pads=[1, 1, 1, 1]),
+    "conv_direct_wide_rows_70": lambda: conv([1, 3, 20, 70], [5, 3, 3, 3], pads=[1, 1, 1, 1]),
+    "conv_direct_stride2_relu_2x4x33x60": lambda: conv([2, 4, 33, 60], [13, 4, 3, 3], relu=True, strides=[2, 2],
+                                                       pads=[1, 1, 1, 1]),
+    "conv_direct_7x7_stride2": lambda: conv([1, 3, 21, 60], [8, 3, 7, 7], strides=[2, 2], pads=[3, 3, 3, 3]),
+    "conv_direct_rows_grouped_14": lambda: conv([1, 6, 14, 14], [9, 6, 3, 3], bias=False, pads=[1, 1, 1, 1]),
+    "conv_direct_dilated_40": lambda: conv([1, 5, 19, 40], [7, 5, 3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]),
     "depthwise3x3_pad1_bias": lambda: conv([1, 24, 13, 19], [24, 1, 3, 3], group=24, pads=[1, 1, 1, 1]),
     "depthwise5x5_stride2_nobias": lambda: conv([2, 16, 17, 23], [16, 1, 5, 5], bias=False, group=16,
                                                 strides=[2, 2], pads=[2, 2, 2, 2]),
@@ -134,8 +140,10 @@ def main(argv):
         subprocess.run([qopt, "compile", path, "--emit", "llvm", "-o", executable + ".ll"] + options, check=True)
         with open(executable + ".ll") as f:
             llvm = f.read()
-        kernels = len({line.split("@")[1].split("(")[0] for line in llvm.splitlines()
-                       if line.startswith("define") and ("@qopt_gemm_" in line or "@qopt_depthwise_" in line)})
+        defined = {line.split("@")[1].split("(")[0] for line in llvm.splitlines() if line.startswith("define")}
+        # "conv_direct" cases must take the direct convolution kernel.
+        kinds = ("conv",) if "conv_direct" in name else ("gemm", "depthwise", "conv")
+        kernels = len({f for f in defined if any(f.startswith(f"qopt_{kind}_") for kind in kinds)})
         if "--recipe" in options:
             subprocess.run([qopt, "compile", path, "-o", executable + ".ref", "--reference-kernels"] + options,
                            check=True)

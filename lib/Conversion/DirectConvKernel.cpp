@@ -1,0 +1,232 @@
+//===- DirectConvKernel.cpp - the direct convolution kernel body -----------===//
+//
+//   parallel for (image n, column tile t, filter block):
+//     for each tile of R filters of the block:
+//       acc[R][V] = 0
+//       for c in [0, C):
+//         for i < KH, j < KW:                    (unrolled)
+//           xv[v] = x[n, c, oh_v SH + i DH, (ow_v + lane) SW + j DW]   (V vectors)
+//           acc[r][v] += broadcast(w[f_r, (c KH + i) KW + j]) * xv[v]
+//       out[n, f_r, oh_v, ow_v..] = epilogue(acc[r][v] + bias[f_r])
+//
+// A column tile is V vectors of 16 output positions: one output row cut
+// into chunks of 16 (rows wider than 16 V take several tiles), or several
+// whole rows when a row has fewer than V chunks. The last tile of a row (or
+// the last group of rows) has its own static shape; chunks past the row's
+// end are masked. The input is padded beforehand, so every tap reads
+// inside its row. R x V is the GEMM's register tile (FloatGemm.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "DirectConv.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+/// The most taps (KH KW) a kernel unrolls in its channel loop.
+constexpr int64_t kMaxUnrolledTaps = 49;
+
+/// One vector of a column tile: output row oh0 + dy, columns [ow0 + dx,
+/// ow0 + dx + lanes).
+struct TileVector {
+  int64_t dy, dx, lanes;
+};
+
+class DirectConvKernelBuilder {
+public:
+  DirectConvKernelBuilder(const DirectConvKernelConfig &config, ValueRange arguments, const CpuIsa &isa)
+      : config(config), tiling(chooseGemmTiling(config.filters, isa)), x(arguments[0]), weights(arguments[1]),
+        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()) {}
+
+  void build(OpBuilder &b, Location loc) {
+    const int64_t vectors = tiling.panels;
+    const int64_t chunksPerRow = (config.outWidth + kLanes - 1) / kLanes;
+    const int64_t lastLanes = config.outWidth - (chunksPerRow - 1) * kLanes;
+    // Tiles: rows of >= V chunks in pieces of V chunks, else whole rows.
+    const int64_t rowsPerTile = chunksPerRow >= vectors ? 1 : std::min(config.outHeight, vectors / chunksPerRow);
+    const int64_t tilesPerRow = chunksPerRow >= vectors ? (chunksPerRow + vectors - 1) / vectors : 1;
+    const int64_t rowGroups = (config.outHeight + rowsPerTile - 1) / rowsPerTile;
+    const int64_t lastGroupRows = config.outHeight - (rowGroups - 1) * rowsPerTile;
+    const int64_t columnTiles = rowGroups * tilesPerRow;
+    const int64_t lastTileChunks = chunksPerRow - (tilesPerRow - 1) * std::min(vectors, chunksPerRow);
+    const int64_t taps = config.kernel[0] * config.kernel[1];
+    const int64_t work =
+        config.batch * config.filters * config.outHeight * config.outWidth * config.channels * taps;
+
+    forEachGemmTask(b, loc, config.batch * columnTiles, config.filters, tiling.rows, work,
+                    [&](OpBuilder &pb, Location pl, Value pair, Value firstFilter, int64_t filters) {
+                      Value tile = arith::RemUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+                      Value image = arith::DivUIOp::create(pb, pl, pair, indexConstant(pb, pl, columnTiles));
+                      Value group = arith::DivUIOp::create(pb, pl, tile, indexConstant(pb, pl, tilesPerRow));
+                      Value inRow = arith::RemUIOp::create(pb, pl, tile, indexConstant(pb, pl, tilesPerRow));
+                      Value oh0 = arith::MulIOp::create(pb, pl, group, indexConstant(pb, pl, rowsPerTile));
+                      Value ow0 = arith::MulIOp::create(pb, pl, inRow, indexConstant(pb, pl, vectors * kLanes));
+                      auto tileOf = [&](int64_t rows, int64_t chunks, bool endsRow) {
+                        SmallVector<TileVector> shape;
+                        for (int64_t dy = 0; dy < rows; ++dy)
+                          for (int64_t c = 0; c < chunks; ++c)
+                            shape.push_back({dy, c * kLanes, endsRow && c == chunks - 1 ? lastLanes : kLanes});
+                        return [&, shape](OpBuilder &tb, Location tl) {
+                          buildFilterBlock(tb, tl, image, firstFilter, filters, oh0, ow0, shape);
+                        };
+                      };
+                      if (tilesPerRow > 1)
+                        buildIfLast(pb, pl, inRow, tilesPerRow, true, tileOf(1, lastTileChunks, true),
+                                    tileOf(1, vectors, false));
+                      else
+                        buildIfLast(pb, pl, group, rowGroups, lastGroupRows != rowsPerTile,
+                                    tileOf(lastGroupRows, chunksPerRow, true),
+                                    tileOf(rowsPerTile, chunksPerRow, true));
+                    });
+  }
+
+private:
+  const DirectConvKernelConfig &config;
+  GemmTiling tiling;
+  Value x, weights, bias, out;
+
+  /// Filters [firstFilter, firstFilter + count) of the column tile `shape`
+  /// at (oh0, ow0), in register tiles.
+  void buildFilterBlock(OpBuilder &b, Location loc, Value image, Value firstFilter, int64_t count, Value oh0,
+                        Value ow0, ArrayRef<TileVector> shape) {
+    forEachRowTile(b, loc, count, tiling.rows, [&](OpBuilder &tb, Location tl, Value offset, int64_t rows) {
+      buildTile(tb, tl, image, arith::AddIOp::create(tb, tl, firstFilter, offset), rows, oh0, ow0, shape);
+    });
+  }
+
+  void buildTile(OpBuilder &b, Location loc, Value image, Value filter0, int64_t rows, Value oh0, Value ow0,
+                 ArrayRef<TileVector> shape) {
+    auto add = [&](OpBuilder &ab, Location al, Value base, int64_t offset) -> Value {
+      return offset ? arith::AddIOp::create(ab, al, base, indexConstant(ab, al, offset)).getResult() : base;
+    };
+    auto scale = [&](Value value, int64_t factor) -> Value {
+      return factor == 1 ? value : arith::MulIOp::create(b, loc, value, indexConstant(b, loc, factor)).getResult();
+    };
+    SmallVector<Value> filterIndex, outRow, outColumn, inRow, inColumn;
+    for (int64_t r = 0; r < rows; ++r)
+      filterIndex.push_back(add(b, loc, filter0, r));
+    for (const TileVector &v : shape) {
+      outRow.push_back(add(b, loc, oh0, v.dy));
+      outColumn.push_back(add(b, loc, ow0, v.dx));
+      inRow.push_back(scale(outRow.back(), config.strides[0]));
+      inColumn.push_back(scale(outColumn.back(), config.strides[1]));
+    }
+    const int64_t taps = config.kernel[0] * config.kernel[1];
+    auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
+    SmallVector<Value> init(rows * shape.size(), vectorSplat(b, loc, f32x16, 0.0));
+    SmallVector<Value> acc = buildCountedLoop(
+        b, loc, config.channels, init, [&](OpBuilder &cb, Location cl, Value channel, ValueRange iters) {
+          SmallVector<Value> next(iters);
+          Value firstTap = arith::MulIOp::create(cb, cl, channel, indexConstant(cb, cl, taps));
+          for (int64_t i = 0; i < config.kernel[0]; ++i)
+            for (int64_t j = 0; j < config.kernel[1]; ++j) {
+              SmallVector<Value> inputs, filterTaps;
+              for (auto [v, vector] : llvm::enumerate(shape))
+                inputs.push_back(loadStridedRow16(
+                    cb, cl, x,
+                    ValueRange{image, channel, add(cb, cl, inRow[v], i * config.dilations[0]),
+                               add(cb, cl, inColumn[v], j * config.dilations[1])},
+                    config.strides[1], vector.lanes));
+              Value k = add(cb, cl, firstTap, i * config.kernel[1] + j);
+              for (int64_t r = 0; r < rows; ++r)
+                filterTaps.push_back(memref::LoadOp::create(cb, cl, weights, ValueRange{filterIndex[r], k}));
+              next = multiplyAccumulateTile(cb, cl, filterTaps, inputs, next);
+            }
+          return next;
+        });
+
+    for (int64_t r = 0; r < rows; ++r) {
+      Value rowBias = bias ? memref::LoadOp::create(b, loc, bias, filterIndex[r]).getResult() : Value();
+      for (auto [v, vector] : llvm::enumerate(shape))
+        storeGemmVector(b, loc, acc[r * shape.size() + v], rowBias, Value(), config.epilogue, out,
+                        ValueRange{image, filterIndex[r], outRow[v], outColumn[v]}, vector.lanes);
+    }
+  }
+};
+
+} // namespace
+
+bool qopt::isDirectConvProfitable(int64_t outWidth, int64_t kernelSize, int64_t strideW) {
+  const int64_t chunks = (outWidth + kLanes - 1) / kLanes;
+  return (strideW == 1 || strideW == 2) && kernelSize <= kMaxUnrolledTaps && 4 * outWidth >= 3 * kLanes * chunks;
+}
+
+DictionaryAttr DirectConvKernelConfig::toAttribute(MLIRContext *context) const {
+  Builder b(context);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
+       b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
+       b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]})),
+       b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none"))});
+}
+
+FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kernel) {
+  auto fail = [&](const Twine &why) {
+    return kernel.emitOpError("is not a well-formed direct convolution declaration: ") << why, failure();
+  };
+  auto dictionary = kernel->getAttrOfType<DictionaryAttr>(kDirectConvKernelAttrName);
+  if (!dictionary)
+    return fail("no configuration");
+  DirectConvKernelConfig config;
+  auto readPair = [&](StringRef name, int64_t(&into)[2]) {
+    auto attr = dictionary.getAs<DenseI64ArrayAttr>(name);
+    if (!attr || attr.size() != 2 || attr[0] < 1 || attr[1] < 1)
+      return false;
+    into[0] = attr[0];
+    into[1] = attr[1];
+    return true;
+  };
+  if (!readPair("kernel", config.kernel) || !readPair("strides", config.strides) ||
+      !readPair("dilations", config.dilations))
+    return fail("kernel, strides and dilations must be two positive integers each");
+  auto epilogue = dictionary.getAs<StringAttr>("epilogue");
+  if (!epilogue || (epilogue.getValue() != "none" && epilogue.getValue() != "relu"))
+    return fail("epilogue must be \"none\" or \"relu\"");
+  config.epilogue = epilogue.getValue() == "relu" ? GemmEpilogue::Relu : GemmEpilogue::None;
+  if (config.kernel[0] * config.kernel[1] > kMaxUnrolledTaps)
+    return fail("more than " + Twine(kMaxUnrolledTaps) + " taps");
+  TypeRange inputs = kernel.getFunctionType().getInputs();
+  if (inputs.size() != 3 && inputs.size() != 4)
+    return fail("expected 3 or 4 buffer arguments");
+  config.hasBias = inputs.size() == 4;
+  if (!isStaticF32Buffer(inputs[0], 4) || !isStaticF32Buffer(inputs[1], 2) || !isStaticF32Buffer(inputs.back(), 4) ||
+      (config.hasBias && !isStaticF32Buffer(inputs[2], 1)))
+    return fail("x, w, [bias,] out must be static f32 memrefs of rank 4, 2, [1,] 4");
+  auto xType = cast<MemRefType>(inputs[0]), wType = cast<MemRefType>(inputs[1]),
+       outType = cast<MemRefType>(inputs.back());
+  config.batch = xType.getDimSize(0);
+  config.channels = xType.getDimSize(1);
+  config.paddedHeight = xType.getDimSize(2);
+  config.paddedWidth = xType.getDimSize(3);
+  config.filters = outType.getDimSize(1);
+  config.outHeight = outType.getDimSize(2);
+  config.outWidth = outType.getDimSize(3);
+  auto extent = [&](int d) { return (config.kernel[d] - 1) * config.dilations[d] + 1; };
+  bool fits = (config.outHeight - 1) * config.strides[0] + extent(0) <= config.paddedHeight &&
+              (config.outWidth - 1) * config.strides[1] + extent(1) <= config.paddedWidth;
+  if (outType.getDimSize(0) != config.batch || wType.getDimSize(0) != config.filters ||
+      wType.getDimSize(1) != config.channels * config.kernel[0] * config.kernel[1] ||
+      (config.hasBias && cast<MemRefType>(inputs[2]).getDimSize(0) != config.filters) || !fits ||
+      config.batch * config.channels * config.filters * config.outHeight * config.outWidth == 0)
+    return fail("operand shapes do not match the window");
+  return config;
+}
+
+LogicalResult qopt::defineDirectConvKernels(ModuleOp module, const CpuIsa &isa) {
+  return defineMarkedKernels(module, kDirectConvKernelAttrName, [&](OpBuilder &b, func::FuncOp kernel) {
+    FailureOr<DirectConvKernelConfig> config = DirectConvKernelConfig::read(kernel);
+    if (failed(config))
+      return failure();
+    DirectConvKernelBuilder(*config, kernel.getArguments(), isa).build(b, kernel.getLoc());
+    return success();
+  });
+}
