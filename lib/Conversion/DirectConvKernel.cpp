@@ -32,8 +32,10 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 
-/// The most taps (KH KW) a kernel unrolls in its channel loop.
+/// The most taps (KH KW) a kernel takes: each kernel row is unrolled.
 constexpr int64_t kMaxUnrolledTaps = 49;
+/// The most taps whose kernel rows are all unrolled too.
+constexpr int64_t kMaxUnrolledRowsTaps = 9;
 
 /// One vector of a column tile: output row oh0 + dy, columns [ow0 + dx,
 /// ow0 + dx + lanes).
@@ -44,7 +46,7 @@ struct TileVector {
 class DirectConvKernelBuilder {
 public:
   DirectConvKernelBuilder(const DirectConvKernelConfig &config, ValueRange arguments, const CpuIsa &isa)
-      : config(config), tiling(chooseGemmTiling(config.filters, isa)), x(arguments[0]), weights(arguments[1]),
+      : config(config), tiling(chooseTiling(config, isa)), x(arguments[0]), weights(arguments[1]),
         bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()) {}
 
   void build(OpBuilder &b, Location loc) {
@@ -92,6 +94,15 @@ public:
 private:
   const DirectConvKernelConfig &config;
   GemmTiling tiling;
+
+  /// The GEMM's tile; with stride 2 (two loads and a shuffle per vector)
+  /// fewer filters, so that the loads' registers do not spill.
+  static GemmTiling chooseTiling(const DirectConvKernelConfig &config, const CpuIsa &isa) {
+    GemmTiling tiling = chooseGemmTiling(config.filters, isa);
+    if (config.strides[1] == 2 && isa.avx512)
+      tiling.rows = std::min<int64_t>(tiling.rows, 4);
+    return tiling;
+  }
   Value x, weights, bias, out;
 
   /// Filters [firstFilter, firstFilter + count) of the column tile `shape`
@@ -125,23 +136,36 @@ private:
     SmallVector<Value> init(rows * shape.size(), vectorSplat(b, loc, f32x16, 0.0));
     SmallVector<Value> acc = buildCountedLoop(
         b, loc, config.channels, init, [&](OpBuilder &cb, Location cl, Value channel, ValueRange iters) {
-          SmallVector<Value> next(iters);
           Value firstTap = arith::MulIOp::create(cb, cl, channel, indexConstant(cb, cl, taps));
-          for (int64_t i = 0; i < config.kernel[0]; ++i)
+          // Kernel row i: its KW taps unrolled.
+          auto kernelRow = [&](OpBuilder &rb, Location rl, Value i, ValueRange rowIters) {
+            SmallVector<Value> next(rowIters);
+            Value rowOffset = arith::MulIOp::create(rb, rl, i, indexConstant(rb, rl, config.dilations[0]));
+            Value rowTap = arith::AddIOp::create(
+                rb, rl, firstTap, arith::MulIOp::create(rb, rl, i, indexConstant(rb, rl, config.kernel[1])));
             for (int64_t j = 0; j < config.kernel[1]; ++j) {
               SmallVector<Value> inputs, filterTaps;
               for (auto [v, vector] : llvm::enumerate(shape))
                 inputs.push_back(loadStridedRow16(
-                    cb, cl, x,
-                    ValueRange{image, channel, add(cb, cl, inRow[v], i * config.dilations[0]),
-                               add(cb, cl, inColumn[v], j * config.dilations[1])},
+                    rb, rl, x,
+                    ValueRange{image, channel, arith::AddIOp::create(rb, rl, inRow[v], rowOffset),
+                               add(rb, rl, inColumn[v], j * config.dilations[1])},
                     config.strides[1], vector.lanes));
-              Value k = add(cb, cl, firstTap, i * config.kernel[1] + j);
+              Value k = add(rb, rl, rowTap, j);
               for (int64_t r = 0; r < rows; ++r)
-                filterTaps.push_back(memref::LoadOp::create(cb, cl, weights, ValueRange{filterIndex[r], k}));
-              next = multiplyAccumulateTile(cb, cl, filterTaps, inputs, next);
+                filterTaps.push_back(memref::LoadOp::create(rb, rl, weights, ValueRange{filterIndex[r], k}));
+              next = multiplyAccumulateTile(rb, rl, filterTaps, inputs, next);
             }
-          return next;
+            return next;
+          };
+          // Few taps (3 x 3): all unrolled; more: a loop over kernel rows.
+          if (taps <= kMaxUnrolledRowsTaps) {
+            SmallVector<Value> next(iters);
+            for (int64_t i = 0; i < config.kernel[0]; ++i)
+              next = kernelRow(cb, cl, indexConstant(cb, cl, i), next);
+            return next;
+          }
+          return buildCountedLoop(cb, cl, config.kernel[0], iters, kernelRow);
         });
 
     for (int64_t r = 0; r < rows; ++r) {

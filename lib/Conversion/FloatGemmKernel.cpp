@@ -150,13 +150,45 @@ private:
   GemmTiling tiling;
   Value a, bMatrix, bias, out;
 
+  /// How a tile's accumulators start and end: the first K block starts
+  /// from zeros, later ones from the partial sums in `out`; only the last
+  /// one adds the bias and applies the epilogue.
+  struct KBlock {
+    Value start;
+    int64_t length;
+    bool first, last;
+  };
+
+  /// The most bytes of B a K block's panel (K block x T columns) takes.
+  static constexpr int64_t kBlockBytes = 128 * 1024;
+
   /// Rows [row0, row0 + count) of the column tile at `column0`, `width`
-  /// columns wide, in register tiles.
+  /// columns wide, in register tiles. When B's panel of the tile (K x T)
+  /// would not stay in L2 while several row tiles stream by, K is cut into
+  /// blocks and each block visits every row tile, partial sums kept in out.
   void buildRowBlock(OpBuilder &b, Location loc, Value batch, Value row0, int64_t count, Value column0,
                      int64_t width) {
-    forEachRowTile(b, loc, count, tiling.rows, [&](OpBuilder &tb, Location tl, Value offset, int64_t rows) {
-      buildTile(tb, tl, batch, arith::AddIOp::create(tb, tl, row0, offset), rows, column0, width);
+    auto rowTiles = [&](OpBuilder &rb, Location rl, const KBlock &block) {
+      forEachRowTile(rb, rl, count, tiling.rows, [&](OpBuilder &tb, Location tl, Value offset, int64_t rows) {
+        buildTile(tb, tl, batch, arith::AddIOp::create(tb, tl, row0, offset), rows, column0, width, block);
+      });
+    };
+    const int64_t maxBlock = kBlockBytes / (4 * kLanes * tiling.panels);
+    if (config.k <= maxBlock || count <= tiling.rows) {
+      rowTiles(b, loc, {indexConstant(b, loc, 0), config.k, true, true});
+      return;
+    }
+    const int64_t blocks = (config.k + maxBlock - 1) / maxBlock;
+    const int64_t length = (config.k + blocks - 1) / blocks;
+    const int64_t lastLength = config.k - (blocks - 1) * length;
+    rowTiles(b, loc, {indexConstant(b, loc, 0), length, true, false});
+    buildCountedLoop(b, loc, blocks - 2, {}, [&](OpBuilder &kb, Location kl, Value i, ValueRange) {
+      Value start = arith::MulIOp::create(kb, kl, arith::AddIOp::create(kb, kl, i, indexConstant(kb, kl, 1)),
+                                          indexConstant(kb, kl, length));
+      rowTiles(kb, kl, {start, length, false, false});
+      return SmallVector<Value>();
     });
+    rowTiles(b, loc, {indexConstant(b, loc, (blocks - 1) * length), lastLength, false, true});
   }
 
   /// The batch of an operand with `count` batches that batch `batch` reads.
@@ -179,8 +211,8 @@ private:
     return loadStridedRow16(b, loc, bMatrix, ValueRange{batch, k, column}, /*stride=*/1, lanes);
   }
 
-  void buildTile(OpBuilder &b, Location loc, Value batch, Value row0, int64_t rows, Value column0,
-                 int64_t width) {
+  void buildTile(OpBuilder &b, Location loc, Value batch, Value row0, int64_t rows, Value column0, int64_t width,
+                 const KBlock &block) {
     const int64_t panels = (width + kLanes - 1) / kLanes;
     auto lanesOf = [&](int64_t panel) { return std::min(kLanes, width - panel * kLanes); };
     Value batchA = operandBatch(b, loc, batch, config.batchA);
@@ -191,9 +223,15 @@ private:
     for (int64_t j = 0; j < panels; ++j)
       columnIndex.push_back(arith::AddIOp::create(b, loc, column0, indexConstant(b, loc, j * kLanes)));
 
-    SmallVector<Value> init(rows * panels, vectorSplat(b, loc, f32x16(b), 0.0));
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < panels; ++j)
+        init.push_back(block.first ? vectorSplat(b, loc, f32x16(b), 0.0)
+                                   : loadStridedRow16(b, loc, out, ValueRange{batch, rowIndex[r], columnIndex[j]},
+                                                      /*stride=*/1, lanesOf(j)));
     SmallVector<Value> acc = buildCountedLoop(
-        b, loc, config.k, init, [&](OpBuilder &kb, Location kl, Value k, ValueRange iters) {
+        b, loc, block.length, init, [&](OpBuilder &kb, Location kl, Value i, ValueRange iters) {
+          Value k = block.first ? i : arith::AddIOp::create(kb, kl, block.start, i).getResult();
           SmallVector<Value> w, x;
           for (int64_t j = 0; j < panels; ++j)
             w.push_back(loadB(kb, kl, batchB, k, columnIndex[j], lanesOf(j)));
@@ -203,13 +241,15 @@ private:
         });
 
     for (int64_t r = 0; r < rows; ++r) {
-      Value rowBias =
-          config.bias == GemmBias::Row ? memref::LoadOp::create(b, loc, bias, rowIndex[r]).getResult() : Value();
+      Value rowBias = block.last && config.bias == GemmBias::Row
+                          ? memref::LoadOp::create(b, loc, bias, rowIndex[r]).getResult()
+                          : Value();
       for (int64_t j = 0; j < panels; ++j) {
         Value columnBias;
-        if (config.bias == GemmBias::Column)
+        if (block.last && config.bias == GemmBias::Column)
           columnBias = loadStridedRow16(b, loc, bias, columnIndex[j], /*stride=*/1, lanesOf(j));
-        storeGemmVector(b, loc, acc[r * panels + j], rowBias, columnBias, config.epilogue, out,
+        storeGemmVector(b, loc, acc[r * panels + j], rowBias, columnBias,
+                        block.last ? config.epilogue : GemmEpilogue::None, out,
                         ValueRange{batch, rowIndex[r], columnIndex[j]}, lanesOf(j));
       }
     }

@@ -152,22 +152,28 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
   }
 };
 
-/// [N, C KH KW, OH OW]: column (oh, ow) holds the window of output position
-/// (oh, ow) over the padded input, row (c, i, j) its element.
+/// The windows of `input`'s output positions over its padded form:
+/// [N, C KH KW, OH OW] (column (oh, ow) holds the window of output position
+/// (oh, ow), row (c, i, j) its element), or with `positionsAsRows` the
+/// transpose [N, OH OW, C KH KW].
 Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeometry &geometry, int64_t kh,
-                  int64_t kw, int64_t oh, int64_t ow) {
+                  int64_t kw, int64_t oh, int64_t ow, bool positionsAsRows = false) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
-  // Loops (n, c, i, j, y, x): padded[n, c, y sh + i dh, x sw + j dw].
+  // Loops (n, c, i, j, y, x) or (n, y, x, c, i, j), in the order of the
+  // result: padded[n, c, y sh + i dh, x sw + j dw].
   MLIRContext *context = b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+  const unsigned c = positionsAsRows ? 3 : 1, i = c + 1, j = c + 2, y = positionsAsRows ? 1 : 4, x = y + 1;
   AffineMap read = AffineMap::get(6, 0,
-                                  {d(0), d(1), d(4) * geometry.strides[0] + d(2) * geometry.dilations[0],
-                                   d(5) * geometry.strides[1] + d(3) * geometry.dilations[1]},
+                                  {d(0), d(c), d(y) * geometry.strides[0] + d(i) * geometry.dilations[0],
+                                   d(x) * geometry.strides[1] + d(j) * geometry.dilations[1]},
                                   context);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(6, context);
-  auto windowsType = RankedTensorType::get({batch, channels, kh, kw, oh, ow}, b.getF32Type());
+  SmallVector<int64_t> shape = positionsAsRows ? SmallVector<int64_t>{batch, oh, ow, channels, kh, kw}
+                                               : SmallVector<int64_t>{batch, channels, kh, kw, oh, ow};
+  auto windowsType = RankedTensorType::get(shape, b.getF32Type());
   Value init = tensor::EmptyOp::create(b, loc, windowsType.getShape(), b.getF32Type());
   Value windows = linalg::GenericOp::create(b, loc, TypeRange{windowsType}, ValueRange{padded}, ValueRange{init},
                                             ArrayRef<AffineMap>{read, identity},
@@ -176,7 +182,50 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeom
                                               linalg::YieldOp::create(nb, nl, args[0]);
                                             })
                       .getResult(0);
+  if (positionsAsRows)
+    return buildStaticReshape(b, loc, windows, {batch, oh * ow, channels * kh * kw});
   return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+}
+
+/// Whether a convolution with `positions` output positions and `filters`
+/// filters fills the GEMM's registers clearly better with the positions as
+/// A's rows (tiles of 6) and the filters as B's 16-column vectors than the
+/// other way round: few positions (a late CNN layer, 7 x 7; a 1 x 1 map).
+bool prefersPositionsAsRows(int64_t positions, int64_t filters) {
+  auto fill = [](int64_t count, int64_t tile) { return double(count) / double(tile * ((count + tile - 1) / tile)); };
+  const double asColumns = fill(positions, 16) * fill(filters, 6);
+  const double asRows = (positions <= 2 ? 1.0 : fill(positions, 6)) * fill(filters, 16);
+  return asRows > asColumns + 0.1;
+}
+
+/// The convolution of `input` [N, C, H, W] (no groups) by the constant
+/// `filters` [F, C KH KW] (+ `bias` [F]) into `resultType` with the output
+/// positions as A's rows: the input's windows [N, OH OW, C KH KW] times the
+/// filters packed into panel16 at compile time, then transposed to
+/// [N, F, OH, OW].
+Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef<float> filters, int64_t kh,
+                               int64_t kw, const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                               RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
+  const int64_t oh = resultType.getDimSize(2), ow = resultType.getDimSize(3);
+  GemmKernelConfig config;
+  config.batch = config.batchA = batch;
+  config.m = oh * ow;
+  config.k = channels * kh * kw;
+  config.n = resultType.getDimSize(1);
+  config.bLayout = GemmBLayout::Panel16;
+  config.bias = bias ? GemmBias::Column : GemmBias::None;
+  config.epilogue = epilogue;
+  std::vector<float> packed = packPanel16(filters, config.n, config.k);
+  auto packedType = RankedTensorType::get({1, (config.n + 15) / 16, config.k, 16}, b.getF32Type());
+  Value packedFilters = createBlobConstant(b, loc, packedType, ArrayRef<float>(packed), "panel16_filters");
+  Value windows = buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow, /*positionsAsRows=*/true);
+  Value product = buildGemmCall(b, loc, config, windows, packedFilters, bias); // [N, OH OW, F]
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, config.n, config.m}, b.getF32Type());
+  Value transposed =
+      linalg::TransposeOp::create(b, loc, product, init, ArrayRef<int64_t>{0, 2, 1}).getResult()[0];
+  return buildStaticReshape(b, loc, transposed, resultType.getShape());
 }
 
 /// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
@@ -262,6 +311,18 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
     const int64_t f = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
     Value filters = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {f, weightType.getNumElements() / f});
     linalg::GenericOp relu = getReluReader(op.getResult());
+    GemmEpilogue epilogue = relu ? GemmEpilogue::Relu : GemmEpilogue::None;
+    ConvolutionGeometry geometry = getConvolutionGeometry(op);
+    const int64_t positions = resultType.getDimSize(2) * resultType.getDimSize(3);
+    if (!isDirectConvProfitable(resultType.getDimSize(3), kh * kw, geometry.strides[1]) &&
+        prefersPositionsAsRows(positions, f))
+      if (ElementsAttr constant = getConstantTensor(op.getWeight()))
+        if (std::optional<std::vector<float>> values = readFloatConstant(constant)) {
+          replaceWithProduct(rewriter, op, relu,
+                             buildPositionsAsRowsConv(rewriter, op.getLoc(), op.getInput(), *values, kh, kw,
+                                                      geometry, op.getBias(), epilogue, resultType));
+          return success();
+        }
     replaceWithProduct(rewriter, op, relu,
                        buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, kh, kw,
                                             getConvolutionGeometry(op), op.getBias(),

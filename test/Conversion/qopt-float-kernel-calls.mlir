@@ -63,6 +63,45 @@ func.func @conv2d(%x: tensor<2x2x9x9xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6
 
 // -----
 
+// Output rows that fill 16-wide vectors: the direct convolution kernel over
+// the zero-padded input (no im2col), the weight as [F, C KH KW].
+// CALL-LABEL: func.func private @qopt_conv_1x2x3x5x16_k3x3_s1x1(memref<1x2x7x18xf32>, memref<3x18xf32>, memref<3xf32>, memref<1x3x5x16xf32>) attributes {qopt.conv_kernel = {dilations = array<i64: 1, 1>, epilogue = "none", kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>}}
+// CALL-LABEL: func.func @conv2d_direct
+// CALL: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CALL-NOT: linalg.generic
+// CALL: call @qopt_conv_1x2x3x5x16_k3x3_s1x1
+// The kernel: tiles of 4 output rows (one 16-wide chunk each), the last of
+// the 5 rows its own tile; a loop over the 2 channels with the 9 taps
+// unrolled, each tap one 16-wide load per row.
+// KERNEL-LABEL: func.func private @qopt_conv_1x2x3x5x16_k3x3_s1x1
+// KERNEL: scf.if
+// KERNEL: scf.for {{.*}} to %c2
+// KERNEL-COUNT-36: vector.load {{.*}} : memref<1x2x7x18xf32>, vector<16xf32>
+// KERNEL: vector.store {{.*}} : memref<1x3x5x16xf32>, vector<16xf32>
+func.func @conv2d_direct(%x: tensor<1x2x5x16xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x3x5x16xf32> {
+  %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+      : tensor<1x2x5x16xf32>, tensor<3x2x3x3xf32>, tensor<3xf32> -> tensor<1x3x5x16xf32>
+  return %0 : tensor<1x3x5x16xf32>
+}
+
+// -----
+
+// Few output positions (a 1x1 map) and a constant weight: the positions as
+// A's rows, the filters packed into panel16 at compile time, the product
+// [N, OH OW, F] transposed back.
+// CALL-LABEL: func.func @conv_positions_as_rows
+// CALL: call @qopt_gemm_panel16_1x1x2x16
+// CALL: linalg.transpose
+// CALL-SAME: permutation = [0, 2, 1]
+func.func @conv_positions_as_rows(%x: tensor<1x2x1x1xf32>) -> tensor<1x16x1x1xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x2x1x1xf32>
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1 : i64}
+      : tensor<1x2x1x1xf32>, tensor<16x2x1x1xf32> -> tensor<1x16x1x1xf32>
+  return %0 : tensor<1x16x1x1xf32>
+}
+
+// -----
+
 // A 1x1 stride-1 convolution reads its input as B directly.
 // CALL-LABEL: func.func @conv1x1
 // CALL-NOT: tensor.pad
@@ -84,9 +123,11 @@ func.func @conv1x1(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>) -> tensor<1
 // CALL: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CALL: call @qopt_depthwise_1x4x3x3_k3x3_s2x2
 // The kernel: per plane, the 9 taps broadcast once; each row's 3 outputs
-// one masked vector of 9 gathered (stride 2) multiply-adds.
+// one masked vector of 9 multiply-adds, each tap's stride-2 inputs one
+// masked load of the 5 spanned values and an even-lane shuffle (no gather).
 // KERNEL-LABEL: func.func private @qopt_depthwise_1x4x3x3_k3x3_s2x2
-// KERNEL-COUNT-9: vector.gather
+// KERNEL-NOT: vector.gather
+// KERNEL-COUNT-9: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // KERNEL: vector.maskedstore
 func.func @depthwise(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x3x3xf32> {
   %0 = qopt.conv2d %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64}
