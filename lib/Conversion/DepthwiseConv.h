@@ -11,15 +11,16 @@
 // with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW]};
 // qopt-generate-cpu-kernels writes its body (buildDepthwiseConvKernel): per
 // (image, channel) plane in parallel, each output row in 16-wide vectors
-// accumulating the taps in registers (stride-1 rows as plain loads, stride 2 as two
-// loads and a shuffle, larger
-// strides as gathers), bias first, one store per vector.
+// accumulating the taps in registers (stride-1 rows as plain loads, stride
+// 2 as two loads and a shuffle, larger strides as gathers), bias first, one
+// store per vector.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QOPT_LIB_CONVERSION_DEPTHWISECONV_H
 #define QOPT_LIB_CONVERSION_DEPTHWISECONV_H
 
+#include "ConvolutionWindow.h"
 #include "CpuKernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,9 +31,8 @@ namespace qopt {
 /// The attribute holding a depthwise kernel declaration's configuration.
 inline constexpr llvm::StringLiteral kDepthwiseKernelAttrName = "qopt.depthwise_kernel";
 
-struct DepthwiseKernelConfig {
+struct DepthwiseKernelConfig : ConvolutionWindow {
   int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, outHeight = 0, outWidth = 0;
-  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1};
   bool hasBias = false;
 
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;

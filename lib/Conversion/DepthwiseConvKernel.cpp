@@ -100,9 +100,7 @@ private:
 
 DictionaryAttr DepthwiseKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
-  return b.getDictionaryAttr({b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
-                              b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
-                              b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]}))});
+  return b.getDictionaryAttr(toAttributes(b));
 }
 
 FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel) {
@@ -113,16 +111,7 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   if (!dictionary)
     return fail("no configuration");
   DepthwiseKernelConfig config;
-  auto readPair = [&](StringRef name, int64_t (&into)[2]) {
-    auto attr = dictionary.getAs<DenseI64ArrayAttr>(name);
-    if (!attr || attr.size() != 2 || attr[0] < 1 || attr[1] < 1)
-      return false;
-    into[0] = attr[0];
-    into[1] = attr[1];
-    return true;
-  };
-  if (!readPair("kernel", config.kernel) || !readPair("strides", config.strides) ||
-      !readPair("dilations", config.dilations))
+  if (!config.readWindow(dictionary))
     return fail("kernel, strides and dilations must be two positive integers each");
   TypeRange inputs = kernel.getFunctionType().getInputs();
   if (inputs.size() != 3 && inputs.size() != 4)
@@ -139,9 +128,7 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   config.paddedWidth = xType.getDimSize(3);
   config.outHeight = outType.getDimSize(2);
   config.outWidth = outType.getDimSize(3);
-  auto extent = [&](int d) { return (config.kernel[d] - 1) * config.dilations[d] + 1; };
-  bool fits = (config.outHeight - 1) * config.strides[0] + extent(0) <= config.paddedHeight &&
-              (config.outWidth - 1) * config.strides[1] + extent(1) <= config.paddedWidth;
+  bool fits = config.fits(config.outHeight, config.outWidth, config.paddedHeight, config.paddedWidth);
   if (outType.getDimSize(0) != config.batch || outType.getDimSize(1) != config.channels ||
       wType.getDimSize(0) != config.channels || wType.getDimSize(1) != config.kernel[0] * config.kernel[1] ||
       (config.hasBias && cast<MemRefType>(inputs[2]).getDimSize(0) != config.channels) || !fits)

@@ -23,6 +23,7 @@
 #ifndef QOPT_LIB_CONVERSION_DIRECTCONV_H
 #define QOPT_LIB_CONVERSION_DIRECTCONV_H
 
+#include "ConvolutionWindow.h"
 #include "FloatGemm.h"
 
 namespace qopt {
@@ -30,10 +31,9 @@ namespace qopt {
 /// The attribute holding a direct convolution declaration's configuration.
 inline constexpr llvm::StringLiteral kDirectConvKernelAttrName = "qopt.conv_kernel";
 
-struct DirectConvKernelConfig {
+struct DirectConvKernelConfig : ConvolutionWindow {
   int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, filters = 0, outHeight = 0,
           outWidth = 0;
-  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1};
   bool hasBias = false;
   GemmEpilogue epilogue = GemmEpilogue::None;
 
@@ -43,7 +43,7 @@ struct DirectConvKernelConfig {
 };
 
 /// Whether the direct kernel suits a convolution of this geometry (output
-/// width `outWidth`, `kernelSize` taps, column stride `strideW`) on `isa`:
+/// width `outWidth`, `kernelSize` taps, column stride `strideW`):
 /// its rows fill at least three quarters of the 16-wide vectors, the column
 /// stride is 1 or 2 and the taps fit an unrolled loop body.
 bool isDirectConvProfitable(int64_t outWidth, int64_t kernelSize, int64_t strideW);

@@ -186,11 +186,9 @@ bool qopt::isDirectConvProfitable(int64_t outWidth, int64_t kernelSize, int64_t 
 
 DictionaryAttr DirectConvKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
-  return b.getDictionaryAttr(
-      {b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
-       b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
-       b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]})),
-       b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none"))});
+  SmallVector<NamedAttribute> attributes = toAttributes(b);
+  attributes.push_back(b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none")));
+  return b.getDictionaryAttr(attributes);
 }
 
 FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kernel) {
@@ -201,16 +199,7 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   if (!dictionary)
     return fail("no configuration");
   DirectConvKernelConfig config;
-  auto readPair = [&](StringRef name, int64_t(&into)[2]) {
-    auto attr = dictionary.getAs<DenseI64ArrayAttr>(name);
-    if (!attr || attr.size() != 2 || attr[0] < 1 || attr[1] < 1)
-      return false;
-    into[0] = attr[0];
-    into[1] = attr[1];
-    return true;
-  };
-  if (!readPair("kernel", config.kernel) || !readPair("strides", config.strides) ||
-      !readPair("dilations", config.dilations))
+  if (!config.readWindow(dictionary))
     return fail("kernel, strides and dilations must be two positive integers each");
   auto epilogue = dictionary.getAs<StringAttr>("epilogue");
   if (!epilogue || (epilogue.getValue() != "none" && epilogue.getValue() != "relu"))
@@ -234,9 +223,7 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   config.filters = outType.getDimSize(1);
   config.outHeight = outType.getDimSize(2);
   config.outWidth = outType.getDimSize(3);
-  auto extent = [&](int d) { return (config.kernel[d] - 1) * config.dilations[d] + 1; };
-  bool fits = (config.outHeight - 1) * config.strides[0] + extent(0) <= config.paddedHeight &&
-              (config.outWidth - 1) * config.strides[1] + extent(1) <= config.paddedWidth;
+  bool fits = config.fits(config.outHeight, config.outWidth, config.paddedHeight, config.paddedWidth);
   if (outType.getDimSize(0) != config.batch || wType.getDimSize(0) != config.filters ||
       wType.getDimSize(1) != config.channels * config.kernel[0] * config.kernel[1] ||
       (config.hasBias && cast<MemRefType>(inputs[2]).getDimSize(0) != config.filters) || !fits ||

@@ -5,11 +5,18 @@
 //
 // - qopt.linear with a constant weight: the weight is packed into panel16
 //   at compile time; the bias is added per column in the kernel.
-// - qopt.conv2d without groups: im2col (a linalg.generic gathering the
-//   padded input into [N, C KH KW, OH OW]; skipped for 1x1, stride 1, no
-//   pad) times the [F, C KH KW] weight, bias per row in the kernel; and
-//   qopt.qconv2d the same way, by its dequantized weight (the input
-//   fake-quantized first when activations are).
+// - qopt.conv2d without groups, one of three ways:
+//   * output rows that fill 16-wide vectors (at least 3/4), column stride 1
+//     or 2, up to 7x7 taps: the direct convolution kernel (DirectConv.h)
+//     over the zero-padded input, no im2col;
+//   * few output positions and a constant weight (a 7x7 or 1x1 map): the
+//     positions as A's rows (im2col transposed, [N, OH OW, C KH KW]) times
+//     the filters packed into panel16 at compile time, transposed back;
+//   * otherwise im2col (a linalg.generic gathering the padded input into
+//     [N, C KH KW, OH OW]; skipped for 1x1, stride 1, no pad) times the
+//     [F, C KH KW] weight, bias per row in the kernel.
+//   qopt.qconv2d takes the direct kernel or im2col by its dequantized
+//   weight (the input fake-quantized first when activations are).
 // - linalg matrix products (generic or named) with batch dimensions ((batch..., m, k)
 //   x (batch..., k, n) into a zero-initialized (batch..., m, n), either
 //   operand broadcast over leading batch dimensions): attention's QK^T and P V and
@@ -237,12 +244,7 @@ Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters
   auto inputType = cast<RankedTensorType>(input.getType());
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
   DirectConvKernelConfig config;
-  config.kernel[0] = kh;
-  config.kernel[1] = kw;
-  for (int d = 0; d < 2; ++d) {
-    config.strides[d] = geometry.strides[d];
-    config.dilations[d] = geometry.dilations[d];
-  }
+  config.set(kh, kw, geometry);
   config.epilogue = epilogue;
   SmallVector<Value> operands = {padded, filters};
   if (bias)
@@ -340,12 +342,7 @@ Value buildDepthwiseCall(OpBuilder &b, Location loc, Value input, Value taps, in
   const int64_t channels = inputType.getDimSize(1);
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
   DepthwiseKernelConfig config;
-  config.kernel[0] = kh;
-  config.kernel[1] = kw;
-  for (int d = 0; d < 2; ++d) {
-    config.strides[d] = geometry.strides[d];
-    config.dilations[d] = geometry.dilations[d];
-  }
+  config.set(kh, kw, geometry);
   SmallVector<Value> operands = {padded, taps};
   if (bias)
     operands.push_back(bias);
