@@ -2,22 +2,32 @@
 //
 // The window the depthwise and direct convolution kernels slide over their
 // zero-padded input: kernel [KH, KW], strides and dilations, written into
-// and read back from a kernel declaration's configuration attribute.
+// and read back from a kernel declaration's configuration attribute; and
+// the buffers both kernels take, read back from the declaration's
+// argument types: x [N, C, Hp, Wp], a rank-2 weight, [bias [F],]
+// out [N, F, OH, OW], all static f32.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QOPT_LIB_CONVERSION_CONVOLUTIONWINDOW_H
 #define QOPT_LIB_CONVERSION_CONVOLUTIONWINDOW_H
 
+#include "CpuKernels.h"
+
 #include "qopt/Support/Convolution.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 namespace qopt {
 
 struct ConvolutionWindow {
   int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1};
+  int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, filters = 0, outHeight = 0, outWidth = 0;
+  /// The weight's [rows, columns].
+  int64_t weightShape[2] = {0, 0};
+  bool hasBias = false;
 
   /// A KH x KW kernel with `geometry`'s strides and dilations.
   void set(int64_t kh, int64_t kw, const ConvolutionGeometry &geometry) {
@@ -50,12 +60,34 @@ struct ConvolutionWindow {
     return readPair("kernel", kernel) && readPair("strides", strides) && readPair("dilations", dilations);
   }
 
-  /// Whether an outHeight x outWidth output reads only inside a
-  /// paddedHeight x paddedWidth input.
-  bool fits(int64_t outHeight, int64_t outWidth, int64_t paddedHeight, int64_t paddedWidth) const {
+  /// Reads the buffer shapes from a declaration's argument types; the
+  /// reason they do not fit the window (wrong count, type or rank, bias or
+  /// batch not matching out, out reading past the padded input), or "".
+  std::string readOperands(mlir::TypeRange inputs) {
+    if (inputs.size() != 3 && inputs.size() != 4)
+      return "expected 3 or 4 buffer arguments";
+    hasBias = inputs.size() == 4;
+    if (!isStaticF32Buffer(inputs[0], 4) || !isStaticF32Buffer(inputs[1], 2) ||
+        !isStaticF32Buffer(inputs.back(), 4) || (hasBias && !isStaticF32Buffer(inputs[2], 1)))
+      return "x, w, [bias,] out must be static f32 memrefs of rank 4, 2, [1,] 4";
+    auto xType = mlir::cast<mlir::MemRefType>(inputs[0]), wType = mlir::cast<mlir::MemRefType>(inputs[1]),
+         outType = mlir::cast<mlir::MemRefType>(inputs.back());
+    batch = xType.getDimSize(0);
+    channels = xType.getDimSize(1);
+    paddedHeight = xType.getDimSize(2);
+    paddedWidth = xType.getDimSize(3);
+    filters = outType.getDimSize(1);
+    outHeight = outType.getDimSize(2);
+    outWidth = outType.getDimSize(3);
+    weightShape[0] = wType.getDimSize(0);
+    weightShape[1] = wType.getDimSize(1);
     auto extent = [&](int d) { return (kernel[d] - 1) * dilations[d] + 1; };
-    return (outHeight - 1) * strides[0] + extent(0) <= paddedHeight &&
-           (outWidth - 1) * strides[1] + extent(1) <= paddedWidth;
+    bool fits = (outHeight - 1) * strides[0] + extent(0) <= paddedHeight &&
+                (outWidth - 1) * strides[1] + extent(1) <= paddedWidth;
+    bool biasMatches = !hasBias || mlir::cast<mlir::MemRefType>(inputs[2]).getDimSize(0) == filters;
+    if (outType.getDimSize(0) != batch || !biasMatches || !fits)
+      return "operand shapes do not match the window";
+    return "";
   }
 };
 

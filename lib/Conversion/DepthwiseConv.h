@@ -32,8 +32,6 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDepthwiseKernelAttrName = "qopt.depthwise_kernel";
 
 struct DepthwiseKernelConfig : ConvolutionWindow {
-  int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, outHeight = 0, outWidth = 0;
-  bool hasBias = false;
 
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
   /// The configuration of `kernel` from its attribute and argument types.

@@ -32,9 +32,6 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDirectConvKernelAttrName = "qopt.conv_kernel";
 
 struct DirectConvKernelConfig : ConvolutionWindow {
-  int64_t batch = 1, channels = 0, paddedHeight = 0, paddedWidth = 0, filters = 0, outHeight = 0,
-          outWidth = 0;
-  bool hasBias = false;
   GemmEpilogue epilogue = GemmEpilogue::None;
 
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;

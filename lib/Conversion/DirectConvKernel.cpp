@@ -207,26 +207,10 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   config.epilogue = epilogue.getValue() == "relu" ? GemmEpilogue::Relu : GemmEpilogue::None;
   if (config.kernel[0] * config.kernel[1] > kMaxUnrolledTaps)
     return fail("more than " + Twine(kMaxUnrolledTaps) + " taps");
-  TypeRange inputs = kernel.getFunctionType().getInputs();
-  if (inputs.size() != 3 && inputs.size() != 4)
-    return fail("expected 3 or 4 buffer arguments");
-  config.hasBias = inputs.size() == 4;
-  if (!isStaticF32Buffer(inputs[0], 4) || !isStaticF32Buffer(inputs[1], 2) || !isStaticF32Buffer(inputs.back(), 4) ||
-      (config.hasBias && !isStaticF32Buffer(inputs[2], 1)))
-    return fail("x, w, [bias,] out must be static f32 memrefs of rank 4, 2, [1,] 4");
-  auto xType = cast<MemRefType>(inputs[0]), wType = cast<MemRefType>(inputs[1]),
-       outType = cast<MemRefType>(inputs.back());
-  config.batch = xType.getDimSize(0);
-  config.channels = xType.getDimSize(1);
-  config.paddedHeight = xType.getDimSize(2);
-  config.paddedWidth = xType.getDimSize(3);
-  config.filters = outType.getDimSize(1);
-  config.outHeight = outType.getDimSize(2);
-  config.outWidth = outType.getDimSize(3);
-  bool fits = config.fits(config.outHeight, config.outWidth, config.paddedHeight, config.paddedWidth);
-  if (outType.getDimSize(0) != config.batch || wType.getDimSize(0) != config.filters ||
-      wType.getDimSize(1) != config.channels * config.kernel[0] * config.kernel[1] ||
-      (config.hasBias && cast<MemRefType>(inputs[2]).getDimSize(0) != config.filters) || !fits ||
+  if (std::string why = config.readOperands(kernel.getFunctionType().getInputs()); !why.empty())
+    return fail(why);
+  if (config.weightShape[0] != config.filters ||
+      config.weightShape[1] != config.channels * config.kernel[0] * config.kernel[1] ||
       config.batch * config.channels * config.filters * config.outHeight * config.outWidth == 0)
     return fail("operand shapes do not match the window");
   return config;

@@ -85,6 +85,14 @@ Value buildGemmCall(OpBuilder &builder, Location loc, const GemmKernelConfig &co
                          operands, resultType);
 }
 
+/// The constant [1, ceil(N / 16), K, 16] panel16 form of the [N, K] `weight`.
+Value buildPanel16Constant(OpBuilder &b, Location loc, ArrayRef<float> weight, int64_t n, int64_t k,
+                           StringRef name) {
+  std::vector<float> packed = packPanel16(weight, n, k);
+  auto packedType = RankedTensorType::get({1, (n + 15) / 16, k, 16}, b.getF32Type());
+  return createBlobConstant(b, loc, packedType, ArrayRef<float>(packed), name);
+}
+
 /// The ReLU that is the only reader of `result`: a linalg.generic over it
 /// (identity maps, all parallel) yielding maximumf(x, 0) or maxnumf(x, 0);
 /// null if there is none.
@@ -148,9 +156,7 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
     if (relu)
       config.epilogue = GemmEpilogue::Relu;
     Location loc = op.getLoc();
-    std::vector<float> packed = packPanel16(*values, config.n, config.k);
-    auto packedType = RankedTensorType::get({1, (config.n + 15) / 16, config.k, 16}, rewriter.getF32Type());
-    Value packedWeight = createBlobConstant(rewriter, loc, packedType, ArrayRef<float>(packed), "panel16_weight");
+    Value packedWeight = buildPanel16Constant(rewriter, loc, *values, config.n, config.k, "panel16_weight");
     Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {1, config.m, config.k});
     Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias);
     replaceWithProduct(rewriter, op, relu,
@@ -224,9 +230,7 @@ Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef
   config.bLayout = GemmBLayout::Panel16;
   config.bias = bias ? GemmBias::Column : GemmBias::None;
   config.epilogue = epilogue;
-  std::vector<float> packed = packPanel16(filters, config.n, config.k);
-  auto packedType = RankedTensorType::get({1, (config.n + 15) / 16, config.k, 16}, b.getF32Type());
-  Value packedFilters = createBlobConstant(b, loc, packedType, ArrayRef<float>(packed), "panel16_filters");
+  Value packedFilters = buildPanel16Constant(b, loc, filters, config.n, config.k, "panel16_filters");
   Value windows = buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow, /*positionsAsRows=*/true);
   Value product = buildGemmCall(b, loc, config, windows, packedFilters, bias); // [N, OH OW, F]
   Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, config.n, config.m}, b.getF32Type());
@@ -259,11 +263,14 @@ Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters
 }
 
 /// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
-/// KW] (+ `bias` [F]) into `resultType` [N, F, OH, OW] as a GEMM call: the
-/// filters times the input's im2col (the input itself for 1x1, stride 1,
-/// no padding), the bias per row.
-Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
-                           const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+/// KW] (+ `bias` [F]) into `resultType` [N, F, OH, OW] as a kernel call, the
+/// one place the three ways are chosen: the direct kernel where output rows
+/// fill its vectors; the positions as rows where they are few and
+/// `constantWeight` (the filters' constant source, or null) is readable;
+/// else the filters times the input's im2col (the input itself for 1x1,
+/// stride 1, no padding), the bias per row.
+Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, Value constantWeight, int64_t kh,
+                           int64_t kw, const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
                            RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
@@ -280,8 +287,13 @@ Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filter
   auto isZero = [](int64_t v) { return v == 0; };
   bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
                    llvm::all_of(geometry.padBegin, isZero) && llvm::all_of(geometry.padEnd, isZero);
-  if (!pointwise && isDirectConvProfitable(ow, kh * kw, geometry.strides[1]))
+  const bool direct = isDirectConvProfitable(ow, kh * kw, geometry.strides[1]);
+  if (!pointwise && direct)
     return buildDirectConvCall(b, loc, input, filters, kh, kw, geometry, bias, epilogue, resultType);
+  if (!direct && constantWeight && prefersPositionsAsRows(oh * ow, config.m))
+    if (ElementsAttr constant = getConstantTensor(constantWeight))
+      if (std::optional<std::vector<float>> values = readFloatConstant(constant))
+        return buildPositionsAsRowsConv(b, loc, input, *values, kh, kw, geometry, bias, epilogue, resultType);
   Value columns = pointwise ? buildStaticReshape(b, loc, input, {batch, config.k, config.n})
                             : buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow);
   Value filtersByK = buildStaticReshape(b, loc, filters, {1, config.m, config.k});
@@ -313,20 +325,8 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
     const int64_t f = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
     Value filters = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {f, weightType.getNumElements() / f});
     linalg::GenericOp relu = getReluReader(op.getResult());
-    GemmEpilogue epilogue = relu ? GemmEpilogue::Relu : GemmEpilogue::None;
-    ConvolutionGeometry geometry = getConvolutionGeometry(op);
-    const int64_t positions = resultType.getDimSize(2) * resultType.getDimSize(3);
-    if (!isDirectConvProfitable(resultType.getDimSize(3), kh * kw, geometry.strides[1]) &&
-        prefersPositionsAsRows(positions, f))
-      if (ElementsAttr constant = getConstantTensor(op.getWeight()))
-        if (std::optional<std::vector<float>> values = readFloatConstant(constant)) {
-          replaceWithProduct(rewriter, op, relu,
-                             buildPositionsAsRowsConv(rewriter, op.getLoc(), op.getInput(), *values, kh, kw,
-                                                      geometry, op.getBias(), epilogue, resultType));
-          return success();
-        }
     replaceWithProduct(rewriter, op, relu,
-                       buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, kh, kw,
+                       buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, op.getWeight(), kh, kw,
                                             getConvolutionGeometry(op), op.getBias(),
                                             relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
     return success();
@@ -421,8 +421,8 @@ struct QConv2DToGemmCall : OpRewritePattern<QConv2DOp> {
     ArrayRef<int64_t> kernel = op.getKernel();
     linalg::GenericOp relu = getReluReader(op.getResult());
     replaceWithProduct(rewriter, op, relu,
-                       buildConvolutionGemm(rewriter, op.getLoc(), dequantized.input, dequantized.filters, kernel[0],
-                                            kernel[1],
+                       buildConvolutionGemm(rewriter, op.getLoc(), dequantized.input, dequantized.filters,
+                                            /*constantWeight=*/Value(), kernel[0], kernel[1],
                                             getConvolutionGeometry(op), op.getBias(),
                                             relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
     return success();
