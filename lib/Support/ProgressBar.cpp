@@ -15,11 +15,11 @@ static double now() {
 }
 
 ProgressBar::ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds)
-    : label(label.str()), total(total), enabled(enabled),
-      interactive(llvm::sys::Process::StandardErrIsDisplayed()), delay(delaySeconds), start(now()) {}
+    : label(label.str()), total(total), enabled(enabled && llvm::sys::Process::StandardErrIsDisplayed()),
+      delay(delaySeconds), start(now()) {}
 
 ProgressBar::~ProgressBar() {
-  if (shown && interactive)
+  if (shown)
     llvm::errs() << "\n";
 }
 
@@ -28,18 +28,15 @@ void ProgressBar::update(int64_t done) {
   if (!enabled || (!shown && elapsed < delay))
     return;
   bool finished = done >= total;
-  int64_t tenth = total > 0 ? done * 10 / total : 10;
-  if (interactive ? (!finished && shown && elapsed - lastDrawn < 0.1) : tenth == lastTenth)
+  if (!finished && shown && elapsed - lastDrawn < 0.1)
     return;
   shown = true;
   lastDrawn = elapsed;
-  lastTenth = tenth;
   const int width = 30;
   int filled = total > 0 ? int(width * done / total) : width;
   double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
   double left = rate > 0 ? double(total - done) / rate : 0.0;
-  llvm::errs() << (interactive ? "\r" : "") << label << " [" << std::string(size_t(filled), '#')
-               << std::string(size_t(width - filled), ' ') << "] " << done << "/" << total
-               << llvm::format(" %.1f s, %.1f s left ", elapsed, left) << (interactive ? "" : "\n");
+  llvm::errs() << "\r" << label << " [" << std::string(size_t(filled), '#') << std::string(size_t(width - filled), ' ')
+               << "] " << done << "/" << total << llvm::format(" %.1f s, %.1f s left ", elapsed, left);
   llvm::errs().flush();
 }

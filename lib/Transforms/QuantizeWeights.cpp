@@ -19,6 +19,7 @@
 #include "qopt/Quant/WeightScheme.h"
 #include "qopt/Support/CalibrationAttributes.h"
 #include "qopt/Support/ConstantTensor.h"
+#include "qopt/Support/ProgressBar.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
@@ -121,7 +122,10 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       if (isa<LinearOp, Conv2DOp>(op))
         layers.push_back(op);
     });
-    for (Operation *layer : layers) {
+    // GPTQ of a large model takes minutes: progress per layer (on a terminal).
+    ProgressBar progress(method == "gptq" ? "GPTQ" : "quantizing weights", int64_t(layers.size()),
+                         /*enabled=*/true);
+    for (auto [index, layer] : llvm::enumerate(layers)) {
       FailureOr<std::pair<RtnOptions, int64_t>> scheme = getLayerScheme(layer, options);
       if (failed(scheme))
         return signalPassFailure();
@@ -132,6 +136,7 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
                                  .Case([&](Conv2DOp op) { return quantize(op, layerOptions, layerGroup); });
       if (failed(result))
         return signalPassFailure();
+      progress.update(int64_t(index) + 1);
     }
   }
 

@@ -11,9 +11,10 @@
 namespace qopt {
 
 /// A progress bar on stderr (done/total, elapsed, time left) that appears
-/// only once `delaySeconds` have passed, so short runs print nothing. On a
-/// terminal it is redrawn in place at most ten times a second; into a file
-/// or pipe (logs) it writes a line per tenth of the work instead.
+/// only once `delaySeconds` have passed, so short runs print nothing, and
+/// only when stderr is a terminal: it is redrawn in place at most ten times
+/// a second there, and files and pipes (logs, the Python API reading the
+/// driver's diagnostics) get nothing from it.
 class ProgressBar {
 public:
   ProgressBar(llvm::StringRef label, int64_t total, bool enabled, double delaySeconds = 1.0);
@@ -23,10 +24,9 @@ public:
 private:
   std::string label;
   int64_t total;
-  bool enabled, shown = false, interactive;
+  bool enabled, shown = false;
   double delay;
   double start, lastDrawn = 0.0;
-  int64_t lastTenth = -1;
 };
 
 } // namespace qopt
