@@ -1,33 +1,41 @@
 //===- EvalCommand.cpp - qopt eval ----------------------------------------===//
 //
 // qopt eval model.onnx --recipe r1[,r2...] --data samples [--calib samples]
-//                      [--per-layer] [--json] [--samples N]
+//                      [--per-layer] [--json] [--samples N] [--report out.html]
 //
 // Compiles the float model and each recipe's quantized model into this
 // process (ORC JIT), runs both on the evaluation samples and reports, per
 // model output, the mean KL divergence and top-1 agreement of distributions
 // along the last axis (logits) and the SQNR in dB; with --per-layer, the
-// SQNR of every linear layer's output. A table on stdout, or JSON.
+// SQNR of every linear layer's output. A table on stdout, or JSON; with
+// --report, also an HTML page (EvalReport.h) with per-layer plots, the bit
+// allocation of mixed-precision recipes and the worst layers' histograms.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "EvalReport.h"
 #include "ModelFrontend.h"
 
 #include "qopt/Calibration/Calibrate.h"
 #include "qopt/Calibration/SampleSource.h"
-#include "qopt/Support/ProgressBar.h"
 #include "qopt/Dialect/QoptOps.h"
 #include "qopt/Execution/Fidelity.h"
 #include "qopt/Execution/JitModel.h"
+#include "qopt/Support/ConstantTensor.h"
+#include "qopt/Support/ProgressBar.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace llvm;
@@ -49,6 +57,10 @@ cl::opt<bool> perLayer("per-layer", cl::desc("Also report the SQNR of every line
                        cl::sub(getEvalCommand()), cl::cat(getDriverCategory()));
 cl::opt<bool> emitJson("json", cl::desc("Print JSON instead of a table"), cl::sub(getEvalCommand()),
                        cl::cat(getDriverCategory()));
+cl::opt<std::string> reportPath("report",
+                                cl::desc("Also write a self-contained HTML report: recipes, SQNR per layer, bits "
+                                         "per weight against KLD, bit allocation, the worst layers' histograms"),
+                                cl::value_desc("file.html"), cl::sub(getEvalCommand()), cl::cat(getDriverCategory()));
 
 constexpr StringLiteral kTool = "qopt eval";
 
@@ -115,6 +127,8 @@ struct Compared {
 struct Comparison {
   std::string recipe;
   double bitsPerWeight = 0;
+  /// qopt-allocate-bits' report (mixed-precision recipes, with --report).
+  std::optional<json::Value> allocation;
   std::unique_ptr<JitModel> model;
   std::unique_ptr<OutputBuffers> buffers;
   std::vector<Compared> outputs, layers;
@@ -122,6 +136,146 @@ struct Comparison {
 
 json::Value toJson(double value) {
   return std::isfinite(value) ? json::Value(value) : json::Value(nullptr);
+}
+
+/// The recipes' measurements as `--json` prints them.
+json::Array getResultsJson(ArrayRef<Comparison> comparisons, bool withLayers) {
+  json::Array results;
+  for (const Comparison &comparison : comparisons) {
+    json::Array outputs, layers;
+    for (const Compared &compared : comparison.outputs) {
+      const FidelityAccumulator &fidelity = compared.fidelity;
+      json::Object entry{{"name", compared.name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}};
+      if (fidelity.isDistribution()) {
+        entry["kld"] = fidelity.getMeanKld();
+        entry["top1_agreement"] = fidelity.getTop1Agreement();
+        entry["positions"] = fidelity.getPositions();
+      }
+      outputs.push_back(std::move(entry));
+    }
+    for (const Compared &compared : comparison.layers)
+      layers.push_back(json::Object{{"name", compared.name}, {"sqnr_db", toJson(compared.fidelity.getSqnrDb())}});
+    json::Object result{{"recipe", comparison.recipe},
+                        {"bits_per_weight", comparison.bitsPerWeight},
+                        {"outputs", std::move(outputs)}};
+    if (withLayers)
+      result["layers"] = std::move(layers);
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+/// The float weights of the layers, by the name of their output probe (as
+/// qopt-insert-probes names it: the ONNX node name, else "layer<index>").
+StringMap<std::vector<float>> readLayerWeights(mlir::ModuleOp module) {
+  StringMap<std::vector<float>> weights;
+  int64_t index = 0;
+  module->walk([&](mlir::Operation *op) {
+    if (!mlir::isa<LinearOp, QLinearOp, Conv2DOp, QConv2DOp>(op))
+      return;
+    std::string name = "layer" + std::to_string(index++);
+    if (auto loc = op->getLoc()->findInstanceOf<mlir::NameLoc>())
+      name = loc.getName().str();
+    if (mlir::isa<LinearOp, Conv2DOp>(op))
+      if (mlir::ElementsAttr constant = getConstantTensor(op->getOperand(1)))
+        if (std::optional<std::vector<float>> values = readFloatConstant(constant))
+          weights[name + ".output"] = std::move(*values);
+  });
+  return weights;
+}
+
+/// Runs the recipe with its qopt-allocate-bits pass writing its report, and
+/// keeps the report. Returns an exit code.
+int runQuantizePhaseKeepingAllocation(mlir::ModuleOp module, const Recipe &recipe, Comparison &comparison) {
+  if (!recipe.pipeline.contains("qopt-allocate-bits"))
+    return runQuantizePhase(module, recipe, kTool);
+  SmallString<128> path;
+  if (std::error_code error = sys::fs::createTemporaryFile("qopt-allocation", "json", path))
+    return reportError(kTool, "cannot create a temporary file: " + error.message());
+  FileRemover remover(path);
+  if (int status = runQuantizePhase(module, recipe, kTool, path))
+    return status;
+  ErrorOr<std::unique_ptr<MemoryBuffer>> text = MemoryBuffer::getFile(path);
+  if (!text)
+    return reportError(kTool, recipe.name + ": cannot read the bit allocation report: " + text.getError().message());
+  Expected<json::Value> report = json::parse((*text)->getBuffer());
+  if (!report)
+    return reportError(kTool, recipe.name + ": bit allocation report: " + toString(report.takeError()));
+  comparison.allocation = std::move(*report);
+  return 0;
+}
+
+/// The layers whose output SQNR is lowest in any recipe (worst first), with
+/// histograms of their float weights and of their outputs on the first
+/// evaluation samples, float against that recipe.
+json::Array getWorstLayerHistograms(std::vector<Comparison> &comparisons, JitModel &floatModel,
+                                    SampleSource &source, int64_t samples, const StringMap<std::vector<float>> &weights) {
+  constexpr size_t kLayers = 4, kMaxValues = size_t(1) << 18;
+  constexpr int64_t kSamples = 4;
+  constexpr unsigned kBins = 60;
+  struct Worst {
+    Comparison *comparison;
+    const Compared *layer;
+    double sqnrDb;
+  };
+  StringMap<Worst> worstByLayer;
+  for (Comparison &comparison : comparisons)
+    for (const Compared &layer : comparison.layers) {
+      double sqnr = layer.fidelity.getSqnrDb();
+      if (!std::isfinite(sqnr))
+        continue; // exact
+      auto [it, inserted] = worstByLayer.try_emplace(layer.name, Worst{&comparison, &layer, sqnr});
+      if (!inserted && sqnr < it->second.sqnrDb)
+        it->second = Worst{&comparison, &layer, sqnr};
+    }
+  std::vector<Worst> worst;
+  for (auto &entry : worstByLayer)
+    worst.push_back(entry.second);
+  std::sort(worst.begin(), worst.end(), [](const Worst &a, const Worst &b) { return a.sqnrDb < b.sqnrDb; });
+  worst.resize(std::min(worst.size(), kLayers));
+  if (worst.empty())
+    return {};
+
+  // Their outputs again on a few samples, every value kept up to kMaxValues.
+  std::vector<std::vector<float>> floatValues(worst.size()), quantizedValues(worst.size());
+  std::vector<std::vector<char>> inputs = source.allocateInputs();
+  std::vector<const void *> inputPointers;
+  std::vector<void *> fillPointers;
+  for (auto &buffer : inputs) {
+    inputPointers.push_back(buffer.data());
+    fillPointers.push_back(buffer.data());
+  }
+  OutputBuffers floatOutputs(floatModel);
+  int64_t histogramSamples = std::min(samples, kSamples);
+  for (int64_t s = 0; s < histogramSamples; ++s) {
+    source.fill(s, fillPointers);
+    floatModel.run(inputPointers, floatOutputs.pointers);
+    for (Comparison &comparison : comparisons)
+      if (llvm::any_of(worst, [&](const Worst &w) { return w.comparison == &comparison; }))
+        comparison.model->run(inputPointers, comparison.buffers->pointers);
+    for (auto [i, entry] : llvm::enumerate(worst)) {
+      size_t size = entry.layer->size;
+      size_t stride = std::max<size_t>(1, size * size_t(histogramSamples) / kMaxValues);
+      const float *reference = floatOutputs.floats(entry.layer->output);
+      const float *quantized = entry.comparison->buffers->floats(entry.layer->output);
+      for (size_t k = 0; k < size; k += stride) {
+        floatValues[i].push_back(reference[k]);
+        quantizedValues[i].push_back(quantized[k]);
+      }
+    }
+  }
+  json::Array histograms;
+  for (auto [i, entry] : llvm::enumerate(worst)) {
+    json::Object histogram{{"layer", entry.layer->name},
+                           {"recipe", entry.comparison->recipe},
+                           {"sqnr_db", entry.sqnrDb},
+                           {"activations", makeSharedHistogram({floatValues[i], quantizedValues[i]}, kBins)}};
+    auto weight = weights.find(entry.layer->name);
+    if (weight != weights.end())
+      histogram["weights"] = makeSharedHistogram({ArrayRef<float>(weight->second)}, kBins);
+    histograms.push_back(std::move(histogram));
+  }
+  return histograms;
 }
 
 } // namespace
@@ -164,8 +318,10 @@ int qopt::runEval() {
     return status;
 
   // The float model once; each recipe's model beside it.
+  // The report plots every layer: it needs their outputs too.
+  const bool probeLayers = perLayer || !reportPath.empty();
   mlir::OwningOpRef<mlir::ModuleOp> reference = floatModule->clone();
-  if (perLayer && failed(exposeLayerOutputs(*reference)))
+  if (probeLayers && failed(exposeLayerOutputs(*reference)))
     return 1;
   Expected<std::unique_ptr<JitModel>> floatModel = JitModel::compile(*reference, getEntryName());
   if (!floatModel)
@@ -183,12 +339,13 @@ int qopt::runEval() {
   std::vector<Comparison> comparisons;
   for (const Recipe *recipe : recipes) {
     mlir::OwningOpRef<mlir::ModuleOp> quantized = floatModule->clone();
-    if (int status = runQuantizePhase(*quantized, *recipe, kTool))
-      return status;
     Comparison comparison;
+    if (int status = reportPath.empty() ? runQuantizePhase(*quantized, *recipe, kTool)
+                                        : runQuantizePhaseKeepingAllocation(*quantized, *recipe, comparison))
+      return status;
     comparison.recipe = recipe->name.str();
     comparison.bitsPerWeight = getBitsPerWeight(*quantized);
-    if (perLayer && failed(exposeLayerOutputs(*quantized)))
+    if (probeLayers && failed(exposeLayerOutputs(*quantized)))
       return 1;
     Expected<std::unique_ptr<JitModel>> model = JitModel::compile(*quantized, getEntryName());
     if (!model)
@@ -230,29 +387,22 @@ int qopt::runEval() {
     progress.update(s + 1);
   }
 
+  if (!reportPath.empty()) {
+    json::Array results = getResultsJson(comparisons, /*withLayers=*/true);
+    for (auto [result, comparison] : llvm::zip_equal(results, comparisons))
+      if (comparison.allocation)
+        (*result.getAsObject())["allocation"] = *comparison.allocation;
+    json::Object report{{"model", getModelPath()},
+                        {"samples", samples},
+                        {"results", std::move(results)},
+                        {"histograms", getWorstLayerHistograms(comparisons, **floatModel, **source, samples,
+                                                               readLayerWeights(*floatModule))}};
+    if (Error error = writeEvalReport(report, reportPath))
+      return reportError(kTool, toString(std::move(error)));
+  }
+
   if (emitJson) {
-    json::Array results;
-    for (const Comparison &comparison : comparisons) {
-      json::Array outputs, layers;
-      for (const Compared &compared : comparison.outputs) {
-        const FidelityAccumulator &fidelity = compared.fidelity;
-        json::Object entry{{"name", compared.name}, {"sqnr_db", toJson(fidelity.getSqnrDb())}};
-        if (fidelity.isDistribution()) {
-          entry["kld"] = fidelity.getMeanKld();
-          entry["top1_agreement"] = fidelity.getTop1Agreement();
-          entry["positions"] = fidelity.getPositions();
-        }
-        outputs.push_back(std::move(entry));
-      }
-      for (const Compared &compared : comparison.layers)
-        layers.push_back(json::Object{{"name", compared.name}, {"sqnr_db", toJson(compared.fidelity.getSqnrDb())}});
-      json::Object result{{"recipe", comparison.recipe},
-                          {"bits_per_weight", comparison.bitsPerWeight},
-                          {"outputs", std::move(outputs)}};
-      if (perLayer)
-        result["layers"] = std::move(layers);
-      results.push_back(std::move(result));
-    }
+    json::Array results = getResultsJson(comparisons, perLayer);
     outs() << formatv("{0:2}", json::Value(json::Object{{"model", getModelPath()},
                                                          {"samples", samples},
                                                          {"results", std::move(results)}}))

@@ -224,11 +224,19 @@ int qopt::runCalibrationPhase(mlir::ModuleOp module, const Recipe &recipe, Strin
   return 0;
 }
 
-int qopt::runQuantizePhase(mlir::ModuleOp module, const Recipe &recipe, StringRef tool) {
+int qopt::runQuantizePhase(mlir::ModuleOp module, const Recipe &recipe, StringRef tool,
+                           StringRef allocationReport) {
   if (recipe.pipeline.empty())
     return 0;
   mlir::PassManager pm(module.getContext());
   if (mlir::failed(mlir::parsePassPipeline(recipe.pipeline, pm, errs())))
     return reportError(tool, "recipe '" + recipe.name + "' has an invalid pipeline");
+  if (!allocationReport.empty())
+    for (mlir::Pass &pass : pm.getPasses())
+      if (pass.getArgument() == "qopt-allocate-bits" &&
+          mlir::failed(pass.initializeOptions(("report=" + allocationReport).str(), [&](const Twine &message) {
+            return mlir::failure(reportError(tool, message));
+          })))
+        return 1;
   return mlir::failed(pm.run(module)) ? 1 : 0;
 }

@@ -66,8 +66,10 @@ int runGraphPhase(mlir::ModuleOp module);
 /// read); errors when `recipe` needs calibration and none was given.
 int runCalibrationPhase(mlir::ModuleOp module, const Recipe &recipe, llvm::StringRef tool);
 
-/// The recipe's passes.
-int runQuantizePhase(mlir::ModuleOp module, const Recipe &recipe, llvm::StringRef tool);
+/// The recipe's passes. `allocationReport`, when given, is where a
+/// qopt-allocate-bits pass of the recipe writes its JSON report (`report=`).
+int runQuantizePhase(mlir::ModuleOp module, const Recipe &recipe, llvm::StringRef tool,
+                     llvm::StringRef allocationReport = {});
 
 } // namespace qopt
 
