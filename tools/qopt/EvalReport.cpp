@@ -154,13 +154,15 @@ function makeAxis(values, log, from, to, includeZero) {
     const step = niceStep((high - low) / 5);
     for (let v = low; v <= high + step * 1e-6; v += step) ticks.push(Number(v.toPrecision(10)));
   }
-  return { map, ticks, low, high };
+  // Powers of ten as 0.01 ... 1000, beyond that as 1e-5; linear ticks with two decimals.
+  const label = (v) => (!log ? format(v, 2) : v >= 0.01 && v <= 1000 ? String(v) : v.toExponential(0));
+  return { map, ticks, low, high, label };
 }
 function yGrid(svg, axis, left, right, label, top, bottom) {
   for (const tick of axis.ticks) {
     const y = axis.map(tick);
     svg.appendChild(svgElement("line", { class: "grid", x1: left, x2: right, y1: y, y2: y }));
-    svg.appendChild(svgElement("text", { x: left - 5, y: y + 4, "text-anchor": "end" }, format(tick, 2)));
+    svg.appendChild(svgElement("text", { x: left - 5, y: y + 4, "text-anchor": "end" }, axis.label(tick)));
   }
   const middle = (top + bottom) / 2;
   svg.appendChild(svgElement("text", { x: 12, y: middle, transform: "rotate(-90 12 " + middle + ")",
