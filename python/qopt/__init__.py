@@ -12,12 +12,12 @@ helper modules (qopt.llama2c, qopt.vision_models, ...) are run with
 `python -m`.
 """
 
-from .compiled_model import CompiledModel, TensorSpec
+from .compiled_model import CompiledModel, NoGpuError, TensorSpec
 from .compiler import compile
 from .driver import CompileError, EvalError, QoptError, QoptNotFoundError, QoptToolError, find_qopt_binary
 from .evaluation import EvalResult, eval
 
 __all__ = [
-    "CompileError", "CompiledModel", "EvalError", "EvalResult", "QoptError", "QoptNotFoundError", "QoptToolError",
-    "TensorSpec", "compile", "eval", "find_qopt_binary",
+    "CompileError", "CompiledModel", "EvalError", "EvalResult", "NoGpuError", "QoptError", "QoptNotFoundError",
+    "QoptToolError", "TensorSpec", "compile", "eval", "find_qopt_binary",
 ]

@@ -12,12 +12,18 @@ copy); others are copied once into that layout. Outputs are new arrays, or
 the caller's through `out=`. ctypes releases the GIL during the call; the
 generated code keeps no mutable global state, so threads may run one model
 concurrently.
+
+A library compiled with --target cuda runs its kernels through the CUDA
+driver; its runtime ends the process (status 77) where there is none, so
+CompiledModel looks for the driver and a GPU first and raises NoGpuError.
 """
 
 import ctypes
 import os
 
 import numpy as np
+
+from .driver import QoptError
 
 # ONNX TensorProto.DataType numbers, as qopt_runtime.h numbers element types.
 _NUMPY_DTYPES = {
@@ -44,6 +50,27 @@ class _TensorInfo(ctypes.Structure):
 class _ModelInfo(ctypes.Structure):
     _fields_ = [("num_inputs", ctypes.c_int32), ("num_outputs", ctypes.c_int32),
                 ("inputs", ctypes.POINTER(_TensorInfo)), ("outputs", ctypes.POINTER(_TensorInfo))]
+
+
+class NoGpuError(QoptError, RuntimeError):
+    """A model compiled for an NVIDIA GPU, run where no GPU or driver is."""
+
+
+def _cuda_device_problem():
+    """Why the CUDA driver cannot run kernels here, or None (what
+    runtime/qopt_cuda.c checks before it gives up)."""
+    try:
+        driver = ctypes.CDLL("libcuda.so.1")
+    except OSError as error:
+        return f"the CUDA driver (libcuda.so.1) cannot be loaded: {error}"
+    status = driver.cuInit(0)
+    if status != 0:
+        return f"cuInit failed (CUDA error {status})"
+    count = ctypes.c_int(0)
+    status = driver.cuDeviceGetCount(ctypes.byref(count))
+    if status != 0 or count.value == 0:
+        return "the CUDA driver sees no GPU"
+    return None
 
 
 class TensorSpec:
@@ -87,6 +114,9 @@ class CompiledModel:
         self._run = self._library.qopt_model_run
         self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
         self._run.restype = None
+        # qopt_cuda.c's entry points: the model launches GPU kernels.
+        self.uses_gpu = hasattr(self._library, "mgpuLaunchKernel")
+        self._gpu_checked = False
 
     @property
     def input_names(self):
@@ -148,6 +178,12 @@ class CompiledModel:
             if extra:
                 raise ValueError(f"out names '{extra[0]}', which is not an output "
                                  f"(outputs: {', '.join(self.output_names)})")
+        if self.uses_gpu and not self._gpu_checked:
+            problem = _cuda_device_problem()
+            if problem:
+                raise NoGpuError(f"{self.library_path} was compiled for an NVIDIA GPU (--target cuda), but "
+                                 f"{problem}; run it where there is one, or compile with target='cpu'")
+            self._gpu_checked = True
         arrays = [self._input_array(spec, given[spec.name]) for spec in self.inputs]
         results = [self._output_array(spec, out) for spec in self.outputs]
         buffers = (ctypes.c_void_p * (len(arrays) + len(results)))(*(a.ctypes.data for a in arrays + results))

@@ -125,3 +125,21 @@ def test_option_errors(mlp_path):
         qopt.compile("/nowhere.onnx")
     with pytest.raises(qopt.QoptNotFoundError, match="/no/such/qopt"):
         qopt.compile(mlp_path, qopt_bin="/no/such/qopt")
+
+
+def test_cuda_target_runs_on_a_gpu_or_raises_without_one(mlp_path, samples):
+    try:
+        model = qopt.compile(mlp_path, recipe="w4a16-g32", target="cuda", gpu="sm_80", shapes={"x": (1, 4, 64)})
+    except qopt.CompileError as error:
+        if "toolkit" in str(error) or "ptxas" in str(error):
+            pytest.skip(f"no CUDA toolkit: {error}")
+        raise
+    assert model.uses_gpu
+    x = samples["eval"]["x"][0]
+    from qopt.compiled_model import _cuda_device_problem
+    if _cuda_device_problem() is None:
+        assert relative_error(model(x=x)["y"], run_onnxruntime(mlp_path, x)) < 0.2
+    else:
+        # The runtime would end the process (exit 77); the API raises instead.
+        with pytest.raises(qopt.NoGpuError, match="compiled for an NVIDIA GPU"):
+            model(x=x)
