@@ -42,8 +42,13 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   // Quantized weights into the kernels' layouts; the packed layers become
   // kernel calls, the rest linalg.
   // Float products to the generated GEMM.
+  // Elementwise chains over one shape fused first, so that an activation
+  // after a product is one op its kernel's epilogue can take.
   if (options.generatedKernels) {
     pm.addPass(createPackWeights());
+    FuseElementwiseOptions chains;
+    chains.sameShapeChainsOnly = true;
+    pm.addPass(createFuseElementwise(chains));
     pm.addPass(createFloatKernelCalls());
   }
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/false);

@@ -8,12 +8,13 @@
 //       %w: memref<CxTxf32> (T = KH KW taps), [%bias: memref<Cxf32>],
 //       %out: memref<NxCxOHxOWxf32>) attributes {qopt.depthwise_kernel = {...}}
 //
-// with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW]};
+// with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW],
+// epilogue = "none" | @epilogue_function};
 // qopt-generate-cpu-kernels writes its body (buildDepthwiseConvKernel): per
 // (image, channel) plane in parallel, each output row in 16-wide vectors
 // accumulating the taps in registers (stride-1 rows as plain loads, stride
-// 2 as two loads and a shuffle, larger strides as gathers), bias first, one
-// store per vector.
+// 2 as two loads and a shuffle, larger strides as gathers), bias first, the
+// epilogue and one store per vector.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +23,7 @@
 
 #include "ConvolutionWindow.h"
 #include "CpuKernels.h"
+#include "KernelEpilogue.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -32,6 +34,7 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDepthwiseKernelAttrName = "qopt.depthwise_kernel";
 
 struct DepthwiseKernelConfig : ConvolutionWindow {
+  KernelEpilogue epilogue;
 
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
   /// The configuration of `kernel` from its attribute and argument types.

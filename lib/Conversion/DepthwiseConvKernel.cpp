@@ -88,6 +88,7 @@ private:
         acc = contractedMultiplyAdd(b, loc, inputs, taps[i * config.kernel[1] + j], acc);
       }
     }
+    acc = config.epilogue.apply(b, loc, acc);
     if (mask)
       vector::MaskedStoreOp::create(b, loc, out, ValueRange{image, channel, oh, ow0}, mask, acc);
     else
@@ -100,7 +101,9 @@ private:
 
 DictionaryAttr DepthwiseKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
-  return b.getDictionaryAttr(toAttributes(b));
+  SmallVector<NamedAttribute> attributes = toAttributes(b);
+  attributes.push_back(b.getNamedAttr("epilogue", epilogue.toAttribute(context)));
+  return b.getDictionaryAttr(attributes);
 }
 
 FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel) {
@@ -113,6 +116,10 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   DepthwiseKernelConfig config;
   if (!config.readWindow(dictionary))
     return fail("kernel, strides and dilations must be two positive integers each");
+  std::optional<KernelEpilogue> epilogue = KernelEpilogue::read(kernel, dictionary);
+  if (!epilogue)
+    return fail("epilogue must be \"none\" or name an epilogue function");
+  config.epilogue = *epilogue;
   if (std::string why = config.readOperands(kernel.getFunctionType().getInputs()); !why.empty())
     return fail(why);
   if (config.filters != config.channels || config.weightShape[0] != config.channels ||

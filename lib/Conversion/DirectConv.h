@@ -9,7 +9,7 @@
 //       %out: memref<NxFxOHxOWxf32>) attributes {qopt.conv_kernel = {...}}
 //
 // with {kernel = [KH, KW], strides = [SH, SW], dilations = [DH, DW],
-// epilogue = "none" | "relu"}. It is the float GEMM (FloatGemm.h) with the
+// epilogue = "none" | @epilogue_function}. It is the float GEMM (FloatGemm.h) with the
 // filters as A's rows and B's 16-column vectors read straight from the
 // input's rows: register tiles of R filters x V vectors of output
 // positions (one output row in V chunks of 16, or several short rows),
@@ -32,7 +32,7 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDirectConvKernelAttrName = "qopt.conv_kernel";
 
 struct DirectConvKernelConfig : ConvolutionWindow {
-  GemmEpilogue epilogue = GemmEpilogue::None;
+  KernelEpilogue epilogue;
 
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
   /// The configuration of `kernel` from its attribute and argument types.

@@ -187,7 +187,7 @@ bool qopt::isDirectConvProfitable(int64_t outWidth, int64_t kernelSize, int64_t 
 DictionaryAttr DirectConvKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
   SmallVector<NamedAttribute> attributes = toAttributes(b);
-  attributes.push_back(b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none")));
+  attributes.push_back(b.getNamedAttr("epilogue", epilogue.toAttribute(context)));
   return b.getDictionaryAttr(attributes);
 }
 
@@ -201,10 +201,10 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   DirectConvKernelConfig config;
   if (!config.readWindow(dictionary))
     return fail("kernel, strides and dilations must be two positive integers each");
-  auto epilogue = dictionary.getAs<StringAttr>("epilogue");
-  if (!epilogue || (epilogue.getValue() != "none" && epilogue.getValue() != "relu"))
-    return fail("epilogue must be \"none\" or \"relu\"");
-  config.epilogue = epilogue.getValue() == "relu" ? GemmEpilogue::Relu : GemmEpilogue::None;
+  std::optional<KernelEpilogue> epilogue = KernelEpilogue::read(kernel, dictionary);
+  if (!epilogue)
+    return fail("epilogue must be \"none\" or name an epilogue function");
+  config.epilogue = *epilogue;
   if (config.kernel[0] * config.kernel[1] > kMaxUnrolledTaps)
     return fail("more than " + Twine(kMaxUnrolledTaps) + " taps");
   if (std::string why = config.readOperands(kernel.getFunctionType().getInputs()); !why.empty())

@@ -10,7 +10,7 @@
 //       %out: memref<BxMxNxf32>) attributes {qopt.gemm_kernel = {...}}
 //
 // out[b] = epilogue(a[b mod BA] * b[b mod BB] (+ bias)), the epilogue
-// nothing or ReLU: BA and BB divide the batch B
+// an elementwise function (KernelEpilogue.h) or nothing: BA and BB divide the batch B
 // (1: one operand shared by every batch; in general NumPy broadcasting of
 // the leading batch dimensions, flattened). A panel16 B holds the N columns in
 // panels of 16, zero-padded, each panel K x 16 contiguous (constant weights
@@ -23,6 +23,7 @@
 #define QOPT_LIB_CONVERSION_FLOATGEMM_H
 
 #include "CpuKernels.h"
+#include "KernelEpilogue.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -31,15 +32,13 @@ namespace qopt {
 
 /// The attribute holding a GEMM kernel declaration's configuration:
 /// {b_layout = "panel16" | "row_major", bias = "none" | "column" | "row",
-///  epilogue = "none" | "relu"}.
+///  epilogue = "none" | @epilogue_function}.
 inline constexpr llvm::StringLiteral kGemmKernelAttrName = "qopt.gemm_kernel";
 
 /// How B is laid out.
 enum class GemmBLayout { Panel16, RowMajor };
 /// What the bias is indexed by: none, the output column, the output row.
 enum class GemmBias { None, Column, Row };
-/// What is applied to each result (after the bias) before it is stored.
-enum class GemmEpilogue { None, Relu };
 
 /// What a GEMM kernel declaration computes.
 struct GemmKernelConfig {
@@ -48,7 +47,8 @@ struct GemmKernelConfig {
   int64_t batchA = 1, batchB = 1;
   GemmBLayout bLayout = GemmBLayout::RowMajor;
   GemmBias bias = GemmBias::None;
-  GemmEpilogue epilogue = GemmEpilogue::None;
+  /// Applied to each result (after the bias) before it is stored.
+  KernelEpilogue epilogue;
 
   /// The configuration attribute of a declaration.
   mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
@@ -101,7 +101,7 @@ llvm::SmallVector<mlir::Value> multiplyAccumulateTile(mlir::OpBuilder &b, mlir::
 /// Stores 16 results (`lanes` of them) at out[indices]: plus the row's bias
 /// (a scalar) or the columns' (a vector) when given, then the epilogue.
 void storeGemmVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value, mlir::Value rowBias,
-                     mlir::Value columnBias, GemmEpilogue epilogue, mlir::Value out, mlir::ValueRange indices,
+                     mlir::Value columnBias, const KernelEpilogue &epilogue, mlir::Value out, mlir::ValueRange indices,
                      int64_t lanes);
 
 /// The panel16 form of a constant [N, K] weight: [ceil(N / 16), K, 16],

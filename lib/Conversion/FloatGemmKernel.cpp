@@ -102,13 +102,12 @@ SmallVector<Value> qopt::multiplyAccumulateTile(OpBuilder &b, Location loc, Arra
 }
 
 void qopt::storeGemmVector(OpBuilder &b, Location loc, Value value, Value rowBias, Value columnBias,
-                           GemmEpilogue epilogue, Value out, ValueRange indices, int64_t lanes) {
+                           const KernelEpilogue &epilogue, Value out, ValueRange indices, int64_t lanes) {
   if (rowBias)
     value = arith::AddFOp::create(b, loc, value, vector::BroadcastOp::create(b, loc, f32x16(b), rowBias));
   if (columnBias)
     value = arith::AddFOp::create(b, loc, value, columnBias);
-  if (epilogue == GemmEpilogue::Relu)
-    value = arith::MaximumFOp::create(b, loc, value, vectorSplat(b, loc, f32x16(b), 0.0));
+  value = epilogue.apply(b, loc, value);
   if (lanes < kLanes)
     vector::MaskedStoreOp::create(b, loc, out, indices, prefixMask16(b, loc, lanes), value);
   else
@@ -253,7 +252,7 @@ private:
         if (block.last && config.bias == GemmBias::Column)
           columnBias = loadStridedRow16(b, loc, bias, columnIndex[j], /*stride=*/1, lanesOf(j));
         storeGemmVector(b, loc, acc[r * panels + j], rowBias, columnBias,
-                        block.last ? config.epilogue : GemmEpilogue::None, out,
+                        block.last ? config.epilogue : KernelEpilogue(), out,
                         ValueRange{batch, rowIndex[r], columnIndex[j]}, lanesOf(j));
       }
     }
@@ -280,7 +279,7 @@ DictionaryAttr GemmKernelConfig::toAttribute(MLIRContext *context) const {
   Builder b(context);
   return b.getDictionaryAttr({b.getNamedAttr("b_layout", b.getStringAttr(stringify(bLayout))),
                               b.getNamedAttr("bias", b.getStringAttr(stringify(bias))),
-                              b.getNamedAttr("epilogue", b.getStringAttr(epilogue == GemmEpilogue::Relu ? "relu" : "none"))});
+                              b.getNamedAttr("epilogue", epilogue.toAttribute(context))});
 }
 
 FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
@@ -298,10 +297,10 @@ FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
   config.bLayout = layout.getValue() == "panel16" ? GemmBLayout::Panel16 : GemmBLayout::RowMajor;
   if (!bias || (bias.getValue() != "none" && bias.getValue() != "column" && bias.getValue() != "row"))
     return fail("bias must be \"none\", \"column\" or \"row\"");
-  auto epilogue = dictionary.getAs<StringAttr>("epilogue");
-  if (epilogue && epilogue.getValue() != "none" && epilogue.getValue() != "relu")
-    return fail("epilogue must be \"none\" or \"relu\"");
-  config.epilogue = epilogue && epilogue.getValue() == "relu" ? GemmEpilogue::Relu : GemmEpilogue::None;
+  std::optional<KernelEpilogue> epilogue = KernelEpilogue::read(kernel, dictionary);
+  if (!epilogue)
+    return fail("epilogue must be \"none\" or name an epilogue function");
+  config.epilogue = *epilogue;
   config.bias = bias.getValue() == "none" ? GemmBias::None
                 : bias.getValue() == "column" ? GemmBias::Column
                                               : GemmBias::Row;

@@ -28,8 +28,9 @@
 //   kernel (DepthwiseConv.h) over the zero-padded input; a depthwise
 //   qopt.qconv2d the same way by its dequantized taps.
 //
-// A ReLU that is the only reader of a linear's or a convolution's result
-// is folded into the GEMM's epilogue.
+// An elementwise linalg.generic that is the only reader of a linear's or a
+// convolution's result (ReLU, HardSwish, Sigmoid, ...) becomes the
+// kernel's epilogue (KernelEpilogue.h).
 //
 // Anything else (grouped convolutions with several channels per group,
 // products of other layouts) is left to the reference lowering.
@@ -93,39 +94,24 @@ Value buildPanel16Constant(OpBuilder &b, Location loc, ArrayRef<float> weight, i
   return createBlobConstant(b, loc, packedType, ArrayRef<float>(packed), name);
 }
 
-/// The ReLU that is the only reader of `result`: a linalg.generic over it
-/// (identity maps, all parallel) yielding maximumf(x, 0) or maxnumf(x, 0);
-/// null if there is none.
-linalg::GenericOp getReluReader(Value result) {
-  if (!result.hasOneUse())
-    return nullptr;
-  auto generic = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
-  if (!generic || generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
-      generic.getDpsInputOperand(0)->get() != result || generic.getNumReductionLoops() != 0 ||
-      !llvm::all_of(generic.getIndexingMapsArray(), [](AffineMap map) { return map.isIdentity(); }) ||
-      generic.getResult(0).getType() != result.getType())
-    return nullptr;
-  Block &body = generic.getRegion().front();
-  if (body.getOperations().size() != 2)
-    return nullptr;
-  Operation *max = &body.front();
-  if (!isa<arith::MaximumFOp, arith::MaxNumFOp>(max) || body.getTerminator()->getOperand(0) != max->getResult(0))
-    return nullptr;
-  Value x = body.getArgument(0);
-  Value other = max->getOperand(0) == x ? max->getOperand(1) : max->getOperand(1) == x ? max->getOperand(0) : Value();
-  if (!other || !isZeroConstant(other))
-    return nullptr;
-  return generic;
+/// The elementwise reader of `result` that becomes the kernel's epilogue,
+/// and that epilogue; neither when there is none.
+std::pair<linalg::GenericOp, KernelEpilogue> takeEpilogue(PatternRewriter &rewriter, Value result) {
+  linalg::GenericOp reader = getEpilogueReader(result);
+  if (!reader)
+    return {};
+  return {reader, declareEpilogue(rewriter, reader)};
 }
 
-/// Replaces `op` by `product`, or, when `relu` (its only reader) was folded
-/// into the product's epilogue, the ReLU by `product` and erases `op`.
-void replaceWithProduct(PatternRewriter &rewriter, Operation *op, linalg::GenericOp relu, Value product) {
-  if (!relu) {
+/// Replaces `op` by `product`, or, when `reader` (its only reader) was
+/// folded into the product's epilogue, the reader by `product` and erases
+/// `op`.
+void replaceWithProduct(PatternRewriter &rewriter, Operation *op, linalg::GenericOp reader, Value product) {
+  if (!reader) {
     rewriter.replaceOp(op, product);
     return;
   }
-  rewriter.replaceOp(relu, product);
+  rewriter.replaceOp(reader, product);
   rewriter.eraseOp(op);
 }
 
@@ -152,14 +138,13 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
       return rewriter.notifyMatchFailure(op, "empty product");
     config.bLayout = GemmBLayout::Panel16;
     config.bias = bias ? GemmBias::Column : GemmBias::None;
-    linalg::GenericOp relu = getReluReader(op.getResult());
-    if (relu)
-      config.epilogue = GemmEpilogue::Relu;
+    auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
+    config.epilogue = epilogue;
     Location loc = op.getLoc();
     Value packedWeight = buildPanel16Constant(rewriter, loc, *values, config.n, config.k, "panel16_weight");
     Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {1, config.m, config.k});
     Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias);
-    replaceWithProduct(rewriter, op, relu,
+    replaceWithProduct(rewriter, op, reader,
                        buildStaticReshape(rewriter, loc, product, op.getResult().getType().getShape()));
     return success();
   }
@@ -217,7 +202,7 @@ bool prefersPositionsAsRows(int64_t positions, int64_t filters) {
 /// filters packed into panel16 at compile time, then transposed to
 /// [N, F, OH, OW].
 Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef<float> filters, int64_t kh,
-                               int64_t kw, const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                               int64_t kw, const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
                                RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
@@ -243,7 +228,7 @@ Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef
 /// KW] (+ `bias` [F]) into `resultType` as a call of the direct convolution
 /// kernel over the zero-padded input (no im2col).
 Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
-                          const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                          const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
                           RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
@@ -270,7 +255,7 @@ Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters
 /// else the filters times the input's im2col (the input itself for 1x1,
 /// stride 1, no padding), the bias per row.
 Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, Value constantWeight, int64_t kh,
-                           int64_t kw, const ConvolutionGeometry &geometry, Value bias, GemmEpilogue epilogue,
+                           int64_t kw, const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
                            RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
@@ -324,11 +309,10 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     const int64_t f = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
     Value filters = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {f, weightType.getNumElements() / f});
-    linalg::GenericOp relu = getReluReader(op.getResult());
-    replaceWithProduct(rewriter, op, relu,
+    auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
+    replaceWithProduct(rewriter, op, reader,
                        buildConvolutionGemm(rewriter, op.getLoc(), op.getInput(), filters, op.getWeight(), kh, kw,
-                                            getConvolutionGeometry(op), op.getBias(),
-                                            relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
+                                            getConvolutionGeometry(op), op.getBias(), epilogue, resultType));
     return success();
   }
 };
@@ -337,12 +321,14 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
 /// (+ `bias` [C]) into `resultType`: a call of the depthwise kernel over the
 /// zero-padded input.
 Value buildDepthwiseCall(OpBuilder &b, Location loc, Value input, Value taps, int64_t kh, int64_t kw,
-                         const ConvolutionGeometry &geometry, Value bias, RankedTensorType resultType) {
+                         const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
+                         RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t channels = inputType.getDimSize(1);
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
   DepthwiseKernelConfig config;
   config.set(kh, kw, geometry);
+  config.epilogue = epilogue;
   SmallVector<Value> operands = {padded, taps};
   if (bias)
     operands.push_back(bias);
@@ -378,8 +364,11 @@ struct DepthwiseConv2DCall : OpRewritePattern<Conv2DOp> {
       return failure();
     const int64_t channels = weightType.getDimSize(0), kh = weightType.getDimSize(2), kw = weightType.getDimSize(3);
     Value taps = buildStaticReshape(rewriter, op.getLoc(), op.getWeight(), {channels, kh * kw});
-    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, op.getLoc(), op.getInput(), taps, kh, kw,
-                                              getConvolutionGeometry(op), op.getBias(), op.getResult().getType()));
+    auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
+    replaceWithProduct(rewriter, op, reader,
+                       buildDepthwiseCall(rewriter, op.getLoc(), op.getInput(), taps, kh, kw,
+                                          getConvolutionGeometry(op), op.getBias(), epilogue,
+                                          op.getResult().getType()));
     return success();
   }
 };
@@ -397,9 +386,11 @@ struct QDepthwiseConv2DCall : OpRewritePattern<QConv2DOp> {
       return failure();
     DequantizedConvolution dequantized = buildDequantizedConvolution(rewriter, op);
     ArrayRef<int64_t> kernel = op.getKernel();
-    rewriter.replaceOp(op, buildDepthwiseCall(rewriter, op.getLoc(), dequantized.input, dequantized.filters,
-                                              kernel[0], kernel[1],
-                                              getConvolutionGeometry(op), op.getBias(), op.getResult().getType()));
+    auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
+    replaceWithProduct(rewriter, op, reader,
+                       buildDepthwiseCall(rewriter, op.getLoc(), dequantized.input, dequantized.filters, kernel[0],
+                                          kernel[1], getConvolutionGeometry(op), op.getBias(), epilogue,
+                                          op.getResult().getType()));
     return success();
   }
 };
@@ -419,12 +410,11 @@ struct QConv2DToGemmCall : OpRewritePattern<QConv2DOp> {
       return failure();
     DequantizedConvolution dequantized = buildDequantizedConvolution(rewriter, op);
     ArrayRef<int64_t> kernel = op.getKernel();
-    linalg::GenericOp relu = getReluReader(op.getResult());
-    replaceWithProduct(rewriter, op, relu,
+    auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
+    replaceWithProduct(rewriter, op, reader,
                        buildConvolutionGemm(rewriter, op.getLoc(), dequantized.input, dequantized.filters,
                                             /*constantWeight=*/Value(), kernel[0], kernel[1],
-                                            getConvolutionGeometry(op), op.getBias(),
-                                            relu ? GemmEpilogue::Relu : GemmEpilogue::None, resultType));
+                                            getConvolutionGeometry(op), op.getBias(), epilogue, resultType));
     return success();
   }
 };

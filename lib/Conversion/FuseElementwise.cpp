@@ -25,11 +25,27 @@ bool fusesWithoutRecomputation(OpOperand *fusedOperand) {
   return consumer.getMatchingIndexingMap(fusedOperand).isPermutation();
 }
 
+/// An all-parallel linalg op whose every operand is indexed by the identity.
+bool isSameShapeElementwise(Operation *op) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops() &&
+         llvm::all_of(linalgOp.getIndexingMapsArray(), [](AffineMap map) { return map.isIdentity(); });
+}
+
+/// Fuse only chains of elementwise ops over one shape.
+bool fusesSameShapeChain(OpOperand *fusedOperand) {
+  return fusesWithoutRecomputation(fusedOperand) && isSameShapeElementwise(fusedOperand->getOwner()) &&
+         isSameShapeElementwise(fusedOperand->get().getDefiningOp());
+}
+
 struct FuseElementwisePass : qopt::impl::FuseElementwiseBase<FuseElementwisePass> {
+  using FuseElementwiseBase::FuseElementwiseBase;
+
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
-    linalg::populateElementwiseOpsFusionPatterns(patterns, fusesWithoutRecomputation);
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, sameShapeChainsOnly ? linalg::ControlFusionFn(fusesSameShapeChain) : fusesWithoutRecomputation);
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
     tensor::EmptyOp::getCanonicalizationPatterns(patterns, context);

@@ -6,6 +6,7 @@
 #include "DepthwiseConv.h"
 #include "DirectConv.h"
 #include "FloatGemm.h"
+#include "KernelEpilogue.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -48,6 +49,8 @@ struct GenerateCpuKernelsPass : qopt::impl::GenerateCpuKernelsBase<GenerateCpuKe
         failed(defineDepthwiseKernels(getOperation())) ||
         failed(defineDirectConvKernels(getOperation(), *parsed)))
       return signalPassFailure();
+    // Every epilogue now lives in the kernels that apply it.
+    eraseEpilogueFunctions(getOperation());
   }
 };
 

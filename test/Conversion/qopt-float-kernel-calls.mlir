@@ -118,7 +118,7 @@ func.func @conv1x1(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>) -> tensor<1
 
 // A depthwise convolution (groups = C = F): the depthwise kernel over the
 // zero-padded input, the weight as [C, KH KW] taps.
-// CALL-LABEL: func.func private @qopt_depthwise_1x4x3x3_k3x3_s2x2(memref<1x4x7x7xf32>, memref<4x9xf32>, memref<4xf32>, memref<1x4x3x3xf32>) attributes {qopt.depthwise_kernel = {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>}}
+// CALL-LABEL: func.func private @qopt_depthwise_1x4x3x3_k3x3_s2x2(memref<1x4x7x7xf32>, memref<4x9xf32>, memref<4xf32>, memref<1x4x3x3xf32>) attributes {qopt.depthwise_kernel = {dilations = array<i64: 1, 1>, epilogue = "none", kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>}}
 // CALL-LABEL: func.func @depthwise
 // CALL: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CALL: call @qopt_depthwise_1x4x3x3_k3x3_s2x2
@@ -222,13 +222,20 @@ func.func @accumulate(%a: tensor<4x8xf32>, %b: tensor<8x5xf32>, %c: tensor<4x5xf
 // -----
 
 // A ReLU that is the only reader of a convolution folds into the GEMM's
-// epilogue: max(x + bias, 0) before the store, no separate pass.
+// epilogue: its body becomes an epilogue function the declaration names,
+// applied to each result vector (after the bias) before the store; no
+// separate pass. The function is gone once the kernel has its body.
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// CALL-LABEL: func.func private @qopt_gemm_row_major_1x8x4x15({{.*}}) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row", epilogue = "relu"}}
+// CALL: func.func private @qopt_gemm_row_major_1x8x4x15({{.*}}) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row", epilogue = @[[EPILOGUE:qopt_epilogue[_0-9]*]]}}
+// CALL: func.func private @[[EPILOGUE]](%[[X:.*]]: f32) -> f32 attributes {qopt.epilogue}
+// CALL-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CALL-NEXT: %[[MAX:.*]] = arith.maximumf %[[X]], %[[ZERO]] : f32
+// CALL-NEXT: return %[[MAX]] : f32
 // CALL-LABEL: func.func @conv_relu
 // CALL: call @qopt_gemm_row_major_1x8x4x15
 // CALL-NOT: arith.maximumf
 // CALL: return
+// KERNEL-NOT: qopt.epilogue
 // KERNEL-LABEL: func.func private @qopt_gemm_row_major_1x8x4x15
 // KERNEL: arith.maximumf {{.*}} : vector<16xf32>
 func.func @conv_relu(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>, %b: tensor<8xf32>) -> tensor<1x8x3x5xf32> {
@@ -243,6 +250,82 @@ func.func @conv_relu(%x: tensor<1x4x3x5xf32>, %w: tensor<8x4x1x1xf32>, %b: tenso
     linalg.yield %r : f32
   } -> tensor<1x8x3x5xf32>
   return %1 : tensor<1x8x3x5xf32>
+}
+
+// -----
+
+// HardSwish, x * clamp(x / 6 + 1/2, 0, 1), after two depthwise
+// convolutions: one epilogue function for both (equal bodies), applied by
+// the depthwise kernel to each row vector before its store. A sigmoid
+// after a linear: the GEMM's epilogue, its exponential on vectors.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CALL-DAG: func.func private @qopt_gemm_panel16_1x2x3x4({{.*}}) attributes {qopt.gemm_kernel = {b_layout = "panel16", bias = "none", epilogue = @[[SIGMOID:qopt_epilogue[_0-9]*]]}}
+// CALL-DAG: func.func private @qopt_depthwise_1x4x5x5_k3x3_s1x1({{.*}}) attributes {qopt.depthwise_kernel = {dilations = array<i64: 1, 1>, epilogue = @[[HARDSWISH:qopt_epilogue[_0-9]*]], kernel
+// CALL-DAG: func.func private @qopt_depthwise_1x4x5x5_k3x3_s1x1_1({{.*}}) attributes {qopt.depthwise_kernel = {dilations = array<i64: 1, 1>, epilogue = "none", kernel
+// CALL-LABEL: func.func @activations
+// CALL: call @qopt_depthwise_1x4x5x5_k3x3_s1x1_1(
+// CALL-COUNT-2: call @qopt_depthwise_1x4x5x5_k3x3_s1x1(
+// CALL-NOT: linalg.generic
+// CALL: call @qopt_gemm_panel16_1x2x3x4
+// CALL-NOT: linalg.generic
+// CALL: return
+// The epilogues' bodies, in the kernels, on vectors; the functions erased.
+// KERNEL-NOT: qopt.epilogue
+// KERNEL-LABEL: func.func private @qopt_depthwise_1x4x5x5_k3x3_s1x1(
+// KERNEL: arith.minimumf {{.*}} : vector<16xf32>
+// KERNEL: arith.mulf {{.*}} : vector<16xf32>
+// KERNEL: vector.maskedstore
+// KERNEL-LABEL: func.func private @qopt_gemm_panel16_1x2x3x4(
+// KERNEL: math.exp {{.*}} : vector<16xf32>
+// KERNEL: arith.divf {{.*}} : vector<16xf32>
+// KERNEL-LABEL: func.func @activations
+func.func @activations(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>, %v: tensor<2x3xf32>)
+    -> (tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>, tensor<2x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %half = arith.constant 0.5 : f32
+  %sixth = arith.constant 0.16666667 : f32
+  %c0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x5x5xf32>
+  %c1 = qopt.conv2d %c0, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x5x5xf32>
+  %e = tensor.empty() : tensor<1x4x5x5xf32>
+  %h0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c1 : tensor<1x4x5x5xf32>) outs(%e : tensor<1x4x5x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.mulf %in, %sixth : f32
+    %b = arith.addf %a, %half : f32
+    %c = arith.maximumf %b, %zero : f32
+    %d = arith.minimumf %c, %one : f32
+    %r = arith.mulf %in, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x5x5xf32>
+  %c2 = qopt.conv2d %h0, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 4 : i64}
+      : tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32> -> tensor<1x4x5x5xf32>
+  %h1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c2 : tensor<1x4x5x5xf32>) outs(%e : tensor<1x4x5x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.mulf %in, %sixth : f32
+    %b = arith.addf %a, %half : f32
+    %c = arith.maximumf %b, %zero : f32
+    %d = arith.minimumf %c, %one : f32
+    %r = arith.mulf %in, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x5x5xf32>
+  %wl = arith.constant dense<0.25> : tensor<4x3xf32>
+  %l = qopt.linear %v, %wl : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  %el = tensor.empty() : tensor<2x4xf32>
+  %s = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%l : tensor<2x4xf32>) outs(%el : tensor<2x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    %x1 = math.exp %n : f32
+    %d = arith.addf %x1, %one : f32
+    %r = arith.divf %one, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<2x4xf32>
+  return %c0, %h1, %s : tensor<1x4x5x5xf32>, tensor<1x4x5x5xf32>, tensor<2x4xf32>
 }
 
 // -----

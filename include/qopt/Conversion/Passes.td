@@ -61,7 +61,19 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise"> {
     an elementwise producer into a reduction over all of it (softmax's sum of
     exponentials); an exponential feeding a matmul stays apart, where fusing
     would recompute it once per output column.
+
+    With `same-shape-chains-only`, only chains of elementwise ops over one
+    shape fuse (producer and consumer all parallel, every indexing map the
+    identity): the CPU pipeline runs it so before qopt-float-kernel-calls,
+    so that a multi-op activation (HardSwish: x * HardSigmoid(x)) becomes a
+    single reader of the kernel's result that its epilogue can take, while
+    broadcasts, transposes and products keep the forms the kernel patterns
+    match.
   }];
+  let options = [
+    Option<"sameShapeChainsOnly", "same-shape-chains-only", "bool", /*default=*/"false",
+           "Fuse only elementwise chains over one shape (identity maps)">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 

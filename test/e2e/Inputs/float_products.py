@@ -4,8 +4,10 @@ tails in every tiled dimension here (M not a multiple of the row tile, N not
 a multiple of 16 or 32, K odd), batches with one operand shared, strided,
 dilated and padded convolutions, rows split into blocks with a shorter last one
 (few column tiles), depthwise convolutions (3x3, 5x5, strides 1 and 2, dilations,
-tails of the 16-wide rows), 1x1 convolutions read directly, and an
-attention block (QK^T, softmax, P V).
+tails of the 16-wide rows), 1x1 convolutions read directly, an
+attention block (QK^T, softmax, P V), and activations after each kind of
+kernel that become its epilogue (HardSwish in both ONNX forms, Sigmoid,
+ReLU6 as Clip, LeakyRelu, GELU through Erf, Tanh).
 
     float_products.py QOPT WORKDIR [qopt compile options...]
 
@@ -44,13 +46,39 @@ def model(nodes, inputs, outputs, initializers=()):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def linear(m_shape, k, n, bias=True):
-    nodes = [helper.make_node("MatMul", ["x", "w"], ["xw" if bias else "y"])]
+def activation_nodes(kind, x, y):
+    """`y` = the activation `kind` of `x`, as exporters write it."""
+    if kind == "HardSigmoidMul":  # HardSwish before opset 14
+        return [helper.make_node("HardSigmoid", [x], [x + "_hs"], alpha=1 / 6, beta=0.5),
+                helper.make_node("Mul", [x, x + "_hs"], [y])]
+    if kind == "Clip6":  # ReLU6
+        return [helper.make_node("Clip", [x, "zero", "six"], [y])]
+    if kind == "GeluErf":  # x * 0.5 * (1 + erf(x / sqrt(2)))
+        return [helper.make_node("Div", [x, "sqrt2"], [x + "_s"]), helper.make_node("Erf", [x + "_s"], [x + "_e"]),
+                helper.make_node("Add", [x + "_e", "one"], [x + "_a"]), helper.make_node("Mul", [x, x + "_a"], [x + "_m"]),
+                helper.make_node("Mul", [x + "_m", "half"], [y])]
+    if kind == "LeakyRelu":
+        return [helper.make_node("LeakyRelu", [x], [y], alpha=0.1)]
+    return [helper.make_node(kind, [x], [y])]
+
+
+def activation_constants(kind):
+    """The scalar initializers `activation_nodes(kind, ...)` reads."""
+    names = {"Clip6": ("zero", "six"), "GeluErf": ("sqrt2", "one", "half")}.get(kind, ())
+    values = {"zero": 0.0, "six": 6.0, "sqrt2": np.sqrt(2.0), "one": 1.0, "half": 0.5}
+    return [numpy_helper.from_array(np.array(values[n], np.float32), n) for n in names]
+
+
+def linear(m_shape, k, n, bias=True, activation=None):
+    out = "z" if activation else "y"
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["xw" if bias else out])]
     inits = [weight("w", k, n)]
     if bias:
-        nodes.append(helper.make_node("Add", ["xw", "b"], ["y"]))
+        nodes.append(helper.make_node("Add", ["xw", "b"], [out]))
         inits.append(weight("b", n))
-    return model(nodes, [("x", list(m_shape) + [k])], ["y"], inits)
+    if activation:
+        nodes += activation_nodes(activation, out, "y")
+    return model(nodes, [("x", list(m_shape) + [k])], ["y"], inits + activation_constants(activation))
 
 
 def gemm_trans_b(m, k, n):
@@ -62,13 +90,14 @@ def batched(a_shape, b_shape):
     return model([helper.make_node("MatMul", ["a", "b"], ["y"])], [("a", a_shape), ("b", b_shape)], ["y"])
 
 
-def conv(x_shape, w_shape, bias=True, relu=False, **attributes):
+def conv(x_shape, w_shape, bias=True, relu=False, activation=None, **attributes):
     inputs = ["x", "w"] + (["b"] if bias else [])
-    nodes = [helper.make_node("Conv", inputs, ["c" if relu else "y"], **attributes)]
-    if relu:
-        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    activation = "Relu" if relu else activation
+    nodes = [helper.make_node("Conv", inputs, ["c" if activation else "y"], **attributes)]
+    if activation:
+        nodes += activation_nodes(activation, "c", "y")
     inits = [weight("w", *w_shape)] + ([weight("b", w_shape[0])] if bias else [])
-    return model(nodes, [("x", x_shape)], ["y"], inits)
+    return model(nodes, [("x", x_shape)], ["y"], inits + activation_constants(activation))
 
 
 def attention(heads, seq, head_dim):
@@ -118,6 +147,19 @@ CASES = {
     "conv1x1_relu": lambda: conv([1, 16, 7, 9], [24, 16, 1, 1], relu=True),
     "conv1x1_stride2_nobias": lambda: conv([1, 8, 9, 9], [4, 8, 1, 1], bias=False, strides=[2, 2]),
     "attention_h3_s10_d8": lambda: attention(3, 10, 8),
+    # Activations as kernel epilogues (KernelEpilogue.h), one per kernel kind.
+    "conv_direct_hardswish_1x5x12x40": lambda: conv([1, 5, 12, 40], [11, 5, 3, 3], activation="HardSwish",
+                                                    pads=[1, 1, 1, 1]),
+    "conv_im2col_hardsigmoid_mul_1x6x9x9": lambda: conv([1, 6, 9, 9], [10, 6, 3, 3], activation="HardSigmoidMul",
+                                                        strides=[2, 2], pads=[1, 1, 1, 1]),
+    "conv1x1_sigmoid": lambda: conv([1, 16, 7, 9], [24, 16, 1, 1], activation="Sigmoid"),
+    "conv_positions_as_rows_clip6_1x1_map": lambda: conv([1, 40, 1, 1], [72, 40, 1, 1], activation="Clip6"),
+    "depthwise3x3_stride2_hardswish": lambda: conv([1, 24, 13, 35], [24, 1, 3, 3], group=24, strides=[2, 2],
+                                                   pads=[1, 1, 1, 1], activation="HardSigmoidMul"),
+    "depthwise5x5_leaky_relu": lambda: conv([1, 8, 11, 21], [8, 1, 5, 5], group=8, pads=[2, 2, 2, 2],
+                                            activation="LeakyRelu"),
+    "linear_gelu_erf_m5_k40_n70": lambda: linear([5], 40, 70, activation="GeluErf"),
+    "linear_tanh_m3_k20_n33": lambda: linear([3], 20, 33, bias=False, activation="Tanh"),
 }
 
 
