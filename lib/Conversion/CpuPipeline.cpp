@@ -52,6 +52,7 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
     pm.addPass(createFloatKernelCalls());
   }
   addLinalgOnBuffersPasses(pm, /*gpuKernels=*/false);
+  pm.addPass(createFillPadBorders());
   pm.addPass(createStridedCopiesToLoops());
   pm.addPass(createParallelizeLinalg());
 
@@ -64,8 +65,10 @@ void qopt::buildCpuLoweringPipeline(OpPassManager &pm, const CpuPipelineOptions 
   pm.addPass(createInlineAllocaScopes());
 
   // Loops (transcendental functions as polynomials, so that they
-  // vectorize), then LLVM.
+  // vectorize; elementwise rows as 16-lane vectors), then LLVM.
   pm.addPass(createApproximateMath());
+  pm.addPass(createVectorizeLinalg());
+  pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertMathToFuncs()); // math.ipowi -> a helper function (scf)
   addHostToLLVMPasses(pm, /*openmp=*/true);
@@ -110,7 +113,11 @@ void qopt::addHostToLLVMPasses(OpPassManager &pm, bool openmp) {
   addLoopsToControlFlowPasses(pm);
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // Floating-point vector reductions in any order (a tree, not 16 adds in
+  // sequence), as the reductions they come from are (qopt-reassociate-reductions).
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

@@ -141,6 +141,38 @@ def ParallelizeLinalg : Pass<"qopt-parallelize-linalg"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def VectorizeLinalg : Pass<"qopt-vectorize-linalg"> {
+  let summary = "Linalg ops on buffers -> rows of 16-lane vectors";
+  let description = [{
+    Each linalg.generic or linalg.copy over buffers whose innermost loop
+    (parallel or a reduction) is a static row of at least 8 elements, every
+    operand reading or writing along it contiguously or not depending on it
+    (a broadcast, a reduction's result), is tiled into rows of 16 (upstream `linalg::tileLinalgOp`,
+    every other dimension 1) and each tile vectorized (upstream
+    `linalg::vectorize`, vector sizes [1, ..., 1, 16], the row's last tile
+    masked); the vectors' leading unit dimensions are cast away and masks
+    folded into the transfers. The CPU pipeline runs it on what is left
+    outside the generated kernels, where LLVM's loop vectorizer gave up on
+    fully unrolled short rows.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::vector::VectorDialect"];
+}
+
+def FillPadBorders : Pass<"qopt-fill-pad-borders"> {
+  let summary = "A padded buffer's whole fill before the copy of its interior -> fills of its border";
+  let description = [{
+    On buffers, where a tensor.pad bufferized into a fill of the whole
+    statically shaped buffer (linalg.fill, or linalg.map yielding a value
+    from above) and then a memref.copy into a static unit-stride subview of
+    it, with only ops free of memory effects in between, the fill is
+    replaced by fills of the slabs around the interior (per padded
+    dimension, below and above it), so that the interior is written once.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def StridedCopiesToLoops : Pass<"qopt-strided-copies-to-loops"> {
   let summary = "memref.copy of statically shaped, non-contiguous views -> linalg.copy";
   let description = [{
