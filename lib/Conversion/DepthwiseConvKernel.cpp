@@ -33,7 +33,8 @@ class DepthwiseKernelBuilder {
 public:
   DepthwiseKernelBuilder(const DepthwiseKernelConfig &config, ValueRange arguments)
       : config(config), x(arguments[0]), weights(arguments[1]),
-        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()) {}
+        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()),
+        epilogueOperands(arguments.drop_back().take_back(config.epilogue.getNumOperands())) {}
 
   void build(OpBuilder &b, Location loc) {
     const int64_t taps = config.kernel[0] * config.kernel[1];
@@ -49,6 +50,7 @@ public:
 private:
   const DepthwiseKernelConfig &config;
   Value x, weights, bias, out;
+  ValueRange epilogueOperands;
 
   VectorType f32x16(OpBuilder &b) const { return VectorType::get({kLanes}, b.getF32Type()); }
 
@@ -88,7 +90,7 @@ private:
         acc = contractedMultiplyAdd(b, loc, inputs, taps[i * config.kernel[1] + j], acc);
       }
     }
-    acc = config.epilogue.apply(b, loc, acc);
+    acc = config.epilogue.applyAt(b, loc, acc, epilogueOperands, ValueRange{image, channel, oh, ow0}, lanes);
     if (mask)
       vector::MaskedStoreOp::create(b, loc, out, ValueRange{image, channel, oh, ow0}, mask, acc);
     else
@@ -120,7 +122,10 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   if (!epilogue)
     return fail("epilogue must be \"none\" or name an epilogue function");
   config.epilogue = *epilogue;
-  if (std::string why = config.readOperands(kernel.getFunctionType().getInputs()); !why.empty())
+  std::optional<SmallVector<Type>> inputs = epilogue->withoutOperands(kernel.getFunctionType().getInputs());
+  if (!inputs)
+    return fail("the epilogue's operands must be typed like out, right before it");
+  if (std::string why = config.readOperands(*inputs); !why.empty())
     return fail(why);
   if (config.filters != config.channels || config.weightShape[0] != config.channels ||
       config.weightShape[1] != config.kernel[0] * config.kernel[1])

@@ -47,7 +47,8 @@ class DirectConvKernelBuilder {
 public:
   DirectConvKernelBuilder(const DirectConvKernelConfig &config, ValueRange arguments, const CpuIsa &isa)
       : config(config), tiling(chooseTiling(config, isa)), x(arguments[0]), weights(arguments[1]),
-        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()) {}
+        bias(config.hasBias ? arguments[2] : Value()), out(arguments.back()),
+        epilogueOperands(arguments.drop_back().take_back(config.epilogue.getNumOperands())) {}
 
   void build(OpBuilder &b, Location loc) {
     const int64_t vectors = tiling.panels;
@@ -104,6 +105,7 @@ private:
     return tiling;
   }
   Value x, weights, bias, out;
+  ValueRange epilogueOperands;
 
   /// Filters [firstFilter, firstFilter + count) of the column tile `shape`
   /// at (oh0, ow0), in register tiles.
@@ -171,7 +173,7 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       Value rowBias = bias ? memref::LoadOp::create(b, loc, bias, filterIndex[r]).getResult() : Value();
       for (auto [v, vector] : llvm::enumerate(shape))
-        storeGemmVector(b, loc, acc[r * shape.size() + v], rowBias, Value(), config.epilogue, out,
+        storeGemmVector(b, loc, acc[r * shape.size() + v], rowBias, Value(), config.epilogue, epilogueOperands, out,
                         ValueRange{image, filterIndex[r], outRow[v], outColumn[v]}, vector.lanes);
     }
   }
@@ -205,9 +207,12 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   if (!epilogue)
     return fail("epilogue must be \"none\" or name an epilogue function");
   config.epilogue = *epilogue;
+  std::optional<SmallVector<Type>> inputs = epilogue->withoutOperands(kernel.getFunctionType().getInputs());
+  if (!inputs)
+    return fail("the epilogue's operands must be typed like out, right before it");
   if (config.kernel[0] * config.kernel[1] > kMaxUnrolledTaps)
     return fail("more than " + Twine(kMaxUnrolledTaps) + " taps");
-  if (std::string why = config.readOperands(kernel.getFunctionType().getInputs()); !why.empty())
+  if (std::string why = config.readOperands(*inputs); !why.empty())
     return fail(why);
   if (config.weightShape[0] != config.filters ||
       config.weightShape[1] != config.channels * config.kernel[0] * config.kernel[1] ||

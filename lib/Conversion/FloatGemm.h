@@ -7,7 +7,7 @@
 //   func.func private @qopt_gemm_...(%a: memref<BAxMxKxf32>,
 //       %b: memref<BBxPx K x16xf32> (panel16) | memref<BBxKxNxf32> (row_major),
 //       [%bias: memref<Nxf32> (column) | memref<Mxf32> (row)],
-//       %out: memref<BxMxNxf32>) attributes {qopt.gemm_kernel = {...}}
+//       [%epilogue_operand: memref<BxMxNxf32>...], %out: memref<BxMxNxf32>) attributes {qopt.gemm_kernel = {...}}
 //
 // out[b] = epilogue(a[b mod BA] * b[b mod BB] (+ bias)), the epilogue
 // an elementwise function (KernelEpilogue.h) or nothing: BA and BB divide the batch B
@@ -99,10 +99,11 @@ llvm::SmallVector<mlir::Value> multiplyAccumulateTile(mlir::OpBuilder &b, mlir::
                                                       mlir::ValueRange acc);
 
 /// Stores 16 results (`lanes` of them) at out[indices]: plus the row's bias
-/// (a scalar) or the columns' (a vector) when given, then the epilogue.
+/// (a scalar) or the columns' (a vector) when given, then the epilogue
+/// (its operand buffers, laid out like out, read at the same indices).
 void storeGemmVector(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value, mlir::Value rowBias,
-                     mlir::Value columnBias, const KernelEpilogue &epilogue, mlir::Value out, mlir::ValueRange indices,
-                     int64_t lanes);
+                     mlir::Value columnBias, const KernelEpilogue &epilogue, mlir::ValueRange epilogueOperands,
+                     mlir::Value out, mlir::ValueRange indices, int64_t lanes);
 
 /// The panel16 form of a constant [N, K] weight: [ceil(N / 16), K, 16],
 /// panel p holding columns [16p, 16p + 16) (zeros past N), k-major.

@@ -102,12 +102,13 @@ SmallVector<Value> qopt::multiplyAccumulateTile(OpBuilder &b, Location loc, Arra
 }
 
 void qopt::storeGemmVector(OpBuilder &b, Location loc, Value value, Value rowBias, Value columnBias,
-                           const KernelEpilogue &epilogue, Value out, ValueRange indices, int64_t lanes) {
+                           const KernelEpilogue &epilogue, ValueRange epilogueOperands, Value out,
+                           ValueRange indices, int64_t lanes) {
   if (rowBias)
     value = arith::AddFOp::create(b, loc, value, vector::BroadcastOp::create(b, loc, f32x16(b), rowBias));
   if (columnBias)
     value = arith::AddFOp::create(b, loc, value, columnBias);
-  value = epilogue.apply(b, loc, value);
+  value = epilogue.applyAt(b, loc, value, epilogueOperands, indices, lanes);
   if (lanes < kLanes)
     vector::MaskedStoreOp::create(b, loc, out, indices, prefixMask16(b, loc, lanes), value);
   else
@@ -125,6 +126,7 @@ public:
     if (config.bias != GemmBias::None)
       bias = arguments[2];
     out = arguments.back();
+    epilogueOperands = arguments.drop_back().take_back(config.epilogue.getNumOperands());
   }
 
   void build(OpBuilder &b, Location loc) {
@@ -152,6 +154,7 @@ private:
   const GemmKernelConfig &config;
   GemmTiling tiling;
   Value a, bMatrix, bias, out;
+  ValueRange epilogueOperands;
 
   /// How a tile's accumulators start and end: the first K block starts
   /// from zeros, later ones from the partial sums in `out`; only the last
@@ -252,7 +255,7 @@ private:
         if (block.last && config.bias == GemmBias::Column)
           columnBias = loadStridedRow16(b, loc, bias, columnIndex[j], /*stride=*/1, lanesOf(j));
         storeGemmVector(b, loc, acc[r * panels + j], rowBias, columnBias,
-                        block.last ? config.epilogue : KernelEpilogue(), out,
+                        block.last ? config.epilogue : KernelEpilogue(), epilogueOperands, out,
                         ValueRange{batch, rowIndex[r], columnIndex[j]}, lanesOf(j));
       }
     }
@@ -305,7 +308,10 @@ FailureOr<GemmKernelConfig> GemmKernelConfig::read(func::FuncOp kernel) {
                 : bias.getValue() == "column" ? GemmBias::Column
                                               : GemmBias::Row;
 
-  TypeRange inputs = kernel.getFunctionType().getInputs();
+  std::optional<SmallVector<Type>> kept = epilogue->withoutOperands(kernel.getFunctionType().getInputs());
+  if (!kept)
+    return fail("the epilogue's operands must be typed like out, right before it");
+  TypeRange inputs = *kept;
   const size_t expected = config.bias == GemmBias::None ? 3 : 4;
   if (inputs.size() != expected)
     return fail("expected " + Twine(expected) + " buffer arguments");

@@ -74,13 +74,14 @@ bool isStaticF32(Type type) {
 
 /// out [batch, m, n] = a [batchA, m, k] * b (+ bias) as a kernel call.
 Value buildGemmCall(OpBuilder &builder, Location loc, const GemmKernelConfig &config, Value a, Value b,
-                    Value bias) {
+                    Value bias, ValueRange epilogueOperands = {}) {
   std::string name = "qopt_gemm_" + std::string(config.bLayout == GemmBLayout::Panel16 ? "panel16" : "row_major") +
                      "_" + std::to_string(config.batch) + "x" + std::to_string(config.m) + "x" +
                      std::to_string(config.k) + "x" + std::to_string(config.n);
   SmallVector<Value> operands = {a, b};
   if (bias)
     operands.push_back(bias);
+  llvm::append_range(operands, epilogueOperands);
   auto resultType = RankedTensorType::get({config.batch, config.m, config.n}, builder.getF32Type());
   return buildKernelCall(builder, loc, name, kGemmKernelAttrName, config.toAttribute(builder.getContext()),
                          operands, resultType);
@@ -95,12 +96,20 @@ Value buildPanel16Constant(OpBuilder &b, Location loc, ArrayRef<float> weight, i
 }
 
 /// The elementwise reader of `result` that becomes the kernel's epilogue,
-/// and that epilogue; neither when there is none.
-std::pair<linalg::GenericOp, KernelEpilogue> takeEpilogue(PatternRewriter &rewriter, Value result) {
+/// and that epilogue with its operands; neither when there is none.
+std::pair<linalg::GenericOp, FusedEpilogue> takeEpilogue(PatternRewriter &rewriter, Value result) {
   linalg::GenericOp reader = getEpilogueReader(result);
   if (!reader)
     return {};
-  return {reader, declareEpilogue(rewriter, reader)};
+  return {reader, declareEpilogue(rewriter, reader, result)};
+}
+
+/// The epilogue's operands reshaped to a kernel output of `shape`
+/// (the same elements in the same order).
+SmallVector<Value> reshapeEpilogueOperands(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
+                                           ArrayRef<int64_t> shape) {
+  return llvm::map_to_vector(epilogue.operands,
+                             [&](Value operand) { return buildStaticReshape(b, loc, operand, shape); });
 }
 
 /// Replaces `op` by `product`, or, when `reader` (its only reader) was
@@ -139,11 +148,12 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
     config.bLayout = GemmBLayout::Panel16;
     config.bias = bias ? GemmBias::Column : GemmBias::None;
     auto [reader, epilogue] = takeEpilogue(rewriter, op.getResult());
-    config.epilogue = epilogue;
+    config.epilogue = epilogue.epilogue;
     Location loc = op.getLoc();
     Value packedWeight = buildPanel16Constant(rewriter, loc, *values, config.n, config.k, "panel16_weight");
     Value rows = buildStaticReshape(rewriter, loc, op.getInput(), {1, config.m, config.k});
-    Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias);
+    Value product = buildGemmCall(rewriter, loc, config, rows, packedWeight, bias,
+                                  reshapeEpilogueOperands(rewriter, loc, epilogue, {1, config.m, config.n}));
     replaceWithProduct(rewriter, op, reader,
                        buildStaticReshape(rewriter, loc, product, op.getResult().getType().getShape()));
     return success();
@@ -202,7 +212,7 @@ bool prefersPositionsAsRows(int64_t positions, int64_t filters) {
 /// filters packed into panel16 at compile time, then transposed to
 /// [N, F, OH, OW].
 Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef<float> filters, int64_t kh,
-                               int64_t kw, const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
+                               int64_t kw, const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                                RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
@@ -214,10 +224,17 @@ Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef
   config.n = resultType.getDimSize(1);
   config.bLayout = GemmBLayout::Panel16;
   config.bias = bias ? GemmBias::Column : GemmBias::None;
-  config.epilogue = epilogue;
+  config.epilogue = epilogue.epilogue;
   Value packedFilters = buildPanel16Constant(b, loc, filters, config.n, config.k, "panel16_filters");
   Value windows = buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow, /*positionsAsRows=*/true);
-  Value product = buildGemmCall(b, loc, config, windows, packedFilters, bias); // [N, OH OW, F]
+  // The epilogue's operands [N, F, OH, OW] transposed like the product.
+  SmallVector<Value> operands;
+  for (Value operand : reshapeEpilogueOperands(b, loc, epilogue, {batch, config.n, config.m})) {
+    Value operandInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, config.m, config.n}, b.getF32Type());
+    operands.push_back(
+        linalg::TransposeOp::create(b, loc, operand, operandInit, ArrayRef<int64_t>{0, 2, 1}).getResult()[0]);
+  }
+  Value product = buildGemmCall(b, loc, config, windows, packedFilters, bias, operands); // [N, OH OW, F]
   Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, config.n, config.m}, b.getF32Type());
   Value transposed =
       linalg::TransposeOp::create(b, loc, product, init, ArrayRef<int64_t>{0, 2, 1}).getResult()[0];
@@ -228,16 +245,17 @@ Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef
 /// KW] (+ `bias` [F]) into `resultType` as a call of the direct convolution
 /// kernel over the zero-padded input (no im2col).
 Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters, int64_t kh, int64_t kw,
-                          const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
+                          const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                           RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
   DirectConvKernelConfig config;
   config.set(kh, kw, geometry);
-  config.epilogue = epilogue;
+  config.epilogue = epilogue.epilogue;
   SmallVector<Value> operands = {padded, filters};
   if (bias)
     operands.push_back(bias);
+  llvm::append_range(operands, epilogue.operands);
   std::string name = "qopt_conv_" + std::to_string(inputType.getDimSize(0)) + "x" +
                      std::to_string(inputType.getDimSize(1)) + "x" + std::to_string(resultType.getDimSize(1)) + "x" +
                      std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
@@ -255,7 +273,7 @@ Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters
 /// else the filters times the input's im2col (the input itself for 1x1,
 /// stride 1, no padding), the bias per row.
 Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filters, Value constantWeight, int64_t kh,
-                           int64_t kw, const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
+                           int64_t kw, const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                            RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
@@ -268,7 +286,7 @@ Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filter
   config.batchA = 1;
   config.batchB = batch;
   config.bias = bias ? GemmBias::Row : GemmBias::None;
-  config.epilogue = epilogue;
+  config.epilogue = epilogue.epilogue;
   auto isZero = [](int64_t v) { return v == 0; };
   bool pointwise = kh == 1 && kw == 1 && llvm::all_of(geometry.strides, [](int64_t s) { return s == 1; }) &&
                    llvm::all_of(geometry.padBegin, isZero) && llvm::all_of(geometry.padEnd, isZero);
@@ -282,7 +300,8 @@ Value buildConvolutionGemm(OpBuilder &b, Location loc, Value input, Value filter
   Value columns = pointwise ? buildStaticReshape(b, loc, input, {batch, config.k, config.n})
                             : buildIm2Col(b, loc, input, geometry, kh, kw, oh, ow);
   Value filtersByK = buildStaticReshape(b, loc, filters, {1, config.m, config.k});
-  Value product = buildGemmCall(b, loc, config, filtersByK, columns, bias);
+  Value product = buildGemmCall(b, loc, config, filtersByK, columns, bias,
+                                reshapeEpilogueOperands(b, loc, epilogue, {batch, config.m, config.n}));
   return buildStaticReshape(b, loc, product, resultType.getShape());
 }
 
@@ -321,17 +340,18 @@ struct Conv2DToGemmCall : OpRewritePattern<Conv2DOp> {
 /// (+ `bias` [C]) into `resultType`: a call of the depthwise kernel over the
 /// zero-padded input.
 Value buildDepthwiseCall(OpBuilder &b, Location loc, Value input, Value taps, int64_t kh, int64_t kw,
-                         const ConvolutionGeometry &geometry, Value bias, const KernelEpilogue &epilogue,
+                         const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                          RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t channels = inputType.getDimSize(1);
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
   DepthwiseKernelConfig config;
   config.set(kh, kw, geometry);
-  config.epilogue = epilogue;
+  config.epilogue = epilogue.epilogue;
   SmallVector<Value> operands = {padded, taps};
   if (bias)
     operands.push_back(bias);
+  llvm::append_range(operands, epilogue.operands);
   std::string name = "qopt_depthwise_" + std::to_string(inputType.getDimSize(0)) + "x" + std::to_string(channels) +
                      "x" + std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
                      "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" + std::to_string(config.strides[0]) +

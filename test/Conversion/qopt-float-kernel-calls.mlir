@@ -330,6 +330,41 @@ func.func @activations(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>, %v: ten
 
 // -----
 
+// A residual block's add and ReLU after a convolution: the epilogue reads
+// the block's input as its second operand, a buffer laid out like the
+// output right before it in the direct kernel's arguments; the kernel
+// loads it at each store's indices.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CALL: func.func private @qopt_conv_1x4x4x6x16_k3x3_s1x1(memref<1x4x8x18xf32>, memref<4x36xf32>, memref<1x4x6x16xf32>, memref<1x4x6x16xf32>) attributes {qopt.conv_kernel = {dilations = array<i64: 1, 1>, epilogue = @[[RESIDUAL:qopt_epilogue[_0-9]*]], kernel
+// CALL: func.func private @[[RESIDUAL]](%[[SUM:.*]]: f32, %[[SKIP:.*]]: f32) -> f32 attributes {qopt.epilogue}
+// CALL: arith.addf %[[SKIP]], %[[SUM]] : f32
+// CALL: arith.maximumf
+// CALL-LABEL: func.func @residual_block
+// CALL: call @qopt_conv_1x4x4x6x16_k3x3_s1x1(%{{.*}}, %{{.*}}, %[[INPUT:.*]], %{{.*}})
+// CALL-NOT: linalg.generic
+// CALL: return
+// KERNEL-LABEL: func.func private @qopt_conv_1x4x4x6x16_k3x3_s1x1(
+// KERNEL-SAME: %[[SKIPBUF:arg2]]: memref<1x4x6x16xf32>
+// KERNEL: vector.load %[[SKIPBUF]]
+// KERNEL: arith.addf {{.*}} : vector<16xf32>
+// KERNEL: arith.maximumf {{.*}} : vector<16xf32>
+func.func @residual_block(%x: tensor<1x4x6x16xf32>, %w: tensor<4x4x3x3xf32>) -> tensor<1x4x6x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+      : tensor<1x4x6x16xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x6x16xf32>
+  %e = tensor.empty() : tensor<1x4x6x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %0 : tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>) outs(%e : tensor<1x4x6x16xf32>) {
+  ^bb0(%skip: f32, %sum: f32, %out: f32):
+    %a = arith.addf %skip, %sum : f32
+    %r = arith.maximumf %a, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x6x16xf32>
+  return %1 : tensor<1x4x6x16xf32>
+}
+
+// -----
+
 // A ReLU beside another reader stays a separate op.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CALL-LABEL: func.func @linear_relu_and_raw

@@ -7,7 +7,7 @@ dilated and padded convolutions, rows split into blocks with a shorter last one
 tails of the 16-wide rows), 1x1 convolutions read directly, an
 attention block (QK^T, softmax, P V), and activations after each kind of
 kernel that become its epilogue (HardSwish in both ONNX forms, Sigmoid,
-ReLU6 as Clip, LeakyRelu, GELU through Erf, Tanh).
+ReLU6 as Clip, LeakyRelu, GELU through Erf, Tanh; residual adds).
 
     float_products.py QOPT WORKDIR [qopt compile options...]
 
@@ -69,13 +69,18 @@ def activation_constants(kind):
     return [numpy_helper.from_array(np.array(values[n], np.float32), n) for n in names]
 
 
-def linear(m_shape, k, n, bias=True, activation=None):
+def linear(m_shape, k, n, bias=True, activation=None, residual=False):
+    """x W (+ b) (+ x: residual, n = k) (then the activation)."""
     out = "z" if activation else "y"
-    nodes = [helper.make_node("MatMul", ["x", "w"], ["xw" if bias else out])]
+    product = "xw" if bias or residual else out
+    nodes = [helper.make_node("MatMul", ["x", "w"], [product])]
     inits = [weight("w", k, n)]
     if bias:
-        nodes.append(helper.make_node("Add", ["xw", "b"], [out]))
+        nodes.append(helper.make_node("Add", [product, "b"], ["xwb" if residual else out]))
         inits.append(weight("b", n))
+        product = "xwb"
+    if residual:
+        nodes.append(helper.make_node("Add", ["x", product], [out]))
     if activation:
         nodes += activation_nodes(activation, out, "y")
     return model(nodes, [("x", list(m_shape) + [k])], ["y"], inits + activation_constants(activation))
@@ -90,10 +95,14 @@ def batched(a_shape, b_shape):
     return model([helper.make_node("MatMul", ["a", "b"], ["y"])], [("a", a_shape), ("b", b_shape)], ["y"])
 
 
-def conv(x_shape, w_shape, bias=True, relu=False, activation=None, **attributes):
+def conv(x_shape, w_shape, bias=True, relu=False, activation=None, residual=False, **attributes):
+    """Conv (+ x: a residual block's add, same shape) (then the activation)."""
     inputs = ["x", "w"] + (["b"] if bias else [])
     activation = "Relu" if relu else activation
-    nodes = [helper.make_node("Conv", inputs, ["c" if activation else "y"], **attributes)]
+    out = "c" if activation else "y"
+    nodes = [helper.make_node("Conv", inputs, ["conv" if residual else out], **attributes)]
+    if residual:
+        nodes.append(helper.make_node("Add", ["conv", "x"], [out]))
     if activation:
         nodes += activation_nodes(activation, "c", "y")
     inits = [weight("w", *w_shape)] + ([weight("b", w_shape[0])] if bias else [])
@@ -160,6 +169,15 @@ CASES = {
                                             activation="LeakyRelu"),
     "linear_gelu_erf_m5_k40_n70": lambda: linear([5], 40, 70, activation="GeluErf"),
     "linear_tanh_m3_k20_n33": lambda: linear([3], 20, 33, bias=False, activation="Tanh"),
+    # Residual adds (an epilogue reading a second tensor), with ReLU or not.
+    "conv_direct_residual_relu_1x8x10x40": lambda: conv([1, 8, 10, 40], [8, 8, 3, 3], relu=True, residual=True,
+                                                        pads=[1, 1, 1, 1]),
+    "conv1x1_residual_1x16x7x9": lambda: conv([1, 16, 7, 9], [16, 16, 1, 1], residual=True),
+    "conv_positions_as_rows_residual_relu_2x16x7x7": lambda: conv([2, 16, 7, 7], [16, 16, 3, 3], relu=True,
+                                                                  residual=True, pads=[1, 1, 1, 1]),
+    "depthwise3x3_residual_1x8x12x20": lambda: conv([1, 8, 12, 20], [8, 1, 3, 3], group=8, pads=[1, 1, 1, 1],
+                                                    residual=True),
+    "linear_residual_2x5_k48_n48": lambda: linear([2, 5], 48, 48, residual=True),
 }
 
 
