@@ -1,11 +1,12 @@
 //===- ConvolutionWindow.h - A convolution kernel's window ------*- C++ -*-===//
 //
 // The window the depthwise and direct convolution kernels slide over their
-// zero-padded input: kernel [KH, KW], strides and dilations, written into
-// and read back from a kernel declaration's configuration attribute; and
-// the buffers both kernels take, read back from the declaration's
-// argument types: x [N, C, Hp, Wp], a rank-2 weight, [bias [F],]
-// out [N, F, OH, OW], all static f32.
+// zero-padded input: kernel [KH, KW], strides and dilations, and the
+// epilogue (KernelEpilogue.h), written into and read back from a kernel
+// declaration's configuration attribute; and the buffers both kernels
+// take, read back from the declaration's argument types: x [N, C, Hp, Wp],
+// a rank-2 weight, [bias [F],] [the epilogue's operands,] out
+// [N, F, OH, OW], all static f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #define QOPT_LIB_CONVERSION_CONVOLUTIONWINDOW_H
 
 #include "CpuKernels.h"
+#include "KernelEpilogue.h"
 
 #include "qopt/Support/Convolution.h"
 
@@ -28,6 +30,7 @@ struct ConvolutionWindow {
   /// The weight's [rows, columns].
   int64_t weightShape[2] = {0, 0};
   bool hasBias = false;
+  KernelEpilogue epilogue;
 
   /// A KH x KW kernel with `geometry`'s strides and dilations.
   void set(int64_t kh, int64_t kw, const ConvolutionGeometry &geometry) {
@@ -39,11 +42,29 @@ struct ConvolutionWindow {
     }
   }
 
-  /// kernel, strides and dilations as named attributes.
-  llvm::SmallVector<mlir::NamedAttribute> toAttributes(mlir::Builder &b) const {
-    return {b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
-            b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
-            b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]}))};
+  /// kernel, strides, dilations and the epilogue as a configuration.
+  mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const {
+    mlir::Builder b(context);
+    return b.getDictionaryAttr({b.getNamedAttr("kernel", b.getDenseI64ArrayAttr({kernel[0], kernel[1]})),
+                                b.getNamedAttr("strides", b.getDenseI64ArrayAttr({strides[0], strides[1]})),
+                                b.getNamedAttr("dilations", b.getDenseI64ArrayAttr({dilations[0], dilations[1]})),
+                                b.getNamedAttr("epilogue", epilogue.toAttribute(context))});
+  }
+
+  /// Reads the window, the epilogue and the buffer shapes from `kernel`'s
+  /// configuration `dictionary` and argument types: the reason they are
+  /// not well-formed, or "".
+  std::string readDeclaration(mlir::func::FuncOp kernel, mlir::DictionaryAttr dictionary) {
+    if (!readWindow(dictionary))
+      return "kernel, strides and dilations must be two positive integers each";
+    std::optional<KernelEpilogue> read = KernelEpilogue::read(kernel, dictionary);
+    if (!read)
+      return "epilogue must be \"none\" or name an epilogue function";
+    epilogue = *read;
+    std::optional<llvm::SmallVector<mlir::Type>> inputs = epilogue.withoutOperands(kernel.getFunctionType().getInputs());
+    if (!inputs)
+      return "the epilogue's operands must be typed like out, right before it";
+    return readOperands(*inputs);
   }
 
   /// Reads them back from `dictionary`: false unless each is two positive

@@ -34,9 +34,6 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDepthwiseKernelAttrName = "qopt.depthwise_kernel";
 
 struct DepthwiseKernelConfig : ConvolutionWindow {
-  KernelEpilogue epilogue;
-
-  mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
   /// The configuration of `kernel` from its attribute and argument types.
   static mlir::FailureOr<DepthwiseKernelConfig> read(mlir::func::FuncOp kernel);
 };

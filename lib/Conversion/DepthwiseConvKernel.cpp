@@ -101,13 +101,6 @@ private:
 
 } // namespace
 
-DictionaryAttr DepthwiseKernelConfig::toAttribute(MLIRContext *context) const {
-  Builder b(context);
-  SmallVector<NamedAttribute> attributes = toAttributes(b);
-  attributes.push_back(b.getNamedAttr("epilogue", epilogue.toAttribute(context)));
-  return b.getDictionaryAttr(attributes);
-}
-
 FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel) {
   auto fail = [&](const Twine &why) {
     return kernel.emitOpError("is not a well-formed depthwise kernel declaration: ") << why, failure();
@@ -116,16 +109,7 @@ FailureOr<DepthwiseKernelConfig> DepthwiseKernelConfig::read(func::FuncOp kernel
   if (!dictionary)
     return fail("no configuration");
   DepthwiseKernelConfig config;
-  if (!config.readWindow(dictionary))
-    return fail("kernel, strides and dilations must be two positive integers each");
-  std::optional<KernelEpilogue> epilogue = KernelEpilogue::read(kernel, dictionary);
-  if (!epilogue)
-    return fail("epilogue must be \"none\" or name an epilogue function");
-  config.epilogue = *epilogue;
-  std::optional<SmallVector<Type>> inputs = epilogue->withoutOperands(kernel.getFunctionType().getInputs());
-  if (!inputs)
-    return fail("the epilogue's operands must be typed like out, right before it");
-  if (std::string why = config.readOperands(*inputs); !why.empty())
+  if (std::string why = config.readDeclaration(kernel, dictionary); !why.empty())
     return fail(why);
   if (config.filters != config.channels || config.weightShape[0] != config.channels ||
       config.weightShape[1] != config.kernel[0] * config.kernel[1])

@@ -32,9 +32,6 @@ namespace qopt {
 inline constexpr llvm::StringLiteral kDirectConvKernelAttrName = "qopt.conv_kernel";
 
 struct DirectConvKernelConfig : ConvolutionWindow {
-  KernelEpilogue epilogue;
-
-  mlir::DictionaryAttr toAttribute(mlir::MLIRContext *context) const;
   /// The configuration of `kernel` from its attribute and argument types.
   static mlir::FailureOr<DirectConvKernelConfig> read(mlir::func::FuncOp kernel);
 };

@@ -186,13 +186,6 @@ bool qopt::isDirectConvProfitable(int64_t outWidth, int64_t kernelSize, int64_t 
   return (strideW == 1 || strideW == 2) && kernelSize <= kMaxUnrolledTaps && 4 * outWidth >= 3 * kLanes * chunks;
 }
 
-DictionaryAttr DirectConvKernelConfig::toAttribute(MLIRContext *context) const {
-  Builder b(context);
-  SmallVector<NamedAttribute> attributes = toAttributes(b);
-  attributes.push_back(b.getNamedAttr("epilogue", epilogue.toAttribute(context)));
-  return b.getDictionaryAttr(attributes);
-}
-
 FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kernel) {
   auto fail = [&](const Twine &why) {
     return kernel.emitOpError("is not a well-formed direct convolution declaration: ") << why, failure();
@@ -201,19 +194,10 @@ FailureOr<DirectConvKernelConfig> DirectConvKernelConfig::read(func::FuncOp kern
   if (!dictionary)
     return fail("no configuration");
   DirectConvKernelConfig config;
-  if (!config.readWindow(dictionary))
-    return fail("kernel, strides and dilations must be two positive integers each");
-  std::optional<KernelEpilogue> epilogue = KernelEpilogue::read(kernel, dictionary);
-  if (!epilogue)
-    return fail("epilogue must be \"none\" or name an epilogue function");
-  config.epilogue = *epilogue;
-  std::optional<SmallVector<Type>> inputs = epilogue->withoutOperands(kernel.getFunctionType().getInputs());
-  if (!inputs)
-    return fail("the epilogue's operands must be typed like out, right before it");
+  if (std::string why = config.readDeclaration(kernel, dictionary); !why.empty())
+    return fail(why);
   if (config.kernel[0] * config.kernel[1] > kMaxUnrolledTaps)
     return fail("more than " + Twine(kMaxUnrolledTaps) + " taps");
-  if (std::string why = config.readOperands(*inputs); !why.empty())
-    return fail(why);
   if (config.weightShape[0] != config.filters ||
       config.weightShape[1] != config.channels * config.kernel[0] * config.kernel[1] ||
       config.batch * config.channels * config.filters * config.outHeight * config.outWidth == 0)

@@ -96,12 +96,17 @@ Value buildPanel16Constant(OpBuilder &b, Location loc, ArrayRef<float> weight, i
 }
 
 /// The elementwise reader of `result` that becomes the kernel's epilogue,
-/// and that epilogue with its operands; neither when there is none.
+/// and that epilogue with its operands; neither when there is none. With a
+/// reader, the kernel call is built where the reader is: its other
+/// operands may be computed after the product (an upsampled map added to a
+/// convolution's).
 std::pair<linalg::GenericOp, FusedEpilogue> takeEpilogue(PatternRewriter &rewriter, Value result) {
   linalg::GenericOp reader = getEpilogueReader(result);
   if (!reader)
     return {};
-  return {reader, declareEpilogue(rewriter, reader, result)};
+  FusedEpilogue epilogue = declareEpilogue(rewriter, reader, result);
+  rewriter.setInsertionPoint(reader);
+  return {reader, epilogue};
 }
 
 /// The epilogue's operands reshaped to a kernel output of `shape`

@@ -365,6 +365,36 @@ func.func @residual_block(%x: tensor<1x4x6x16xf32>, %w: tensor<4x4x3x3xf32>) -> 
 
 // -----
 
+// The residual computed after the convolution (a feature pyramid's
+// upsampled map): the kernel call is built where the add was, after it.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CALL-LABEL: func.func @residual_after_product
+// CALL: %[[LATE:.*]] = linalg.generic
+// CALL: math.exp
+// CALL: bufferization.to_buffer %[[LATE]]
+// CALL: call @qopt_conv_1x4x4x6x16_k3x3_s1x1(
+// CALL-NOT: linalg.generic
+func.func @residual_after_product(%x: tensor<1x4x6x16xf32>, %w: tensor<4x4x3x3xf32>, %y: tensor<1x4x6x16xf32>) -> tensor<1x4x6x16xf32> {
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, groups = 1 : i64}
+      : tensor<1x4x6x16xf32>, tensor<4x4x3x3xf32> -> tensor<1x4x6x16xf32>
+  %e = tensor.empty() : tensor<1x4x6x16xf32>
+  %late = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y : tensor<1x4x6x16xf32>) outs(%e : tensor<1x4x6x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = math.exp %in : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x6x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%0, %late : tensor<1x4x6x16xf32>, tensor<1x4x6x16xf32>) outs(%e : tensor<1x4x6x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x6x16xf32>
+  return %1 : tensor<1x4x6x16xf32>
+}
+
+// -----
+
 // A ReLU beside another reader stays a separate op.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CALL-LABEL: func.func @linear_relu_and_raw
