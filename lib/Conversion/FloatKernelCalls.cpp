@@ -169,24 +169,43 @@ struct LinearToGemmCall : OpRewritePattern<LinearOp> {
 /// [N, C KH KW, OH OW] (column (oh, ow) holds the window of output position
 /// (oh, ow), row (c, i, j) its element), or with `positionsAsRows` the
 /// transpose [N, OH OW, C KH KW].
+/// The first form is one strided slice of the padded input per tap (i, j),
+/// [N, C, OH, OW], inserted at [:, :, i, j]: copies of output rows that
+/// the CPU pipeline vectorizes where the column stride is 1.
 Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeometry &geometry, int64_t kh,
                   int64_t kw, int64_t oh, int64_t ow, bool positionsAsRows = false) {
   auto inputType = cast<RankedTensorType>(input.getType());
   const int64_t batch = inputType.getDimSize(0), channels = inputType.getDimSize(1);
   Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
-  // Loops (n, c, i, j, y, x) or (n, y, x, c, i, j), in the order of the
-  // result: padded[n, c, y sh + i dh, x sw + j dw].
+  if (!positionsAsRows) {
+    Value windows = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{batch, channels, kh, kw, oh, ow},
+                                            b.getF32Type());
+    auto sliceType = RankedTensorType::get({batch, channels, oh, ow}, b.getF32Type());
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        Value tap = tensor::ExtractSliceOp::create(
+            b, loc, sliceType, padded, ValueRange{}, ValueRange{}, ValueRange{},
+            ArrayRef<int64_t>{0, 0, i * geometry.dilations[0], j * geometry.dilations[1]},
+            ArrayRef<int64_t>{batch, channels, oh, ow},
+            ArrayRef<int64_t>{1, 1, geometry.strides[0], geometry.strides[1]});
+        windows = tensor::InsertSliceOp::create(b, loc, tap, windows, ValueRange{}, ValueRange{}, ValueRange{},
+                                                ArrayRef<int64_t>{0, 0, i, j, 0, 0},
+                                                ArrayRef<int64_t>{batch, channels, 1, 1, oh, ow},
+                                                ArrayRef<int64_t>{1, 1, 1, 1, 1, 1});
+      }
+    return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+  }
+  // Loops (n, y, x, c, i, j), in the order of the result:
+  // padded[n, c, y sh + i dh, x sw + j dw].
   MLIRContext *context = b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
-  const unsigned c = positionsAsRows ? 3 : 1, i = c + 1, j = c + 2, y = positionsAsRows ? 1 : 4, x = y + 1;
+  const unsigned c = 3, i = 4, j = 5, y = 1, x = 2;
   AffineMap read = AffineMap::get(6, 0,
                                   {d(0), d(c), d(y) * geometry.strides[0] + d(i) * geometry.dilations[0],
                                    d(x) * geometry.strides[1] + d(j) * geometry.dilations[1]},
                                   context);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(6, context);
-  SmallVector<int64_t> shape = positionsAsRows ? SmallVector<int64_t>{batch, oh, ow, channels, kh, kw}
-                                               : SmallVector<int64_t>{batch, channels, kh, kw, oh, ow};
-  auto windowsType = RankedTensorType::get(shape, b.getF32Type());
+  auto windowsType = RankedTensorType::get({batch, oh, ow, channels, kh, kw}, b.getF32Type());
   Value init = tensor::EmptyOp::create(b, loc, windowsType.getShape(), b.getF32Type());
   Value windows = linalg::GenericOp::create(b, loc, TypeRange{windowsType}, ValueRange{padded}, ValueRange{init},
                                             ArrayRef<AffineMap>{read, identity},
@@ -195,9 +214,7 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value input, const ConvolutionGeom
                                               linalg::YieldOp::create(nb, nl, args[0]);
                                             })
                       .getResult(0);
-  if (positionsAsRows)
-    return buildStaticReshape(b, loc, windows, {batch, oh * ow, channels * kh * kw});
-  return buildStaticReshape(b, loc, windows, {batch, channels * kh * kw, oh * ow});
+  return buildStaticReshape(b, loc, windows, {batch, oh * ow, channels * kh * kw});
 }
 
 /// Whether a convolution with `positions` output positions and `filters`

@@ -43,13 +43,17 @@ func.func @linear_runtime_weight(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>) -> te
 // -----
 
 // A 3x3 convolution: the padded input gathered by im2col into
-// [N, C KH KW, OH OW] = [2, 18, 25], times the [1, F, C KH KW] weight shared
-// by both images, bias per row (output channel).
+// [N, C KH KW, OH OW] = [2, 18, 25], one stride-2 slice [N, C, OH, OW] per
+// tap inserted at [:, :, i, j], times the [1, F, C KH KW] weight shared by
+// both images, bias per row (output channel).
 // CALL-LABEL: func.func private @qopt_gemm_row_major_2x6x18x25(memref<1x6x18xf32>, memref<2x18x25xf32>, memref<6xf32>, memref<2x6x25xf32>) attributes {qopt.gemm_kernel = {b_layout = "row_major", bias = "row", epilogue = "none"}}
 // CALL-LABEL: func.func @conv2d
-// CALL: tensor.pad
-// CALL: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]
-// CALL: -> tensor<2x2x3x3x5x5xf32>
+// CALL: %[[PADDED:.*]] = tensor.pad
+// CALL: tensor.empty() : tensor<2x2x3x3x5x5xf32>
+// CALL: tensor.extract_slice %[[PADDED]][0, 0, 0, 0] [2, 2, 5, 5] [1, 1, 2, 2]
+// CALL: tensor.insert_slice {{.*}}[0, 0, 0, 0, 0, 0] [2, 2, 1, 1, 5, 5] [1, 1, 1, 1, 1, 1]
+// CALL-COUNT-8: tensor.insert_slice
+// CALL-NOT: linalg.generic
 // CALL: into tensor<2x18x25xf32>
 // CALL: call @qopt_gemm_row_major_2x6x18x25
 // CALL: into tensor<2x6x5x5xf32>
