@@ -81,6 +81,8 @@ std::optional<KernelEpilogue> KernelEpilogue::read(func::FuncOp kernel, Dictiona
 
 Value KernelEpilogue::applyAt(OpBuilder &b, Location loc, Value value, ValueRange operandBuffers,
                               ValueRange indices, int64_t lanes) const {
+  if (!function)
+    return value;
   SmallVector<Value> operands;
   for (Value buffer : operandBuffers)
     operands.push_back(loadStridedRow16(b, loc, buffer, indices, /*stride=*/1, lanes));
