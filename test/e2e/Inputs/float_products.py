@@ -178,6 +178,8 @@ CASES = {
     "depthwise3x3_residual_1x8x12x20": lambda: conv([1, 8, 12, 20], [8, 1, 3, 3], group=8, pads=[1, 1, 1, 1],
                                                     residual=True),
     "linear_residual_2x5_k48_n48": lambda: linear([2, 5], 48, 48, residual=True),
+    "linear_k_blocks_residual_relu_m20_k1040_n1040": lambda: linear([20], 1040, 1040, residual=True,
+                                                                     activation="Relu"),
 }
 
 
