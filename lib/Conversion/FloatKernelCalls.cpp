@@ -263,6 +263,29 @@ Value buildPositionsAsRowsConv(OpBuilder &b, Location loc, Value input, ArrayRef
   return buildStaticReshape(b, loc, transposed, resultType.getShape());
 }
 
+/// A call of a kernel that slides a window over the zero-padded `input`
+/// (the direct or the depthwise convolution, declared under `attrName`):
+/// operands padded input, `weight`, [`bias`,] the epilogue's operands;
+/// named `prefix` + `dims` ("x"-joined) + "_kKHxKW_sSHxSW".
+Value buildWindowKernelCall(OpBuilder &b, Location loc, StringRef attrName, StringRef prefix, ArrayRef<int64_t> dims,
+                            Value input, Value weight, int64_t kh, int64_t kw, const ConvolutionGeometry &geometry,
+                            Value bias, const FusedEpilogue &epilogue, RankedTensorType resultType) {
+  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
+  ConvolutionWindow config;
+  config.set(kh, kw, geometry);
+  config.epilogue = epilogue.epilogue;
+  SmallVector<Value> operands = {padded, weight};
+  if (bias)
+    operands.push_back(bias);
+  llvm::append_range(operands, epilogue.operands);
+  std::string name = prefix.str();
+  for (auto [i, dim] : llvm::enumerate(dims))
+    name += (i ? "x" : "") + std::to_string(dim);
+  name += "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" + std::to_string(config.strides[0]) + "x" +
+          std::to_string(config.strides[1]);
+  return buildKernelCall(b, loc, name, attrName, config.toAttribute(b.getContext()), operands, resultType);
+}
+
 /// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
 /// KW] (+ `bias` [F]) into `resultType` as a call of the direct convolution
 /// kernel over the zero-padded input (no im2col).
@@ -270,21 +293,10 @@ Value buildDirectConvCall(OpBuilder &b, Location loc, Value input, Value filters
                           const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                           RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
-  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
-  DirectConvKernelConfig config;
-  config.set(kh, kw, geometry);
-  config.epilogue = epilogue.epilogue;
-  SmallVector<Value> operands = {padded, filters};
-  if (bias)
-    operands.push_back(bias);
-  llvm::append_range(operands, epilogue.operands);
-  std::string name = "qopt_conv_" + std::to_string(inputType.getDimSize(0)) + "x" +
-                     std::to_string(inputType.getDimSize(1)) + "x" + std::to_string(resultType.getDimSize(1)) + "x" +
-                     std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
-                     "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" +
-                     std::to_string(config.strides[0]) + "x" + std::to_string(config.strides[1]);
-  return buildKernelCall(b, loc, name, kDirectConvKernelAttrName, config.toAttribute(b.getContext()), operands,
-                         resultType);
+  return buildWindowKernelCall(b, loc, kDirectConvKernelAttrName, "qopt_conv_",
+                               {inputType.getDimSize(0), inputType.getDimSize(1), resultType.getDimSize(1),
+                                resultType.getDimSize(2), resultType.getDimSize(3)},
+                               input, filters, kh, kw, geometry, bias, epilogue, resultType);
 }
 
 /// The convolution of `input` [N, C, H, W] (no groups) by `filters` [F, C KH
@@ -365,21 +377,10 @@ Value buildDepthwiseCall(OpBuilder &b, Location loc, Value input, Value taps, in
                          const ConvolutionGeometry &geometry, Value bias, const FusedEpilogue &epilogue,
                          RankedTensorType resultType) {
   auto inputType = cast<RankedTensorType>(input.getType());
-  const int64_t channels = inputType.getDimSize(1);
-  Value padded = buildSpatialPad(b, loc, input, geometry.padBegin, geometry.padEnd, b.getF32FloatAttr(0.0f));
-  DepthwiseKernelConfig config;
-  config.set(kh, kw, geometry);
-  config.epilogue = epilogue.epilogue;
-  SmallVector<Value> operands = {padded, taps};
-  if (bias)
-    operands.push_back(bias);
-  llvm::append_range(operands, epilogue.operands);
-  std::string name = "qopt_depthwise_" + std::to_string(inputType.getDimSize(0)) + "x" + std::to_string(channels) +
-                     "x" + std::to_string(resultType.getDimSize(2)) + "x" + std::to_string(resultType.getDimSize(3)) +
-                     "_k" + std::to_string(kh) + "x" + std::to_string(kw) + "_s" + std::to_string(config.strides[0]) +
-                     "x" + std::to_string(config.strides[1]);
-  return buildKernelCall(b, loc, name, kDepthwiseKernelAttrName, config.toAttribute(b.getContext()), operands,
-                         resultType);
+  return buildWindowKernelCall(b, loc, kDepthwiseKernelAttrName, "qopt_depthwise_",
+                               {inputType.getDimSize(0), inputType.getDimSize(1), resultType.getDimSize(2),
+                                resultType.getDimSize(3)},
+                               input, taps, kh, kw, geometry, bias, epilogue, resultType);
 }
 
 /// Whether a convolution of these types is depthwise with a kernel: one
