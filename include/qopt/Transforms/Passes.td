@@ -309,6 +309,52 @@ def Rotate : Pass<"qopt-rotate"> {
   ];
 }
 
+def QuantizeKvCache : Pass<"qopt-quantize-kv-cache"> {
+  let summary = "KV-cache storage formats (f16, int8, int4 KIVI-style) and QuaRot's R3 on q/k";
+  let description = [{
+    Acts on the function arguments marked `qopt.kv_cache = "key"|"value"`:
+    a decoder step's past keys and values [1, heads, slots, head_size]
+    that are concatenated with the step's new entries into `present`
+    (`qopt compile --generate` marks them; the generator keeps the cache).
+
+    `format` is how the generator stores the cache and the step reads it:
+    `f32` leaves the arguments alone; `f16` makes them f16 tensors widened
+    on entry; `int8` / `int4` make them unsigned codes (`i8`, int4 two per
+    byte: channel e in the low nibble of byte e, channel e + head_size/2 in
+    the high one) plus two new f32 arguments `<name>.scale` and
+    `<name>.offset` (x = code * scale + offset, asymmetric). Keys are
+    quantized per channel over groups of `group` slots (scales
+    [1, heads, slots/group, head_size]), values per slot over groups of
+    min(group, head_size/2) channels (scales [1, heads, slots, groups]), as
+    KIVI (Liu et al. 2024) does. The dequantization is one generic per
+    argument, at the top of the function.
+
+    With `hadamard` (QuaRot's R3, Ashkboos et al. 2024), the step's new
+    keys are rotated by the orthonormal Hadamard matrix of size head_size
+    before they join the cache, and so is every query they meet: each
+    contraction that the cached keys reach (through reshapes, transposes
+    and head repeats that keep the head_size dimension whole) gets a
+    `qopt.hadamard` on its other operand, whose contracted dimension must
+    be its last. q·k is unchanged; the rotated keys lose their outlier
+    channels before they are quantized. A path the pass cannot follow is an
+    error at the op.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"f16\"",
+           "Cache storage: f32, f16, int8 or int4">,
+    Option<"group", "group", "int64_t", /*default=*/"32",
+           "Slots per key scale group; channels per value scale group (at most head_size/2)">,
+    Option<"hadamard", "hadamard", "bool", /*default=*/"false",
+           "Rotate the cached keys and the queries that meet them by a Hadamard matrix (R3)">,
+  ];
+  let dependentDialects = ["::qopt::QoptDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numConverted", "converted", "Number of cache arguments given another storage format">,
+    Statistic<"numRotated", "rotated-queries", "Number of query operands rotated (R3)">,
+  ];
+}
+
 def AllocateBits : Pass<"qopt-allocate-bits", "::mlir::ModuleOp"> {
   let summary = "Mixed precision: one weight scheme per layer under a size budget (integer program)";
   let description = [{
