@@ -41,7 +41,7 @@
 // INT8: %[[KEYS:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3], [4, 5]] : tensor<1x2x2x32x1x8xf32> into tensor<1x2x64x8xf32>
 // INT8: tensor.insert_slice %[[KEYS]] into
 
-// int4 with R3: two codes a byte (plane p = bits 4p..4p+3), the new keys and
+// int4 together with R3 -- two codes a byte (plane p = bits 4p..4p+3), the new keys and
 // the queries rotated by the Hadamard matrix of size 8.
 // INT4-LABEL: func.func @step
 // INT4-SAME: %[[Q:[a-z0-9]+]]: tensor<1x4x1x8xf32>, %[[KNEW:[a-z0-9]+]]: tensor<1x2x1x8xf32>
@@ -59,7 +59,7 @@
 // INT4-NEXT: linalg.generic {{.*}} ins(%[[RQ]], %{{.*}} : tensor<1x4x1x8xf32>, tensor<1x4x8x65xf32>)
 // INT4-NOT: qopt.hadamard
 
-// R3 alone keeps f32 storage; P.V is not rotated.
+// Rotation alone keeps f32 storage; P.V is not rotated.
 // R3-LABEL: func.func @step
 // R3-SAME: tensor<1x2x64x8xf32> {onnx.name = "past_key_values.0.key", qopt.kv_cache = "key"}
 // R3-COUNT-2: qopt.hadamard
