@@ -322,7 +322,7 @@ struct QuantizeKvCachePass : qopt::impl::QuantizeKvCacheBase<QuantizeKvCachePass
     if (cacheFormat != CacheFormat::F16) {
       if (group < 1 || cache.slots % group)
         return function.emitOpError() << "qopt-quantize-kv-cache: " << cache.slots
-                                      << " cache slots are not whole groups of " << group;
+                                      << " cache slots are not whole groups of " << int64_t(group);
       if (cache.headSize % planes || valueGroup < 1 || (cache.headSize / planes) % valueGroup)
         return function.emitOpError() << "qopt-quantize-kv-cache: " << cache.headSize
                                       << "-channel heads do not split into value groups of " << valueGroup;
