@@ -26,12 +26,29 @@ typedef struct {
   void **buffers;
 } step_function;
 
+/* One plane of one layer's keys or values: per KV head, rows of row_bytes
+ * bytes, one row per slots_per_row slots (codes: one per slot; key scales:
+ * one per slot group). */
+typedef struct {
+  char *data;
+  size_t row_bytes;
+  int64_t slots_per_row;
+} cache_plane;
+
+enum { PLANE_CODES, PLANE_SCALE, PLANE_OFFSET, NUM_PLANES };
+
+/* The most slots or channels one scale covers. */
+#define MAX_GROUP 256
+
 struct qopt_generator {
   const qopt_decoder_info *info;
-  /* [layers][key, value] planes of kv_heads x max_seq_len x head_size
-   * floats, each laid out [kv_heads][layout][head_size]. */
-  float *cache;
-  int64_t layout;
+  /* [layers][key, value][codes, scale, offset]; scale and offset only for
+   * quantized formats. */
+  cache_plane *planes;
+  /* Quantized keys: the float keys of each head's slot group in progress,
+   * [layers][kv_heads][kv_group][head_size]. */
+  float *pending_keys;
+  int64_t layout; /* slots per head the planes are laid out for */
   int64_t length;
   int num_steps;
   step_function *steps; /* as qopt_decoder.steps: prefill, then decode by slots */
@@ -47,32 +64,215 @@ static int fail(char *error, size_t size, const char *format, ...) {
   return -1;
 }
 
-static size_t cache_plane(const qopt_decoder_info *info) {
-  return (size_t)(info->kv_heads * info->max_seq_len * info->head_size);
+static int is_quantized(const qopt_decoder_info *info) {
+  return info->kv_format == QOPT_KV_INT8 || info->kv_format == QOPT_KV_INT4;
 }
 
-static float *cache_of(const qopt_generator *g, int layer, int role) {
-  return g->cache + ((size_t)layer * 2 + (size_t)role) * cache_plane(g->info);
+/* Channels per value scale group. */
+static int64_t value_group(const qopt_decoder_info *info) {
+  return info->kv_group < info->head_size / 2 ? info->kv_group : info->head_size / 2;
 }
 
-/* Lays the cache out with `slots` slots per head, moving the `length`
- * valid slots of each head (slots past them keep finite stale or zero
- * values, masked out). */
+/* Elements per row of a plane, and their type. */
+static int64_t plane_width(const qopt_decoder_info *info, int role, int plane) {
+  if (plane == PLANE_CODES)
+    return info->kv_format == QOPT_KV_INT4 ? info->head_size / 2 : info->head_size;
+  return role == 0 ? info->head_size : info->head_size / value_group(info);
+}
+
+static int32_t plane_type(const qopt_decoder_info *info, int plane) {
+  if (plane != PLANE_CODES || info->kv_format == QOPT_KV_F32)
+    return QOPT_FLOAT32;
+  return info->kv_format == QOPT_KV_F16 ? QOPT_FLOAT16 : QOPT_UINT8;
+}
+
+static cache_plane *plane_of(const qopt_generator *g, int layer, int role, int plane) {
+  return &g->planes[((size_t)layer * 2 + (size_t)role) * NUM_PLANES + (size_t)plane];
+}
+
+/* Rows per head of `plane` laid out for `slots` slots. */
+static int64_t plane_rows(const cache_plane *plane, int64_t slots) {
+  return (slots + plane->slots_per_row - 1) / plane->slots_per_row;
+}
+
+/* Row `row` of head `head` at the current layout. */
+static char *plane_row(const qopt_generator *g, const cache_plane *plane, int64_t head, int64_t row) {
+  return plane->data + ((size_t)head * (size_t)plane_rows(plane, g->layout) + (size_t)row) * plane->row_bytes;
+}
+
+/* Lays the cache out with `slots` slots per head, moving the rows of the
+ * `length` valid slots of each head (rows past them keep finite stale or
+ * zero values, masked out). */
 static void set_layout(qopt_generator *g, int64_t slots) {
   if (slots == g->layout)
     return;
   const qopt_decoder_info *info = g->info;
-  const size_t row = (size_t)info->head_size * sizeof(float), valid = (size_t)g->length * row;
-  for (int plane = 0; plane < 2 * info->num_layers; ++plane) {
-    char *base = (char *)(g->cache + (size_t)plane * cache_plane(info));
-    if (slots < g->layout)
+  for (int i = 0; i < 2 * info->num_layers * NUM_PLANES; ++i) {
+    const cache_plane *plane = &g->planes[i];
+    if (!plane->data)
+      continue;
+    const size_t from = (size_t)plane_rows(plane, g->layout) * plane->row_bytes,
+                 to = (size_t)plane_rows(plane, slots) * plane->row_bytes,
+                 valid = (size_t)plane_rows(plane, g->length) * plane->row_bytes;
+    if (to < from)
       for (int64_t h = 1; h < info->kv_heads; ++h) /* moving down: ascending heads */
-        memmove(base + (size_t)h * (size_t)slots * row, base + (size_t)h * (size_t)g->layout * row, valid);
+        memmove(plane->data + (size_t)h * to, plane->data + (size_t)h * from, valid);
     else
       for (int64_t h = info->kv_heads - 1; h >= 1; --h) /* moving up: descending heads */
-        memmove(base + (size_t)h * (size_t)slots * row, base + (size_t)h * (size_t)g->layout * row, valid);
+        memmove(plane->data + (size_t)h * to, plane->data + (size_t)h * from, valid);
   }
   g->layout = slots;
+}
+
+/* Allocates the planes of every layer's keys and values for max_seq_len
+ * slots in the decoder's format. */
+static int create_planes(qopt_generator *g, char *error, size_t size) {
+  const qopt_decoder_info *info = g->info;
+  if (info->kv_format < QOPT_KV_F32 || info->kv_format > QOPT_KV_INT4)
+    return fail(error, size, "the decoder's KV-cache format %d is unknown", (int)info->kv_format);
+  if (is_quantized(info) && (info->kv_group < 1 || info->kv_group > MAX_GROUP || info->max_seq_len % info->kv_group ||
+                             info->head_size % 2 ||
+                             (info->head_size / 2) % value_group(info)))
+    return fail(error, size, "the decoder's KV-cache groups (%d) do not fit its cache", (int)info->kv_group);
+  g->planes = (cache_plane *)calloc((size_t)info->num_layers * 2 * NUM_PLANES, sizeof(cache_plane));
+  if (!g->planes)
+    return fail(error, size, "out of memory");
+  for (int layer = 0; layer < info->num_layers; ++layer)
+    for (int role = 0; role < 2; ++role)
+      for (int p = 0; p < (is_quantized(info) ? NUM_PLANES : 1); ++p) {
+        cache_plane *plane = plane_of(g, layer, role, p);
+        plane->slots_per_row = p != PLANE_CODES && role == 0 ? info->kv_group : 1;
+        plane->row_bytes = (size_t)plane_width(info, role, p) * qopt_element_size(plane_type(info, p));
+        plane->data = (char *)calloc((size_t)info->kv_heads * (size_t)plane_rows(plane, info->max_seq_len),
+                                     plane->row_bytes);
+        if (!plane->data)
+          return fail(error, size, "out of memory for a cache of %lld slots", (long long)info->max_seq_len);
+      }
+  if (is_quantized(info)) {
+    g->pending_keys = (float *)calloc((size_t)info->num_layers * (size_t)info->kv_heads * (size_t)info->kv_group *
+                                          (size_t)info->head_size, sizeof(float));
+    if (!g->pending_keys)
+      return fail(error, size, "out of memory");
+  }
+  return 0;
+}
+
+static void free_planes(qopt_generator *g) {
+  for (int i = 0; g->planes && i < 2 * g->info->num_layers * NUM_PLANES; ++i)
+    free(g->planes[i].data);
+  free(g->planes);
+  free(g->pending_keys);
+}
+
+/* ------------------------------------------------------ storing entries */
+
+/* IEEE binary16 of `value`, rounded to nearest even. */
+static uint16_t to_half(float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  const uint32_t sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) /* NaN */
+    return (uint16_t)(sign | 0x7e00u);
+  if (magnitude >= 0x477ff000u) /* rounds to infinity (65520 and up) */
+    return (uint16_t)(sign | 0x7c00u);
+  if (magnitude < 0x38800000u) { /* below 2^-14: a subnormal half */
+    float scaled;
+    uint32_t m = magnitude;
+    memcpy(&scaled, &m, sizeof scaled);
+    return (uint16_t)(sign | (uint32_t)lrintf(scaled * 16777216.0f)); /* units of 2^-24 */
+  }
+  const uint32_t rounded = magnitude + 0xfffu + ((magnitude >> 13) & 1u);
+  return (uint16_t)(sign | ((rounded - 0x38000000u) >> 13));
+}
+
+/* Asymmetric codes of values[0..count) (stride apart) into [0, levels]:
+ * writes the codes and returns scale and offset. */
+static void quantize_range(const float *values, int64_t count, int64_t stride, int levels, uint8_t *codes,
+                           float *scale, float *offset) {
+  float low = values[0], high = values[0];
+  for (int64_t i = 1; i < count; ++i) {
+    float v = values[i * stride];
+    low = v < low ? v : low;
+    high = v > high ? v : high;
+  }
+  float step = (high - low) / (float)levels;
+  if (!(step > 0.0f))
+    step = 1.0f; /* constant: every code 0 gives `low` exactly */
+  const float inverse = 1.0f / step;
+  for (int64_t i = 0; i < count; ++i) {
+    long code = lrintf((values[i * stride] - low) * inverse);
+    codes[i] = (uint8_t)(code < 0 ? 0 : code > levels ? levels : code);
+  }
+  *scale = step;
+  *offset = low;
+}
+
+/* Writes code `code` of channel `channel` into a row of codes. */
+static void put_code(const qopt_decoder_info *info, uint8_t *row, int64_t channel, uint8_t code) {
+  if (info->kv_format == QOPT_KV_INT8) {
+    row[channel] = code;
+    return;
+  }
+  const int64_t half = info->head_size / 2, byte = channel % half;
+  const int shift = channel < half ? 0 : 4;
+  row[byte] = (uint8_t)((row[byte] & ~(0xf << shift)) | (code << shift));
+}
+
+/* Keys: the slot group `group` of head `head` from its first `count`
+ * pending float keys, per channel. */
+static void quantize_key_group(qopt_generator *g, int layer, int64_t head, int64_t group, int64_t count) {
+  const qopt_decoder_info *info = g->info;
+  const int64_t d = info->head_size, width = info->kv_group;
+  const int levels = info->kv_format == QOPT_KV_INT8 ? 255 : 15;
+  const float *pending = g->pending_keys + ((size_t)layer * (size_t)info->kv_heads + (size_t)head) * (size_t)(width * d);
+  cache_plane *codes = plane_of(g, layer, 0, PLANE_CODES);
+  float *scales = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_SCALE), head, group);
+  float *offsets = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_OFFSET), head, group);
+  uint8_t column[MAX_GROUP];
+  for (int64_t c = 0; c < d; ++c) {
+    quantize_range(pending + c, count, d, levels, column, &scales[c], &offsets[c]);
+    for (int64_t i = 0; i < count; ++i)
+      put_code(info, (uint8_t *)plane_row(g, codes, head, group * width + i), c, column[i]);
+  }
+}
+
+/* Stores the float entry `row` ([head_size]) of head `head` at `slot`. */
+static void store_entry(qopt_generator *g, int layer, int role, int64_t head, int64_t slot, const float *row,
+                        int last) {
+  const qopt_decoder_info *info = g->info;
+  const int64_t d = info->head_size;
+  cache_plane *codes = plane_of(g, layer, role, PLANE_CODES);
+  char *target = plane_row(g, codes, head, slot);
+  if (info->kv_format == QOPT_KV_F32) {
+    memcpy(target, row, (size_t)d * sizeof(float));
+    return;
+  }
+  if (info->kv_format == QOPT_KV_F16) {
+    uint16_t *half = (uint16_t *)target;
+    for (int64_t c = 0; c < d; ++c)
+      half[c] = to_half(row[c]);
+    return;
+  }
+  const int levels = info->kv_format == QOPT_KV_INT8 ? 255 : 15;
+  if (role == 1) { /* values: per slot, groups of channels */
+    const int64_t width = value_group(info);
+    float *scales = (float *)plane_row(g, plane_of(g, layer, 1, PLANE_SCALE), head, slot);
+    float *offsets = (float *)plane_row(g, plane_of(g, layer, 1, PLANE_OFFSET), head, slot);
+    uint8_t group_codes[MAX_GROUP];
+    for (int64_t j = 0; j * width < d; ++j) {
+      quantize_range(row + j * width, width, 1, levels, group_codes, &scales[j], &offsets[j]);
+      for (int64_t i = 0; i < width; ++i)
+        put_code(info, (uint8_t *)target, j * width + i, group_codes[i]);
+    }
+    return;
+  }
+  /* keys: per channel over the slot group, requantized as the group fills */
+  const int64_t width = info->kv_group, index = slot % width;
+  float *pending = g->pending_keys +
+                   (((size_t)layer * (size_t)info->kv_heads + (size_t)head) * (size_t)width + (size_t)index) * (size_t)d;
+  memcpy(pending, row, (size_t)d * sizeof(float));
+  if (index == width - 1 || last)
+    quantize_key_group(g, layer, head, slot / width, index + 1);
 }
 
 static int check_tensor(const qopt_tensor_info *tensor, int32_t type, int rank, const int64_t *shape,
@@ -103,7 +303,6 @@ static int init_step(qopt_generator *g, step_function *step, const qopt_decoder_
     return fail(error, size, "the %s step does not fit the cache", name);
   const int64_t s = step->tokens, t = step->slots;
   const int64_t ids_shape[2] = {1, s}, mask_shape[2] = {1, t + s}, logits_shape[3] = {1, s, info->vocab};
-  const int64_t past_shape[4] = {1, info->kv_heads, t, info->head_size};
   const int64_t present_shape[4] = {1, info->kv_heads, t + s, info->head_size};
   if (check_tensor(&model->inputs[info->input_ids], QOPT_INT64, 2, ids_shape, name, error, size) ||
       (info->position_ids >= 0 &&
@@ -117,11 +316,26 @@ static int init_step(qopt_generator *g, step_function *step, const qopt_decoder_
     return fail(error, size, "out of memory");
   for (int layer = 0; layer < info->num_layers; ++layer)
     for (int role = 0; role < 2; ++role) {
-      int input = info->past[2 * layer + role], output = info->present[2 * layer + role];
-      if (check_tensor(&model->inputs[input], QOPT_FLOAT32, 4, past_shape, name, error, size) ||
-          check_tensor(&model->outputs[output], QOPT_FLOAT32, 4, present_shape, name, error, size))
+      const int32_t inputs[NUM_PLANES] = {
+          info->past[2 * layer + role], is_quantized(info) ? info->past_scale[2 * layer + role] : -1,
+          is_quantized(info) ? info->past_offset[2 * layer + role] : -1};
+      const int output = info->present[2 * layer + role];
+      if (output < 0 || output >= model->num_outputs)
+        return fail(error, size, "the %s step lacks a present output", name);
+      if (check_tensor(&model->outputs[output], QOPT_FLOAT32, 4, present_shape, name, error, size))
         return -1;
-      step->buffers[input] = cache_of(g, layer, role);
+      for (int p = 0; p < NUM_PLANES; ++p) {
+        const cache_plane *plane = plane_of(g, layer, role, p);
+        if (!plane->data)
+          continue;
+        const int input = inputs[p];
+        const int64_t shape[4] = {1, info->kv_heads, plane_rows(plane, t), plane_width(info, role, p)};
+        if (input < 0 || input >= model->num_inputs)
+          return fail(error, size, "the %s step lacks a KV-cache input", name);
+        if (check_tensor(&model->inputs[input], plane_type(info, p), 4, shape, name, error, size))
+          return -1;
+        step->buffers[input] = plane->data;
+      }
     }
   for (int i = 0; i < model->num_inputs + model->num_outputs; ++i) {
     if (step->buffers[i])
@@ -134,14 +348,13 @@ static int init_step(qopt_generator *g, step_function *step, const qopt_decoder_
   return 0;
 }
 
-static void free_step(step_function *step) {
+static void free_step(qopt_generator *g, step_function *step) {
   if (!step->buffers)
     return;
   for (int i = 0; i < step->model->num_inputs + step->model->num_outputs; ++i) {
-    int is_cache = 0;
-    /* past inputs belong to the cache */
-    for (int j = 0; j < 2 * qopt_decoder.num_layers; ++j)
-      is_cache |= i == qopt_decoder.past[j];
+    int is_cache = 0; /* the cache's planes belong to the generator */
+    for (int p = 0; i < step->model->num_inputs && p < 2 * g->info->num_layers * NUM_PLANES; ++p)
+      is_cache |= g->planes[p].data && step->buffers[i] == g->planes[p].data;
     if (!is_cache)
       free(step->buffers[i]);
   }
@@ -156,10 +369,13 @@ qopt_generator *qopt_generator_create(char *error, size_t size) {
   }
   g->info = &qopt_decoder;
   g->layout = g->info->max_seq_len;
-  g->cache = (float *)calloc(2 * (size_t)g->info->num_layers * cache_plane(g->info) + 1, sizeof(float));
   g->logits = (float *)calloc((size_t)g->info->vocab + 1, sizeof(float));
-  if (!g->cache || !g->logits) {
-    fail(error, size, "out of memory for a cache of %lld slots", (long long)g->info->max_seq_len);
+  if (!g->logits) {
+    fail(error, size, "out of memory");
+    qopt_generator_free(g);
+    return NULL;
+  }
+  if (create_planes(g, error, size)) {
     qopt_generator_free(g);
     return NULL;
   }
@@ -182,9 +398,9 @@ void qopt_generator_free(qopt_generator *g) {
   if (!g)
     return;
   for (int i = 0; g->steps && i < g->num_steps; ++i)
-    free_step(&g->steps[i]);
+    free_step(g, &g->steps[i]);
   free(g->steps);
-  free(g->cache);
+  free_planes(g);
   free(g->logits);
   free(g);
 }
@@ -230,10 +446,10 @@ static void run_step(qopt_generator *g, step_function *step, const int64_t *toke
   for (int layer = 0; layer < info->num_layers; ++layer)
     for (int role = 0; role < 2; ++role) {
       const float *present = (const float *)step->buffers[step->model->num_inputs + info->present[2 * layer + role]];
-      float *cache = cache_of(g, layer, role);
       for (int64_t h = 0; h < info->kv_heads; ++h)
-        memcpy(cache + ((size_t)h * (size_t)t + (size_t)p) * row,
-               present + ((size_t)h * (size_t)(t + s) + (size_t)t) * row, (size_t)count * row * sizeof(float));
+        for (int64_t i = 0; i < count; ++i)
+          store_entry(g, layer, role, h, p + i, present + ((size_t)h * (size_t)(t + s) + (size_t)(t + i)) * row,
+                      i == count - 1);
     }
   const float *logits = (const float *)step->buffers[step->model->num_inputs + info->logits];
   memcpy(g->logits, logits + (size_t)(count - 1) * (size_t)info->vocab, (size_t)info->vocab * sizeof(float));

@@ -21,8 +21,10 @@
  * runs the compiled graph with past = the cache laid out [kv_heads][S]
  * [head_size] (slots >= p masked out by attention_mask; moving to a larger
  * or smaller S moves the p valid slots of each head once), position_ids
- * p..p+n-1, and copies the n new keys and values from present into slots
- * p..p+n-1. Functions returning int give 0
+ * p..p+n-1, and stores the n new keys and values from present into slots
+ * p..p+n-1 in the cache's format (qopt_decoder_info.kv_format: quantized
+ * keys requantize the group of slots they join, whose float values the
+ * generator keeps until the group is full). Functions returning int give 0
  * on success, or -1 with a message in `error`.
  *
  *===--------------------------------------------------------------------===*/
@@ -64,7 +66,20 @@ typedef struct {
   /* The prefill step (prefill_len tokens over max_seq_len slots), then the
    * one-token decode steps by increasing slots, the last max_seq_len. */
   const qopt_decoder_step *steps;
+  /* How the cache is stored (qopt-quantize-kv-cache): the past inputs are
+   * float32, float16, or uint8 codes (int4: two a byte, channel c in the
+   * low nibble of byte c and channel c + head_size/2 in the high one) with
+   * float32 scale and offset inputs, x = code * scale + offset: keys per
+   * channel over groups of kv_group slots ([1, kv_heads, slots/kv_group,
+   * head_size]), values per slot over groups of min(kv_group, head_size/2)
+   * channels ([1, kv_heads, slots, groups]). */
+  int32_t kv_format; /* QOPT_KV_* */
+  int32_t kv_group;
+  const int32_t *past_scale;  /* [num_layers][2] input indices; -1 for float formats */
+  const int32_t *past_offset; /* [num_layers][2] */
 } qopt_decoder_info;
+
+enum { QOPT_KV_F32 = 0, QOPT_KV_F16 = 1, QOPT_KV_INT8 = 2, QOPT_KV_INT4 = 3 };
 
 extern const qopt_decoder_info qopt_decoder;
 

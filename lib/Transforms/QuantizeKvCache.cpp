@@ -307,9 +307,11 @@ struct QuantizeKvCachePass : qopt::impl::QuantizeKvCacheBase<QuantizeKvCachePass
         rotateAt(*concat->freshUse, cache.headSize);
         numRotated += rotated;
       }
-    for (const CacheArgument &cache : caches)
+    for (const CacheArgument &cache : caches) {
       if (failed(convertStorage(function, cache, cacheFormat)))
         return failure();
+      function.removeArgAttr(cache.past.getArgNumber(), kCacheRole);
+    }
     return success();
   }
 

@@ -10,7 +10,7 @@
 
 // f16: the arguments become f16 and are widened once, on entry.
 // F16-LABEL: func.func @step
-// F16-SAME: %[[PK:[a-z0-9]+]]: tensor<1x2x64x8xf16> {onnx.element_type = 10 : i32, onnx.name = "past_key_values.0.key", qopt.kv_cache = "key"}
+// F16-SAME: %[[PK:[a-z0-9]+]]: tensor<1x2x64x8xf16> {onnx.element_type = 10 : i32, onnx.name = "past_key_values.0.key"}
 // F16-SAME: %[[PV:[a-z0-9]+]]: tensor<1x2x64x8xf16> {onnx.element_type = 10 : i32
 // F16-SAME: -> (tensor<1x4x1x8xf32>, tensor<1x2x65x8xf32>, tensor<1x2x65x8xf32>)
 // F16: %[[WV:.*]] = linalg.generic {{.*}} ins(%[[PV]] : tensor<1x2x64x8xf16>)
@@ -61,7 +61,7 @@
 
 // Rotation alone keeps f32 storage; P.V is not rotated.
 // R3-LABEL: func.func @step
-// R3-SAME: tensor<1x2x64x8xf32> {onnx.name = "past_key_values.0.key", qopt.kv_cache = "key"}
+// R3-SAME: tensor<1x2x64x8xf32> {onnx.name = "past_key_values.0.key"}
 // R3-COUNT-2: qopt.hadamard
 // R3-NOT: qopt.hadamard
 

@@ -10,6 +10,7 @@
 #include "qopt/Import/DecoderSignature.h"
 #include "qopt/Import/OnnxModelFile.h"
 #include "qopt/Target/CpuObject.h"
+#include "qopt/Transforms/Passes.h"
 
 #include "onnx/onnx-ml.pb.h"
 
@@ -43,7 +44,44 @@ cl::opt<int64_t> prefillLen("prefill-len",
                                      "several)"),
                             cl::init(32), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
 
+cl::opt<std::string> kvCache("kv-cache",
+                              cl::desc("With --generate: how the KV cache is stored: f16 (default), f32, or int8 / "
+                                       "int4 (asymmetric; keys per channel over groups of --kv-group slots, values "
+                                       "per slot over groups of min(--kv-group, head_size/2) channels, as KIVI)"),
+                              cl::value_desc("f16|f32|int8|int4"), cl::init("f16"), cl::sub(getCompileCommand()),
+                              cl::cat(getDriverCategory()));
+cl::opt<int64_t> kvGroup("kv-group", cl::desc("With --kv-cache int8|int4: slots (keys) and channels (values) per scale"),
+                         cl::init(32), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
+cl::opt<bool> kvHadamard("kv-hadamard",
+                         cl::desc("With --generate: rotate keys and queries by a Hadamard matrix over each head "
+                                  "(QuaRot's R3) before the keys are cached"),
+                         cl::init(false), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
+
 constexpr StringLiteral kTool = "qopt compile";
+
+/// qopt_decoder_info.kv_format (runtime/qopt_generator.h).
+std::optional<int32_t> getKvFormatCode(StringRef format) {
+  return StringSwitch<std::optional<int32_t>>(format)
+      .Case("f32", 0)
+      .Case("f16", 1)
+      .Case("int8", 2)
+      .Case("int4", 3)
+      .Default(std::nullopt);
+}
+
+bool isQuantizedKvCache() { return kvCache == "int8" || kvCache == "int4"; }
+
+/// What every step function must agree on, read from each.
+struct StepInterface {
+  int64_t vocab = 0;
+  /// [layers][key, value] input indices of the quantized cache's scales
+  /// and offsets (empty for float formats).
+  std::vector<int32_t> pastScale, pastOffset;
+
+  bool operator==(const StepInterface &other) const {
+    return vocab == other.vocab && pastScale == other.pastScale && pastOffset == other.pastOffset;
+  }
+};
 
 int fail(const Twine &message) { return reportError(kTool, message); }
 
@@ -65,7 +103,8 @@ std::vector<StepShape> getStepShapes() {
 }
 
 /// `const qopt_decoder_info qopt_decoder` (runtime/qopt_generator.h).
-Error addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vocab, ArrayRef<StepShape> shapes) {
+Error addDecoderInfo(Module &module, const DecoderSignature &decoder, const StepInterface &interface,
+                     ArrayRef<StepShape> shapes) {
   LLVMContext &context = module.getContext();
   IRBuilder<> builder(context);
   Type *i32 = builder.getInt32Ty(), *i64 = builder.getInt64Ty();
@@ -92,16 +131,61 @@ Error addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vo
   auto *stepsType = ArrayType::get(stepType, steps.size());
   auto *stepTable = new GlobalVariable(module, stepsType, /*isConstant=*/true, GlobalValue::PrivateLinkage,
                                        ConstantArray::get(stepsType, steps), "qopt_decoder.steps");
-  auto *type = StructType::create(context, {i32, i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i64, i64, i32, ptr},
-                                  "qopt_decoder_info");
+  auto optionalTable = [&](ArrayRef<int32_t> values, StringRef name) -> Constant * {
+    if (values.empty())
+      return ConstantPointerNull::get(ptr);
+    return table(values, name);
+  };
+  auto *type = StructType::create(
+      context, {i32, i32, i32, i32, i32, ptr, ptr, i64, i64, i64, i64, i64, i32, ptr, i32, i32, ptr, ptr},
+      "qopt_decoder_info");
   Constant *value = ConstantStruct::get(
       type, {builder.getInt32(decoder.inputIds), builder.getInt32(decoder.attentionMask),
              builder.getInt32(decoder.positionIds), builder.getInt32(decoder.logits),
              builder.getInt32(int32_t(decoder.layers.size())), table(past, "qopt_decoder.past"),
              table(present, "qopt_decoder.present"), builder.getInt64(decoder.kvHeads),
-             builder.getInt64(decoder.headSize), builder.getInt64(vocab), builder.getInt64(maxSeqLen),
-             builder.getInt64(prefillLen), builder.getInt32(int32_t(steps.size())), stepTable});
+             builder.getInt64(decoder.headSize), builder.getInt64(interface.vocab), builder.getInt64(maxSeqLen),
+             builder.getInt64(prefillLen), builder.getInt32(int32_t(steps.size())), stepTable,
+             builder.getInt32(*getKvFormatCode(kvCache)), builder.getInt32(int32_t(kvGroup)),
+             optionalTable(interface.pastScale, "qopt_decoder.past_scale"),
+             optionalTable(interface.pastOffset, "qopt_decoder.past_offset")});
   new GlobalVariable(module, type, /*isConstant=*/true, GlobalValue::ExternalLinkage, value, "qopt_decoder");
+  return Error::success();
+}
+
+/// Gives the past inputs of `function` the cache's storage format
+/// (qopt-quantize-kv-cache) and finds the scale and offset inputs it adds.
+Error convertCacheInputs(mlir::func::FuncOp function, const DecoderSignature &decoder, StepInterface &interface) {
+  mlir::MLIRContext *context = function.getContext();
+  for (const DecoderCacheLayer &layer : decoder.layers) {
+    function.setArgAttr(layer.pastKey, "qopt.kv_cache", mlir::StringAttr::get(context, "key"));
+    function.setArgAttr(layer.pastValue, "qopt.kv_cache", mlir::StringAttr::get(context, "value"));
+  }
+  mlir::PassManager pm(context);
+  QuantizeKvCacheOptions options;
+  options.format = kvCache;
+  options.group = kvGroup;
+  options.hadamard = kvHadamard;
+  pm.addPass(createQuantizeKvCache(options));
+  if (failed(pm.run(function->getParentOfType<mlir::ModuleOp>())))
+    return createStringError(inconvertibleErrorCode(),
+                             "the KV cache cannot be stored as " + kvCache + (kvHadamard ? " with --kv-hadamard" : ""));
+  if (!isQuantizedKvCache())
+    return Error::success();
+  auto findInput = [&](StringRef name) -> int32_t {
+    for (unsigned i = 0; i < function.getNumArguments(); ++i)
+      if (auto attr = function.getArgAttrOfType<mlir::StringAttr>(i, "onnx.name"); attr && attr.getValue() == name)
+        return int32_t(i);
+    return -1;
+  };
+  for (const DecoderCacheLayer &layer : decoder.layers)
+    for (int input : {layer.pastKey, layer.pastValue}) {
+      const std::string &name = decoder.inputNames[input];
+      interface.pastScale.push_back(findInput(name + ".scale"));
+      interface.pastOffset.push_back(findInput(name + ".offset"));
+      if (interface.pastScale.back() < 0 || interface.pastOffset.back() < 0)
+        return createStringError(inconvertibleErrorCode(), "internal error: no scales for " + name);
+    }
   return Error::success();
 }
 
@@ -109,7 +193,7 @@ Error addDecoderInfo(Module &module, const DecoderSignature &decoder, int64_t vo
 /// every phase, as LLVM IR.
 Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const onnx::ModelProto &model,
                                             const DecoderSignature &decoder, const StepShape &step,
-                                            LLVMContext &llvmContext, int64_t &vocab) {
+                                            LLVMContext &llvmContext, StepInterface &interface) {
   auto error = [](const Twine &message) { return createStringError(inconvertibleErrorCode(), message); };
   const int64_t tokens = step.tokens;
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
@@ -120,13 +204,15 @@ Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const on
   auto function = module->lookupSymbol<mlir::func::FuncOp>(getEntryName());
   if (!function)
     return error("no function @" + getEntryName() + " to compile");
+  if (Error converted = convertCacheInputs(function, decoder, interface))
+    return std::move(converted);
   Expected<ModelSignature> signature = getModelSignature(function);
   if (!signature)
     return signature.takeError();
   ArrayRef<int64_t> logits = signature->outputs[decoder.logits].shape;
   if (logits.size() != 3 || logits[0] != 1 || logits[1] != tokens)
     return error("logits must be [1, " + Twine(tokens) + ", vocab] for a step of " + Twine(tokens) + " tokens");
-  vocab = logits[2];
+  interface.vocab = logits[2];
   if (runGraphPhase(*module) || runCalibrationPhase(*module, *build.recipe, kTool) ||
       runQuantizePhase(*module, *build.recipe, kTool))
     return error("the " + Twine(tokens) + "-token step failed before code generation");
@@ -161,6 +247,11 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
     return fail("--max-seq-len must be in [2, 2^24], not " + Twine(maxSeqLen));
   if (prefillLen < 2 || prefillLen > maxSeqLen)
     return fail("--prefill-len must be in [2, --max-seq-len], not " + Twine(prefillLen));
+  if (!getKvFormatCode(kvCache))
+    return fail("--kv-cache must be f32, f16, int8 or int4, not '" + kvCache + "'");
+  // Decode steps use 64, 128, ... slots: a key group must divide each.
+  if (isQuantizedKvCache() && (kvGroup < 1 || 64 % kvGroup || maxSeqLen % kvGroup))
+    return fail("--kv-group must divide 64 and --max-seq-len (" + Twine(maxSeqLen) + "), not " + Twine(kvGroup));
   Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(getModelPath());
   if (!model)
     return fail(toString(model.takeError()));
@@ -173,22 +264,22 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
 
   LLVMContext llvmContext;
   std::vector<NamedModelModule> steps;
-  int64_t vocab = 0;
+  std::optional<StepInterface> interface;
   std::vector<StepShape> shapes = getStepShapes();
   for (const StepShape &shape : shapes) {
-    int64_t stepVocab = 0;
-    Expected<std::unique_ptr<Module>> step = buildStep(build, **model, *decoder, shape, llvmContext, stepVocab);
+    StepInterface stepInterface;
+    Expected<std::unique_ptr<Module>> step = buildStep(build, **model, *decoder, shape, llvmContext, stepInterface);
     if (!step)
       return fail(toString(step.takeError()));
-    if (vocab && stepVocab != vocab)
-      return fail("the steps disagree on the vocabulary size");
-    vocab = stepVocab;
+    if (interface && !(stepInterface == *interface))
+      return fail("the steps disagree on the vocabulary size or the cache's inputs");
+    interface = stepInterface;
     steps.push_back({shape.name, std::move(*step)});
   }
   Expected<std::unique_ptr<Module>> linked = linkModelModules(std::move(steps));
   if (!linked)
     return fail(toString(linked.takeError()));
-  if (Error error = addDecoderInfo(**linked, *decoder, vocab, shapes))
+  if (Error error = addDecoderInfo(**linked, *decoder, *interface, shapes))
     return fail(toString(std::move(error)));
 
   std::error_code error;
@@ -244,7 +335,7 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
                                "{5} cache slots, prefill steps of {6} tokens). The API: qopt_generator.h. */\n"
                                "#include \"qopt_generator.h\"\n",
                                sys::path::filename(build.outputPath), decoder->layers.size(), decoder->kvHeads,
-                               decoder->headSize, vocab, maxSeqLen.getValue(), prefillLen.getValue())
+                               decoder->headSize, interface->vocab, maxSeqLen.getValue(), prefillLen.getValue())
                            .str();
     if (int status = writeTextFile(headerPath, text))
       return status;

@@ -312,7 +312,8 @@ def Rotate : Pass<"qopt-rotate"> {
 def QuantizeKvCache : Pass<"qopt-quantize-kv-cache"> {
   let summary = "KV-cache storage formats (f16, int8, int4 KIVI-style) and QuaRot's R3 on q/k";
   let description = [{
-    Acts on the function arguments marked `qopt.kv_cache = "key"|"value"`:
+    Acts on the function arguments marked `qopt.kv_cache = "key"|"value"`
+    (the mark is consumed):
     a decoder step's past keys and values [1, heads, slots, head_size]
     that are concatenated with the step's new entries into `present`
     (`qopt compile --generate` marks them; the generator keeps the cache).
