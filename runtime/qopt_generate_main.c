@@ -161,10 +161,12 @@ int main(int argc, char **argv) {
   for (int a = 1; a < argc; ++a) {
     const char *arg = argv[a];
     if (strcmp(arg, "--info") == 0) {
+      static const char *const formats[] = {"f32", "f16", "int8", "int4"};
+      const int format = info->kv_format >= 0 && info->kv_format <= 3 ? info->kv_format : 0;
       printf("{\"layers\": %d, \"kv_heads\": %lld, \"head_size\": %lld, \"vocab\": %lld, "
-             "\"max_seq_len\": %lld, \"prefill_len\": %lld}\n",
+             "\"max_seq_len\": %lld, \"prefill_len\": %lld, \"kv_cache\": \"%s\", \"kv_group\": %d}\n",
              info->num_layers, (long long)info->kv_heads, (long long)info->head_size, (long long)info->vocab,
-             (long long)info->max_seq_len, (long long)info->prefill_len);
+             (long long)info->max_seq_len, (long long)info->prefill_len, formats[format], (int)info->kv_group);
       return 0;
     }
     if (a + 1 >= argc)

@@ -103,13 +103,22 @@ std::optional<unsigned> groupOf(ArrayRef<ReassociationIndices> reassociation, in
   return std::nullopt;
 }
 
+/// Where the head_size channels are in a value on the path from present:
+/// dimension `dim`, which is those channels (`whole`) or, after a reshape
+/// merged it with outer dimensions, a multiple of them innermost.
+struct ChannelPosition {
+  Value value;
+  int64_t dim;
+  bool whole;
+};
+
 /// R3 on the queries: follows the head_size dimension of the cached keys
 /// from `present` to every contraction they reach and rotates the
 /// contraction's other operand. Fails at an op it cannot follow.
 LogicalResult rotateQueries(Value present, int64_t headSize, int &rotated) {
-  SmallVector<std::pair<Value, int64_t>> worklist = {{present, 3}};
+  SmallVector<ChannelPosition> worklist = {{present, 3, true}};
   while (!worklist.empty()) {
-    auto [value, dim] = worklist.pop_back_val();
+    auto [value, dim, whole] = worklist.pop_back_val();
     for (OpOperand &use : llvm::make_early_inc_range(value.getUses())) {
       Operation *user = use.getOwner();
       auto unsupported = [&](const Twine &why) {
@@ -119,24 +128,32 @@ LogicalResult rotateQueries(Value present, int64_t headSize, int &rotated) {
       if (isa<func::ReturnOp>(user))
         continue;
       if (auto expand = dyn_cast<tensor::ExpandShapeOp>(user)) {
+        // The channels stay innermost: the group's last non-unit dimension.
         ArrayRef<int64_t> shape = expand.getResultType().getShape();
         ReassociationIndices group = expand.getReassociationIndices()[dim];
-        auto whole = llvm::find_if(group, [&](int64_t d) { return shape[d] == headSize; });
-        if (whole == group.end())
+        auto last = llvm::find_if(llvm::reverse(group), [&](int64_t d) { return shape[d] != 1; });
+        int64_t target = last == llvm::reverse(group).end() ? group.back() : *last;
+        if (shape[target] % headSize)
           return unsupported("a reshape splits them");
-        worklist.push_back({expand.getResult(), *whole});
+        worklist.push_back({expand.getResult(), target, shape[target] == headSize});
         continue;
       }
       if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user)) {
+        // Merging outer dimensions into them keeps them innermost.
         std::optional<unsigned> group = groupOf(collapse.getReassociationIndices(), dim);
-        if (!group || collapse.getResultType().getDimSize(*group) != headSize)
-          return unsupported("a reshape merges them with another dimension");
-        worklist.push_back({collapse.getResult(), *group});
+        ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
+        ReassociationIndices members = collapse.getReassociationIndices()[*group];
+        bool innermost = llvm::all_of(members, [&](int64_t d) { return d <= dim || shape[d] == 1; });
+        if (!innermost)
+          return unsupported("a reshape merges them with an inner dimension");
+        worklist.push_back({collapse.getResult(), *group, collapse.getResultType().getDimSize(*group) == headSize});
         continue;
       }
+      if (!whole)
+        return unsupported("an op reads them merged with other dimensions");
       if (auto transpose = dyn_cast<linalg::TransposeOp>(user)) {
         auto position = llvm::find(transpose.getPermutation(), dim);
-        worklist.push_back({transpose->getResult(0), position - transpose.getPermutation().begin()});
+        worklist.push_back({transpose->getResult(0), position - transpose.getPermutation().begin(), true});
         continue;
       }
       auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
@@ -168,7 +185,7 @@ LogicalResult rotateQueries(Value present, int64_t headSize, int &rotated) {
       std::optional<unsigned> position = output.getResultPosition(loop);
       if (!position)
         return unsupported("a copy drops them");
-      worklist.push_back({generic->getResult(0), *position});
+      worklist.push_back({generic->getResult(0), *position, true});
     }
   }
   return success();

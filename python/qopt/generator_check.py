@@ -8,7 +8,9 @@ checkpoint's float64 numpy reference.
 - greedy generation after a random prompt (longer than a prefill step, so
   prefill takes several steps) equals the reference token for token, and the
   logits of every generated token equal the reference's full-sequence forward
-  pass (the KV-cache steps against no cache at all);
+  pass (the KV-cache steps against no cache at all); for a cache stored as
+  f16 / int8 / int4 or rotated (--kv-hadamard), the logits equal
+  qopt.kv_reference's model of that cache instead;
 - seeded sampling (temperature, top-k, top-p) is reproducible, differs under
   another seed, and only draws tokens within the top k of their logits;
 - a full cache stops generation (prompt + generated = max_seq_len + 1);
@@ -31,7 +33,7 @@ import tempfile
 
 import numpy as np
 
-from qopt import llama2c
+from qopt import kv_reference, llama2c
 
 
 def run(generator, *args):
@@ -124,6 +126,8 @@ def main(argv=None):
     parser.add_argument("--prompt-len", type=int, default=20)
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--tolerance", default="1e-4", help="logits relative error bar, or 'none'")
+    parser.add_argument("--kv-hadamard", action="store_true",
+                        help="the generator was compiled with --kv-hadamard (R3)")
     args = parser.parse_args(argv)
     checkpoint = llama2c.read_checkpoint(args.checkpoint)
     vocab = checkpoint.config.vocab_size
@@ -136,7 +140,8 @@ def main(argv=None):
         ids, logits, report = generate(args.generator, work, prompt, args.new_tokens)
         print(f"# {len(prompt)} prompt tokens ({info['prefill_len']} per prefill step), "
               f"{report['prefill_tok_s']:.0f} prefill tok/s, {report['decode_tok_s']:.0f} decode tok/s")
-        if args.tolerance != "none":
+        kv_format = kv_reference.KvFormat(info["kv_cache"], info["kv_group"], args.kv_hadamard)
+        if args.tolerance != "none" and kv_format.name == "f32" and not kv_format.hadamard:
             expected = llama2c.reference_generate(checkpoint, prompt, args.new_tokens)
             same = sum(a == b for a, b in zip(ids, expected))
             checks.report("greedy", ids == expected, f"{same}/{len(expected)} tokens equal the reference;")
@@ -144,6 +149,24 @@ def main(argv=None):
             error = relative_error(logits, full)
             checks.report("cache steps vs full forward", error < float(args.tolerance),
                           f"logits relative error {error:.2e};")
+        elif args.tolerance != "none":
+            # The cache format's numpy model (qopt.kv_reference), teacher-forced
+            # with the generated ids: the logits match it, and each greedy id is
+            # its argmax wherever its top two are apart by more than the error bar.
+            expected = kv_reference.reference_logits(checkpoint, prompt, ids[:-1], info["prefill_len"], kv_format)
+            error = relative_error(logits, expected)
+            name = kv_format.name + (" + R3" if kv_format.hadamard else "")
+            checks.report(f"cache steps vs the {name} cache's reference", error < float(args.tolerance),
+                          f"logits relative error {error:.2e};")
+            top2 = np.sort(expected, axis=1)[:, -2:]
+            clear = (top2[:, 1] - top2[:, 0]) > 4 * float(args.tolerance) * np.max(np.abs(expected))
+            agree = [int(np.argmax(row)) == t for row, t in zip(expected, ids)]
+            checks.report("greedy", all(a for a, c in zip(agree, clear) if c),
+                          f"{sum(agree)}/{len(ids)} tokens are the reference's argmax, "
+                          f"all {int(clear.sum())} clear ones;")
+            full = llama2c.reference_forward(checkpoint, prompt + ids[:-1])[len(prompt) - 1:]
+            print(f"# {name} cache: logits relative error {relative_error(logits, full):.2e} "
+                  f"against the float cache's full forward pass")
         else:
             checks.report("greedy", len(ids) == args.new_tokens and all(0 <= t < vocab for t in ids),
                           f"{len(ids)} tokens;")

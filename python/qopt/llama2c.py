@@ -239,12 +239,15 @@ def _rotate_pairs(x, cos, sin):
     return out
 
 
-def reference_step(checkpoint: Checkpoint, tokens, cache=None):
+def reference_step(checkpoint: Checkpoint, tokens, cache=None, rotation=None):
     """Logits [S, vocab] of S new token ids after the cached positions, in float64
     as llama2.c computes them, and the cache with them appended. The cache is
     None (position 0) or a list per layer of (keys, values), each float64
     [n_kv_heads, P, head_size], keys after rotary; the new tokens take
-    positions P ... P + S - 1, each seeing the keys up to its own position."""
+    positions P ... P + S - 1, each seeing the keys up to its own position.
+    With `rotation` (an orthogonal [head_size, head_size] matrix, QuaRot's
+    R3), queries and keys are rotated after rotary: q k^T is unchanged, the
+    cached keys are the rotated ones."""
     c, w = checkpoint.config, checkpoint.weights64
     tokens = np.asarray(tokens).reshape(-1)
     S, hs = len(tokens), c.head_size
@@ -261,6 +264,8 @@ def reference_step(checkpoint: Checkpoint, tokens, cache=None):
         k = (xn @ w["wk"][layer].T).reshape(S, c.n_kv_heads, hs).transpose(1, 0, 2)
         v = (xn @ w["wv"][layer].T).reshape(S, c.n_kv_heads, hs).transpose(1, 0, 2)
         q, k = _rotate_pairs(q, cos, sin), _rotate_pairs(k, cos, sin)
+        if rotation is not None:
+            q, k = q @ rotation, k @ rotation
         if cache is not None:
             k, v = np.concatenate([cache[layer][0], k], axis=1), np.concatenate([cache[layer][1], v], axis=1)
         present.append((k, v))
