@@ -24,7 +24,6 @@ compare with the float reference run.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import subprocess
@@ -34,6 +33,7 @@ import tempfile
 import numpy as np
 
 from qopt import kv_reference, llama2c
+from qopt.generator import Generator, GeneratorError
 
 
 def run(generator, *args):
@@ -67,55 +67,17 @@ class Checks:
         self.failed += not ok
 
 
-class DecoderInfo(ctypes.Structure):
-    """qopt_decoder_info of qopt_generator.h."""
-    _fields_ = [("input_ids", ctypes.c_int32), ("attention_mask", ctypes.c_int32),
-                ("position_ids", ctypes.c_int32), ("logits", ctypes.c_int32), ("num_layers", ctypes.c_int32),
-                ("past", ctypes.POINTER(ctypes.c_int32)), ("present", ctypes.POINTER(ctypes.c_int32)),
-                ("kv_heads", ctypes.c_int64), ("head_size", ctypes.c_int64), ("vocab", ctypes.c_int64),
-                ("max_seq_len", ctypes.c_int64), ("prefill_len", ctypes.c_int64)]
-
-
 def library_logits(library, prompt, steps):
     """Logits after prefill of `prompt`, then after each token of `steps`,
-    through the C API of qopt_generator.h."""
-    lib = ctypes.CDLL(os.path.abspath(library))
-    lib.qopt_generator_create.restype = ctypes.c_void_p
-    lib.qopt_generator_create.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
-    lib.qopt_generator_prefill.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64,
-                                           ctypes.c_char_p, ctypes.c_size_t]
-    lib.qopt_generator_step.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_size_t]
-    lib.qopt_generator_logits.restype = ctypes.POINTER(ctypes.c_float)
-    lib.qopt_generator_logits.argtypes = [ctypes.c_void_p]
-    lib.qopt_generator_info.restype = ctypes.POINTER(DecoderInfo)
-    lib.qopt_generator_info.argtypes = [ctypes.c_void_p]
-    lib.qopt_generator_free.argtypes = [ctypes.c_void_p]
-    error = ctypes.create_string_buffer(512)
-    handle = lib.qopt_generator_create(error, len(error))
-    if not handle:
-        raise RuntimeError(error.value.decode())
-    vocab = None
-    try:
-        tokens = (ctypes.c_int64 * len(prompt))(*prompt)
-        if lib.qopt_generator_prefill(handle, tokens, len(prompt), error, len(error)):
-            raise RuntimeError(error.value.decode())
-        rows = []
-        bad = lib.qopt_generator_step(handle, 1 << 40, error, len(error))
-        bad_message = error.value.decode()
-
-        def logits():
-            pointer = lib.qopt_generator_logits(handle)
-            return np.ctypeslib.as_array(pointer, shape=(vocab,)).copy()
-
-        vocab = lib.qopt_generator_info(handle).contents.vocab
-        rows.append(logits())
-        for token in steps:
-            if lib.qopt_generator_step(handle, int(token), error, len(error)):
-                raise RuntimeError(error.value.decode())
-            rows.append(logits())
-        return np.stack(rows), (bad, bad_message)
-    finally:
-        lib.qopt_generator_free(handle)
+    through the C API of qopt_generator.h; and the status and message of a
+    step with a token outside the vocabulary."""
+    with Generator(library) as g:
+        rows = g.teacher_force(prompt, steps)
+        try:
+            g.step(1 << 40)
+            return rows, (0, "")
+        except GeneratorError as error:
+            return rows, (-1, str(error))
 
 
 def main(argv=None):
