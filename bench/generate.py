@@ -20,6 +20,9 @@ Contenders:
   genai-nbits4      onnxruntime-genai (its C++ generation loop, past/present in ORT
                     buffers) on that MatMulNBits model, when onnxruntime_genai imports
   qopt-fp32, qopt-w4a16-g32, qopt-w4a8, qopt-w8a8   `qopt compile --generate --mcpu native --recipe R`
+                    (the cache f32 for qopt-fp32, else the compiler's default f16);
+                    a suffix :f32, :f16, :int8, :int4 or :int4-r3 picks the KV-cache format
+                    (--kv-cache, -r3: --kv-hadamard), e.g. qopt-w4a8:int8
 Each runs in its own process: greedy generation of --new-tokens after a
 random --prompt-len prompt (BOS first), --repeat times after a warm-up, the
 median time to first token (prefill), prefill and decode tokens per second,
@@ -59,13 +62,21 @@ CONTENDERS = ["ort-fp32", "ort-nbits4", "genai-nbits4", "qopt-fp32", "qopt-w4a16
 BYTES_PER_WEIGHT = {"ort-fp32": 4.0, "qopt-fp32": 4.0, "ort-nbits4": 0.625, "genai-nbits4": 0.625,
                     "qopt-w4a16-g32": 0.625, "qopt-w4a8": 0.625, "qopt-w8a8": 1.0}
 MAX_SEQ_LEN = 128
+KV_FORMATS = ["f32", "f16", "int8", "int4", "int4-r3"]
 
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def split_contender(contender):
+    """'qopt-w4a8:int8' -> ('qopt-w4a8', 'int8'); no suffix -> (contender, None)."""
+    name, _, kv_format = contender.partition(":")
+    return name, kv_format or None
+
+
 def counterpart(contender, available):
+    contender = split_contender(contender)[0]
     if contender == "qopt-fp32":
         return "ort-fp32"
     if contender in ("qopt-w4a16-g32", "qopt-w4a8") and "genai-nbits4" in available:
@@ -186,14 +197,17 @@ def run_json(command, env=None):
 
 
 def qopt_generator(contender, float_path, args):
-    recipe = contender[len("qopt-"):]
+    name, kv_format = split_contender(contender)
+    recipe = name[len("qopt-"):]
     recipe = "float" if recipe == "fp32" else recipe
-    exe = os.path.join(os.path.dirname(float_path), f"generate-{recipe}")
+    kv_format = kv_format or ("f32" if recipe == "float" else "f16")
+    exe = os.path.join(os.path.dirname(float_path), f"generate-{recipe}-{kv_format}")
     if not os.path.exists(exe):
         start = time.perf_counter()
+        kv_options = ["--kv-cache", kv_format.split("-")[0]] + (["--kv-hadamard"] if kv_format.endswith("-r3") else [])
         subprocess.run([args.qopt, "compile", float_path, "--generate", "--max-seq-len", str(MAX_SEQ_LEN),
-                        "--prefill-len", str(args.prompt_len), "--mcpu", "native", "--recipe", recipe, "-o", exe],
-                       check=True, capture_output=True, text=True)
+                        "--prefill-len", str(args.prompt_len), "--mcpu", "native", "--recipe", recipe, *kv_options,
+                        "-o", exe], check=True, capture_output=True, text=True)
         log(f"  compiled {contender} in {time.perf_counter() - start:.1f} s")
     return exe
 
@@ -222,7 +236,7 @@ def bench(name, checkpoint_path, args, bandwidth, emit):
                                       env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
                 row.update({k: result[k] for k in ("ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_rss_mib")})
                 row["ids"] = result["ids"]
-                gbps = weights * BYTES_PER_WEIGHT[contender] * row["decode_tok_s"] / 1e9
+                gbps = weights * BYTES_PER_WEIGHT[split_contender(contender)[0]] * row["decode_tok_s"] / 1e9
                 row["weight_gb_s"] = round(gbps, 2)
                 best = bandwidth.get(threads, {}).get("best_gbps")
                 if best:
@@ -277,7 +291,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.threads = [int(t) for t in args.threads.split(",")]
     args.contenders = args.contenders.split(",")
-    unknown = set(args.contenders) - set(CONTENDERS)
+    unknown = {c for c in args.contenders if split_contender(c)[0] not in CONTENDERS or
+               (split_contender(c)[1] or "f32") not in KV_FORMATS or (":" in c and not c.startswith("qopt-"))}
     if unknown:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
     if "genai-nbits4" in args.contenders:
