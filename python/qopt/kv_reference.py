@@ -51,29 +51,32 @@ class KvFormat:
     def levels(self):
         return {"int8": 255, "int4": 15}.get(self.name)
 
-    def store_keys(self, keys):
-        """keys [heads, slots, head_size] as the cache gives them back."""
+    def _store(self, entries, quantize):
+        """entries [heads, slots, head_size] as the cache gives them back;
+        `quantize` fake-quantizes them for the integer formats."""
         if self.name == "f32":
-            return keys
+            return entries
         if self.name == "f16":
-            return keys.astype(np.float16).astype(np.float64)
-        heads, slots, size = keys.shape
-        out = np.empty_like(keys)
-        for start in range(0, slots, self.group):
-            block = keys[:, start:start + self.group, :]
-            out[:, start:start + self.group, :] = _fake_quantize(block, 1, self.levels)
-        return out
+            return entries.astype(np.float16).astype(np.float64)
+        return quantize(entries)
+
+    def store_keys(self, keys):
+        """Keys: per channel over groups of `group` slots."""
+        def quantize(x):
+            out = np.empty_like(x)
+            for start in range(0, x.shape[1], self.group):
+                out[:, start:start + self.group, :] = _fake_quantize(x[:, start:start + self.group, :], 1,
+                                                                     self.levels)
+            return out
+        return self._store(keys, quantize)
 
     def store_values(self, values):
-        """values [heads, slots, head_size] as the cache gives them back."""
-        if self.name == "f32":
-            return values
-        if self.name == "f16":
-            return values.astype(np.float16).astype(np.float64)
-        heads, slots, size = values.shape
-        width = min(self.group, size // 2)
-        grouped = values.reshape(heads, slots, size // width, width)
-        return _fake_quantize(grouped, 3, self.levels).reshape(values.shape)
+        """Values: per slot over groups of min(group, head_size / 2) channels."""
+        def quantize(x):
+            heads, slots, size = x.shape
+            width = min(self.group, size // 2)
+            return _fake_quantize(x.reshape(heads, slots, size // width, width), 3, self.levels).reshape(x.shape)
+        return self._store(values, quantize)
 
 
 def reference_logits(checkpoint, prompt, continuation, prefill_len, kv_format):

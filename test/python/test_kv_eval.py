@@ -20,7 +20,9 @@ def decoder(tmp_path_factory):
 
 def test_generator_teacher_forcing_equals_reference(decoder, tmp_path):
     checkpoint, path = decoder
-    library = kv_eval.build(path, "float", "f32", str(tmp_path), max_seq_len=64, prefill_len=8, group=32)
+    library = str(tmp_path / "float.so")
+    qopt.driver.run_qopt(["compile", path, "--generate", "--emit", "lib", "-o", library, "--kv-cache", "f32",
+                          "--max-seq-len", "64", "--prefill-len", "8"], qopt.CompileError)
     tokens = [1, 5, 9, 33, 2, 70, 11, 4, 8, 90, 12, 13, 40]
     with qopt.Generator(library) as generator:
         assert (generator.vocab, generator.kv_heads, generator.head_size) == (96, 2, 16)
@@ -35,7 +37,7 @@ def test_generator_teacher_forcing_equals_reference(decoder, tmp_path):
 def test_kv_eval_orders_formats(decoder):
     _, path = decoder
     rows = kv_eval.evaluate(path, ["f32", "f16", "int8", "int4"], ["float"], count=2, length=40, prompt_len=8,
-                            max_seq_len=64, prefill_len=8, group=16)
+                            group=16)
     by_format = {row["kv_cache"]: row for row in rows}
     assert by_format["f32"]["kld"] == 0.0 and by_format["f32"]["top1"] == 1.0
     assert 0.0 < by_format["f16"]["kld"] < by_format["int8"]["kld"] < by_format["int4"]["kld"]
@@ -46,3 +48,18 @@ def test_kv_eval_orders_formats(decoder):
 def test_kv_eval_rejects_unknown_format():
     with pytest.raises(ValueError, match="unknown KV-cache format 'int3'"):
         kv_eval.parse_format("int3")
+
+
+def test_qopt_eval_kv_cache_errors(decoder, tmp_path):
+    _, path = decoder
+    short = tmp_path / "short.npy"
+    np.save(short, np.ones((1, 9), np.int64))
+    with pytest.raises(qopt.EvalError, match="leave no decode steps after --prompt-len 8"):
+        qopt.driver.run_qopt(["eval", path, "--kv-cache", "int8", "--data", short, "--prompt-len", "8"],
+                             qopt.EvalError)
+    with pytest.raises(qopt.EvalError, match="unknown format 'int3'"):
+        qopt.driver.run_qopt(["eval", path, "--kv-cache", "int3", "--data", short], qopt.EvalError)
+    floats = tmp_path / "floats.npy"
+    np.save(floats, np.ones((1, 40), np.float32))
+    with pytest.raises(qopt.EvalError, match="int64 or int32 array"):
+        qopt.driver.run_qopt(["eval", path, "--kv-cache", "int8", "--data", floats], qopt.EvalError)

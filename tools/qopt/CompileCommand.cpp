@@ -139,7 +139,7 @@ int qopt::runCompile() {
     build.machine = machine->get();
     build.optLevel = targetOptions.optLevel;
     build.generatedKernels = !referenceKernels;
-    return runGenerateCompile(build);
+    return runGenerateCompile(build, getGenerateOptions());
   }
 
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(tool);

@@ -2,6 +2,8 @@
 //
 // qopt eval model.onnx --recipe r1[,r2...] --data samples [--calib samples]
 //                      [--per-layer] [--json] [--samples N] [--report out.html]
+// qopt eval decoder.onnx --kv-cache f16,int8,... --data ids.npy [--recipe ...]
+//                      (EvalGeneration.h)
 //
 // Compiles the float model and each recipe's quantized model into this
 // process (ORC JIT), runs both on the evaluation samples and reports, per
@@ -14,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "EvalGeneration.h"
 #include "EvalReport.h"
 #include "ModelFrontend.h"
 
@@ -294,6 +297,8 @@ int qopt::runEval() {
   }
   if (recipes.empty())
     return reportError(kTool, "--recipe names no recipe");
+  if (isGenerationEvalRequested())
+    return runGenerationEval(recipes, evaluationData, emitJson);
 
   std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
   mlir::OwningOpRef<mlir::ModuleOp> floatModule = importModel(*context, kTool);

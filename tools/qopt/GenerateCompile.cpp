@@ -37,27 +37,25 @@ cl::opt<bool> generate("generate",
                                 "logits, present.N.key/value) into a generator: prefill and decode steps over a "
                                 "cache kept in the binary, sampling, timing (--emit exe|lib|obj|llvm)"),
                        cl::init(false), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
-cl::opt<int64_t> maxSeqLen("max-seq-len", cl::desc("With --generate: cache slots, the longest sequence"),
+cl::opt<int64_t> maxSeqLenOption("max-seq-len", cl::desc("With --generate: cache slots, the longest sequence"),
                            cl::init(256), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
-cl::opt<int64_t> prefillLen("prefill-len",
+cl::opt<int64_t> prefillLenOption("prefill-len",
                             cl::desc("With --generate: prompt tokens per prefill step (longer prompts take "
                                      "several)"),
                             cl::init(32), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
 
-cl::opt<std::string> kvCache("kv-cache",
+cl::opt<std::string> kvCacheOption("kv-cache",
                               cl::desc("With --generate: how the KV cache is stored: f16 (default), f32, or int8 / "
                                        "int4 (asymmetric; keys per channel over groups of --kv-group slots, values "
                                        "per slot over groups of min(--kv-group, head_size/2) channels, as KIVI)"),
                               cl::value_desc("f16|f32|int8|int4"), cl::init("f16"), cl::sub(getCompileCommand()),
                               cl::cat(getDriverCategory()));
-cl::opt<int64_t> kvGroup("kv-group", cl::desc("With --kv-cache int8|int4: slots (keys) and channels (values) per scale"),
+cl::opt<int64_t> kvGroupOption("kv-group", cl::desc("With --kv-cache int8|int4: slots (keys) and channels (values) per scale"),
                          cl::init(32), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
-cl::opt<bool> kvHadamard("kv-hadamard",
+cl::opt<bool> kvHadamardOption("kv-hadamard",
                          cl::desc("With --generate: rotate keys and queries by a Hadamard matrix over each head "
                                   "(QuaRot's R3) before the keys are cached"),
                          cl::init(false), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
-
-constexpr StringLiteral kTool = "qopt compile";
 
 /// qopt_decoder_info.kv_format (runtime/qopt_generator.h).
 std::optional<int32_t> getKvFormatCode(StringRef format) {
@@ -69,7 +67,6 @@ std::optional<int32_t> getKvFormatCode(StringRef format) {
       .Default(std::nullopt);
 }
 
-bool isQuantizedKvCache() { return kvCache == "int8" || kvCache == "int4"; }
 
 /// What every step function must agree on, read from each.
 struct StepInterface {
@@ -83,7 +80,6 @@ struct StepInterface {
   }
 };
 
-int fail(const Twine &message) { return reportError(kTool, message); }
 
 /// A step function to compile: `tokens` new tokens after `slots` cache slots.
 struct StepShape {
@@ -94,17 +90,17 @@ struct StepShape {
 /// The prefill step over the whole cache, then one-token decode steps over
 /// 64, 128, ... slots up to the whole cache: a decode step attends over the
 /// smallest power-of-two span that holds the sequence.
-std::vector<StepShape> getStepShapes() {
-  std::vector<StepShape> steps = {{"prefill", prefillLen, maxSeqLen}};
-  for (int64_t slots = 64; slots < maxSeqLen; slots *= 2)
+std::vector<StepShape> getStepShapes(const GenerateOptions &options) {
+  std::vector<StepShape> steps = {{"prefill", options.prefillLen, options.maxSeqLen}};
+  for (int64_t slots = 64; slots < options.maxSeqLen; slots *= 2)
     steps.push_back({"decode" + std::to_string(slots), 1, slots});
-  steps.push_back({"decode" + std::to_string(maxSeqLen.getValue()), 1, maxSeqLen});
+  steps.push_back({"decode" + std::to_string(options.maxSeqLen), 1, options.maxSeqLen});
   return steps;
 }
 
 /// `const qopt_decoder_info qopt_decoder` (runtime/qopt_generator.h).
-Error addDecoderInfo(Module &module, const DecoderSignature &decoder, const StepInterface &interface,
-                     ArrayRef<StepShape> shapes) {
+Error addDecoderInfo(Module &module, const DecoderSignature &decoder, const GenerateOptions &options,
+                     const StepInterface &interface, ArrayRef<StepShape> shapes) {
   LLVMContext &context = module.getContext();
   IRBuilder<> builder(context);
   Type *i32 = builder.getInt32Ty(), *i64 = builder.getInt64Ty();
@@ -144,9 +140,9 @@ Error addDecoderInfo(Module &module, const DecoderSignature &decoder, const Step
              builder.getInt32(decoder.positionIds), builder.getInt32(decoder.logits),
              builder.getInt32(int32_t(decoder.layers.size())), table(past, "qopt_decoder.past"),
              table(present, "qopt_decoder.present"), builder.getInt64(decoder.kvHeads),
-             builder.getInt64(decoder.headSize), builder.getInt64(interface.vocab), builder.getInt64(maxSeqLen),
-             builder.getInt64(prefillLen), builder.getInt32(int32_t(steps.size())), stepTable,
-             builder.getInt32(*getKvFormatCode(kvCache)), builder.getInt32(int32_t(kvGroup)),
+             builder.getInt64(decoder.headSize), builder.getInt64(interface.vocab), builder.getInt64(options.maxSeqLen),
+             builder.getInt64(options.prefillLen), builder.getInt32(int32_t(steps.size())), stepTable,
+             builder.getInt32(*getKvFormatCode(options.kvCache)), builder.getInt32(int32_t(options.kvGroup)),
              optionalTable(interface.pastScale, "qopt_decoder.past_scale"),
              optionalTable(interface.pastOffset, "qopt_decoder.past_offset")});
   new GlobalVariable(module, type, /*isConstant=*/true, GlobalValue::ExternalLinkage, value, "qopt_decoder");
@@ -155,22 +151,23 @@ Error addDecoderInfo(Module &module, const DecoderSignature &decoder, const Step
 
 /// Gives the past inputs of `function` the cache's storage format
 /// (qopt-quantize-kv-cache) and finds the scale and offset inputs it adds.
-Error convertCacheInputs(mlir::func::FuncOp function, const DecoderSignature &decoder, StepInterface &interface) {
+Error convertCacheInputs(mlir::func::FuncOp function, const DecoderSignature &decoder, const GenerateOptions &options,
+                         StepInterface &interface) {
   mlir::MLIRContext *context = function.getContext();
   for (const DecoderCacheLayer &layer : decoder.layers) {
     function.setArgAttr(layer.pastKey, "qopt.kv_cache", mlir::StringAttr::get(context, "key"));
     function.setArgAttr(layer.pastValue, "qopt.kv_cache", mlir::StringAttr::get(context, "value"));
   }
   mlir::PassManager pm(context);
-  QuantizeKvCacheOptions options;
-  options.format = kvCache;
-  options.group = kvGroup;
-  options.hadamard = kvHadamard;
-  pm.addPass(createQuantizeKvCache(options));
+  QuantizeKvCacheOptions passOptions;
+  passOptions.format = options.kvCache;
+  passOptions.group = options.kvGroup;
+  passOptions.hadamard = options.kvHadamard;
+  pm.addPass(createQuantizeKvCache(passOptions));
   if (failed(pm.run(function->getParentOfType<mlir::ModuleOp>())))
-    return createStringError(inconvertibleErrorCode(),
-                             "the KV cache cannot be stored as " + kvCache + (kvHadamard ? " with --kv-hadamard" : ""));
-  if (!isQuantizedKvCache())
+    return createStringError(inconvertibleErrorCode(), "the KV cache cannot be stored as " + options.kvCache +
+                                                           (options.kvHadamard ? " with --kv-hadamard" : ""));
+  if (!options.isQuantizedKvCache())
     return Error::success();
   auto findInput = [&](StringRef name) -> int32_t {
     for (unsigned i = 0; i < function.getNumArguments(); ++i)
@@ -191,20 +188,21 @@ Error convertCacheInputs(mlir::func::FuncOp function, const DecoderSignature &de
 
 /// One step function: the model imported for the step's shape, through
 /// every phase, as LLVM IR.
-Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const onnx::ModelProto &model,
-                                            const DecoderSignature &decoder, const StepShape &step,
-                                            LLVMContext &llvmContext, StepInterface &interface) {
+Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const GenerateOptions &options,
+                                            const onnx::ModelProto &model, const DecoderSignature &decoder,
+                                            const StepShape &step, LLVMContext &llvmContext,
+                                            StepInterface &interface) {
   auto error = [](const Twine &message) { return createStringError(inconvertibleErrorCode(), message); };
   const int64_t tokens = step.tokens;
-  std::unique_ptr<mlir::MLIRContext> context = createDriverContext(kTool);
+  std::unique_ptr<mlir::MLIRContext> context = createDriverContext(build.tool);
   StringMap<SmallVector<int64_t>> shapes = decoder.getStepShapes(tokens, step.slots);
-  mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, kTool, &shapes, &model);
+  mlir::OwningOpRef<mlir::ModuleOp> module = importModel(*context, build.tool, &shapes, &model);
   if (!module)
     return error("the model does not import for a step of " + Twine(tokens) + " tokens");
   auto function = module->lookupSymbol<mlir::func::FuncOp>(getEntryName());
   if (!function)
     return error("no function @" + getEntryName() + " to compile");
-  if (Error converted = convertCacheInputs(function, decoder, interface))
+  if (Error converted = convertCacheInputs(function, decoder, options, interface))
     return std::move(converted);
   Expected<ModelSignature> signature = getModelSignature(function);
   if (!signature)
@@ -213,8 +211,8 @@ Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const on
   if (logits.size() != 3 || logits[0] != 1 || logits[1] != tokens)
     return error("logits must be [1, " + Twine(tokens) + ", vocab] for a step of " + Twine(tokens) + " tokens");
   interface.vocab = logits[2];
-  if (runGraphPhase(*module) || runCalibrationPhase(*module, *build.recipe, kTool) ||
-      runQuantizePhase(*module, *build.recipe, kTool))
+  if (runGraphPhase(*module) || runCalibrationPhase(*module, *build.recipe, build.tool) ||
+      runQuantizePhase(*module, *build.recipe, build.tool))
     return error("the " + Twine(tokens) + "-token step failed before code generation");
   context->loadDialect<mlir::LLVM::LLVMDialect>();
   mlir::PassManager pm(context.get());
@@ -228,11 +226,11 @@ Expected<std::unique_ptr<Module>> buildStep(const GenerateBuild &build, const on
 }
 
 /// Writes `text` to `path` (nothing left on failure).
-int writeTextFile(StringRef path, StringRef text) {
+int writeTextFile(StringRef path, StringRef text, StringRef tool) {
   std::error_code error;
   ToolOutputFile output(path, error, sys::fs::OF_None);
   if (error)
-    return fail(path + ": " + error.message());
+    return reportError(tool, path + ": " + error.message());
   output.os() << text;
   output.keep();
   return 0;
@@ -242,15 +240,27 @@ int writeTextFile(StringRef path, StringRef text) {
 
 bool qopt::isGenerateRequested() { return generate; }
 
-int qopt::runGenerateCompile(const GenerateBuild &build) {
+GenerateOptions qopt::getGenerateOptions() {
+  GenerateOptions options;
+  options.maxSeqLen = maxSeqLenOption;
+  options.prefillLen = prefillLenOption;
+  options.kvCache = kvCacheOption;
+  options.kvGroup = kvGroupOption;
+  options.kvHadamard = kvHadamardOption;
+  return options;
+}
+
+int qopt::runGenerateCompile(const GenerateBuild &build, const GenerateOptions &options) {
+  auto fail = [&](const Twine &message) { return reportError(build.tool, message); };
+  const int64_t maxSeqLen = options.maxSeqLen, prefillLen = options.prefillLen, kvGroup = options.kvGroup;
   if (maxSeqLen < 2 || maxSeqLen > (int64_t(1) << 24))
     return fail("--max-seq-len must be in [2, 2^24], not " + Twine(maxSeqLen));
   if (prefillLen < 2 || prefillLen > maxSeqLen)
     return fail("--prefill-len must be in [2, --max-seq-len], not " + Twine(prefillLen));
-  if (!getKvFormatCode(kvCache))
-    return fail("--kv-cache must be f32, f16, int8 or int4, not '" + kvCache + "'");
+  if (!getKvFormatCode(options.kvCache))
+    return fail("--kv-cache must be f32, f16, int8 or int4, not '" + options.kvCache + "'");
   // Decode steps use 64, 128, ... slots: a key group must divide each.
-  if (isQuantizedKvCache() && (kvGroup < 1 || 64 % kvGroup || maxSeqLen % kvGroup))
+  if (options.isQuantizedKvCache() && (kvGroup < 1 || 64 % kvGroup || maxSeqLen % kvGroup))
     return fail("--kv-group must divide 64 and --max-seq-len (" + Twine(maxSeqLen) + "), not " + Twine(kvGroup));
   Expected<std::unique_ptr<onnx::ModelProto>> model = readOnnxModel(getModelPath());
   if (!model)
@@ -265,10 +275,10 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   LLVMContext llvmContext;
   std::vector<NamedModelModule> steps;
   std::optional<StepInterface> interface;
-  std::vector<StepShape> shapes = getStepShapes();
+  std::vector<StepShape> shapes = getStepShapes(options);
   for (const StepShape &shape : shapes) {
     StepInterface stepInterface;
-    Expected<std::unique_ptr<Module>> step = buildStep(build, **model, *decoder, shape, llvmContext, stepInterface);
+    Expected<std::unique_ptr<Module>> step = buildStep(build, options, **model, *decoder, shape, llvmContext, stepInterface);
     if (!step)
       return fail(toString(step.takeError()));
     if (interface && !(stepInterface == *interface))
@@ -279,7 +289,7 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   Expected<std::unique_ptr<Module>> linked = linkModelModules(std::move(steps));
   if (!linked)
     return fail(toString(linked.takeError()));
-  if (Error error = addDecoderInfo(**linked, *decoder, *interface, shapes))
+  if (Error error = addDecoderInfo(**linked, *decoder, options, *interface, shapes))
     return fail(toString(std::move(error)));
 
   std::error_code error;
@@ -315,12 +325,12 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
   SmallString<256> partial(build.outputPath);
   partial += ".partial";
   temporaries.add(partial);
-  RuntimeLinkOptions options;
-  options.shared = build.output == GenerateBuild::Output::Library;
-  options.generator = true;
-  if (int status = linkWithRuntime(objectPath, partial, options, kTool))
+  RuntimeLinkOptions linkOptions;
+  linkOptions.shared = build.output == GenerateBuild::Output::Library;
+  linkOptions.generator = true;
+  if (int status = linkWithRuntime(objectPath, partial, linkOptions, build.tool))
     return status;
-  if (options.shared) {
+  if (linkOptions.shared) {
     // The C API beside the library: qopt_generator.h (and the runtime header it pairs with).
     StringRef directory = sys::path::parent_path(build.outputPath);
     for (StringRef header : {"qopt_generator.h", "qopt_runtime.h"}) {
@@ -335,9 +345,9 @@ int qopt::runGenerateCompile(const GenerateBuild &build) {
                                "{5} cache slots, prefill steps of {6} tokens). The API: qopt_generator.h. */\n"
                                "#include \"qopt_generator.h\"\n",
                                sys::path::filename(build.outputPath), decoder->layers.size(), decoder->kvHeads,
-                               decoder->headSize, interface->vocab, maxSeqLen.getValue(), prefillLen.getValue())
+                               decoder->headSize, interface->vocab, maxSeqLen, prefillLen)
                            .str();
-    if (int status = writeTextFile(headerPath, text))
+    if (int status = writeTextFile(headerPath, text, build.tool))
       return status;
   }
   if (std::error_code ec = sys::fs::rename(partial, build.outputPath))

@@ -16,6 +16,9 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
+#include <string>
+
 namespace llvm {
 class TargetMachine;
 } // namespace llvm
@@ -27,6 +30,8 @@ bool isGenerateRequested();
 
 struct GenerateBuild {
   enum class Output { Llvm, Object, Library, Executable };
+  /// Names the command in errors.
+  llvm::StringRef tool = "qopt compile";
   Output output = Output::Executable;
   llvm::StringRef outputPath;
   const Recipe *recipe = nullptr;
@@ -37,7 +42,25 @@ struct GenerateBuild {
 };
 
 /// Builds the generator; returns the exit code.
-int runGenerateCompile(const GenerateBuild &build);
+/// The step shapes and the KV cache's storage.
+struct GenerateOptions {
+  /// Cache slots; tokens per prefill step.
+  int64_t maxSeqLen = 256, prefillLen = 32;
+  /// f32, f16, int8 or int4 (qopt-quantize-kv-cache).
+  std::string kvCache = "f16";
+  int64_t kvGroup = 32;
+  /// QuaRot's R3 on keys and queries.
+  bool kvHadamard = false;
+
+  bool isQuantizedKvCache() const { return kvCache == "int8" || kvCache == "int4"; }
+};
+
+/// The compile command's --max-seq-len, --prefill-len and --kv-* options.
+GenerateOptions getGenerateOptions();
+
+/// Builds the generator of the model (getModelPath()) as `build` says;
+/// 0, or the status after reporting an error.
+int runGenerateCompile(const GenerateBuild &build, const GenerateOptions &options);
 
 } // namespace qopt
 
