@@ -40,19 +40,70 @@ static const char *descr_of(int32_t element_type) {
   }
 }
 
-/* The value of `key` in the header dict, as text up to the next top-level
- * comma (or the closing parenthesis of a tuple). */
+/* Headers longer than this are refused before anything is allocated: numpy
+ * writes a few hundred bytes for the dtypes the runtime reads (and refuses
+ * over 10000 bytes itself by default). */
+#define QOPT_NPY_MAX_HEADER 65536
+
+/* The value of `key` (a bare name; quoted with ' or " in the header dict),
+ * with leading spaces skipped. */
 static const char *find_value(const char *header, const char *key) {
-  const char *at = strstr(header, key);
+  char quoted[32];
+  const char *at = NULL;
+  for (int quote = 0; quote < 2 && !at; ++quote) {
+    snprintf(quoted, sizeof(quoted), quote ? "\"%s\"" : "'%s'", key);
+    at = strstr(header, quoted);
+    if (at)
+      at += strlen(quoted);
+  }
   if (!at)
     return NULL;
-  at = strchr(at + strlen(key), ':');
-  if (!at)
+  while (*at == ' ')
+    ++at;
+  if (*at != ':')
     return NULL;
   ++at;
   while (*at == ' ')
     ++at;
   return at;
+}
+
+/* The offset of the data, from the preamble ("\x93NUMPY", version, header
+ * length): 0 with a message in `error` if it is not one the runtime reads.
+ * `size` bytes are there (at least 10). */
+static size_t data_offset_of(const unsigned char *p, size_t size, const char *name, char *error,
+                             size_t error_size) {
+  if (p[6] < 1 || p[6] > 3) {
+    fail(error, error_size, "%s: .npy format version %d.%d is not one of 1.0, 2.0, 3.0", name, p[6],
+         p[7]);
+    return 0;
+  }
+  size_t start = p[6] == 1 ? 10 : 12;
+  if (size < start) {
+    fail(error, error_size, "%s: the file is truncated", name);
+    return 0;
+  }
+  size_t length = p[6] == 1 ? ((size_t)p[8] | ((size_t)p[9] << 8))
+                            : ((size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
+                               ((size_t)p[11] << 24));
+  if (length > QOPT_NPY_MAX_HEADER) {
+    fail(error, error_size, "%s: the header is %zu bytes long; headers over %d bytes are not read",
+         name, length, QOPT_NPY_MAX_HEADER);
+    return 0;
+  }
+  return start + length;
+}
+
+/* How much of the header text at `at` to quote in a message: `length` bytes
+ * if given, else up to a closing parenthesis; never past a line end or 48
+ * bytes. */
+static int span_of(const char *at, size_t length) {
+  size_t n = 0;
+  while (n < 48 && at[n] && at[n] != '\n' && (length ? n < length : (n == 0 || at[n - 1] != ')')))
+    ++n;
+  while (n > 0 && at[n - 1] == ' ')
+    --n;
+  return (int)n;
 }
 
 static void format_shape(const int64_t *shape, int rank, char *out, size_t size) {
@@ -78,13 +129,11 @@ int qopt_npy_parse_header(const char *bytes, size_t size, const char *name, qopt
   if (size < 10 || memcmp(bytes, "\x93NUMPY", 6) != 0)
     return fail(error, error_size, "%s: not a .npy file", name);
   const unsigned char *p = (const unsigned char *)bytes;
-  size_t start = p[6] == 1 ? 10 : 12;
-  if (size < start)
-    return fail(error, error_size, "%s: the file is truncated", name);
-  size_t length = p[6] == 1 ? ((size_t)p[8] | ((size_t)p[9] << 8))
-                            : ((size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
-                               ((size_t)p[11] << 24));
-  if (size < start + length)
+  size_t offset = data_offset_of(p, size, name, error, error_size);
+  if (!offset)
+    return -1;
+  size_t start = p[6] == 1 ? 10 : 12, length = offset - start;
+  if (size < offset)
     return fail(error, error_size, "%s: the file is truncated", name);
   char *text = (char *)malloc(length + 1);
   if (!text)
@@ -92,40 +141,85 @@ int qopt_npy_parse_header(const char *bytes, size_t size, const char *name, qopt
   memcpy(text, bytes + start, length);
   text[length] = '\0';
   int status = -1;
-  const char *descr = find_value(text, "'descr'");
-  if (!descr || (*descr != '\'' && *descr != '"') || strlen(descr) < 5) {
+  const char *descr = find_value(text, "descr");
+  if (!descr) {
     fail(error, error_size, "%s: no dtype in the header", name);
     goto done;
   }
-  memcpy(header->descr, descr + 1, 3);
-  header->descr[3] = '\0';
+  const char *close = *descr == '\'' || *descr == '"' ? strchr(descr + 1, *descr) : NULL;
+  if (!close || close - descr - 1 >= (ptrdiff_t)sizeof(header->descr) || close == descr + 1) {
+    fail(error, error_size, "%s: dtype %.*s is not one the runtime reads", name,
+         span_of(descr, close ? (size_t)(close - descr + 1) : 0), descr);
+    goto done;
+  }
+  memcpy(header->descr, descr + 1, (size_t)(close - descr - 1));
+  header->descr[close - descr - 1] = '\0';
   header->element_type = element_type_of(header->descr);
-  const char *fortran = find_value(text, "'fortran_order'");
-  if (!fortran || strncmp(fortran, "False", 5) != 0) {
+  const char *fortran = find_value(text, "fortran_order");
+  if (!fortran || (strncmp(fortran, "False", 5) != 0 && strncmp(fortran, "True", 4) != 0)) {
+    fail(error, error_size, "%s: no fortran_order in the header", name);
+    goto done;
+  }
+  if (*fortran == 'T') {
     fail(error, error_size, "%s: Fortran-ordered arrays are not supported", name);
     goto done;
   }
-  const char *shape_text = find_value(text, "'shape'");
+  const char *shape_text = find_value(text, "shape");
   if (!shape_text || *shape_text != '(') {
     fail(error, error_size, "%s: no shape in the header", name);
     goto done;
   }
+  /* A tuple of non-negative integers: "()", "(5,)", "(1, 8)". The byte size
+   * of the data must fit in 63 bits (numpy's limit too). */
   header->rank = 0;
-  for (const char *q = shape_text + 1; *q && *q != ')';) {
-    char *end;
-    long long dim = strtoll(q, &end, 10);
-    if (end == q) {
+  const char *q = shape_text + 1;
+  for (;;) {
+    while (*q == ' ')
       ++q;
-      continue;
-    }
-    if (header->rank == 16 || dim < 0) {
-      fail(error, error_size, "%s: rank over 16 or a negative dimension", name);
+    if (*q == ')')
+      break;
+    if (*q < '0' || *q > '9') {
+      fail(error, error_size, "%s: the shape %.*s is not a tuple of non-negative integers", name,
+           span_of(shape_text, 0), shape_text);
       goto done;
     }
+    if (header->rank == 16) {
+      fail(error, error_size, "%s: a rank over 16", name);
+      goto done;
+    }
+    int64_t dim = 0;
+    for (; *q >= '0' && *q <= '9'; ++q) {
+      if (dim > (INT64_MAX - 9) / 10) {
+        fail(error, error_size, "%s: a dimension of the shape %.*s is too large", name,
+             span_of(shape_text, 0), shape_text);
+        goto done;
+      }
+      dim = dim * 10 + (*q - '0');
+    }
     header->shape[header->rank++] = dim;
-    q = end;
+    while (*q == ' ')
+      ++q;
+    if (*q == ',')
+      ++q;
+    else if (*q != ')') {
+      fail(error, error_size, "%s: the shape %.*s is not a tuple of non-negative integers", name,
+           span_of(shape_text, 0), shape_text);
+      goto done;
+    }
   }
-  header->data_offset = start + length;
+  int empty = 0;
+  for (int i = 0; i < header->rank; ++i)
+    empty |= header->shape[i] == 0;
+  int64_t bytes_total = header->element_type ? (int64_t)qopt_element_size(header->element_type) : 1;
+  for (int i = 0; i < header->rank && !empty; ++i) {
+    if (bytes_total > INT64_MAX / header->shape[i]) {
+      fail(error, error_size, "%s: the shape %.*s holds more bytes than can be addressed", name,
+           span_of(shape_text, 0), shape_text);
+      goto done;
+    }
+    bytes_total *= header->shape[i];
+  }
+  header->data_offset = offset;
   status = 0;
 done:
   free(text);
@@ -138,7 +232,7 @@ int qopt_npy_read(const char *path, const qopt_tensor_info *info, void *data, ch
   if (!file)
     return fail(error, error_size, "%s: cannot open for reading", path);
   /* The preamble tells the header's length; then parse preamble + header. */
-  char preamble[12];
+  unsigned char preamble[12];
   char *bytes = NULL;
   int status = -1;
   size_t got = fread(preamble, 1, sizeof(preamble), file);
@@ -146,10 +240,9 @@ int qopt_npy_read(const char *path, const qopt_tensor_info *info, void *data, ch
     fail(error, error_size, "%s: not a .npy file", path);
     goto done;
   }
-  const unsigned char *p = (const unsigned char *)preamble;
-  size_t total = p[6] == 1 ? 10 + ((size_t)p[8] | ((size_t)p[9] << 8))
-                           : 12 + ((size_t)p[8] | ((size_t)p[9] << 8) | ((size_t)p[10] << 16) |
-                                   ((size_t)p[11] << 24));
+  size_t total = data_offset_of(preamble, got, path, error, error_size);
+  if (!total)
+    goto done;
   bytes = (char *)malloc(total);
   if (!bytes || fseek(file, 0, SEEK_SET) != 0 || fread(bytes, 1, total, file) != total) {
     fail(error, error_size, "%s: the file is truncated", path);

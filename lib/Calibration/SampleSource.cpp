@@ -42,7 +42,7 @@ llvm::Expected<std::vector<std::pair<std::string, llvm::StringRef>>> readZipMemb
     if (eocd < 20 || read32(zip.data() + eocd - 20) != 0x07064b50)
       return bad("zip64 without its locator");
     uint64_t record = read64(zip.data() + eocd - 20 + 8);
-    if (record + 56 > zip.size() || read32(zip.data() + record) != 0x06064b50)
+    if (record > zip.size() || zip.size() - record < 56 || read32(zip.data() + record) != 0x06064b50)
       return bad("broken zip64 end record");
     entries = read64(zip.data() + record + 32);
     directory = read64(zip.data() + record + 48);
@@ -50,14 +50,14 @@ llvm::Expected<std::vector<std::pair<std::string, llvm::StringRef>>> readZipMemb
   std::vector<std::pair<std::string, llvm::StringRef>> members;
   uint64_t at = directory;
   for (uint64_t e = 0; e < entries; ++e) {
-    if (at + 46 > zip.size() || read32(zip.data() + at) != 0x02014b50)
+    if (at > zip.size() || zip.size() - at < 46 || read32(zip.data() + at) != 0x02014b50)
       return bad("broken central directory");
     const char *entry = zip.data() + at;
     uint16_t method = read16(entry + 10);
     uint64_t size = read32(entry + 20);
     uint64_t offset = read32(entry + 42);
     uint16_t nameLength = read16(entry + 28), extraLength = read16(entry + 30), commentLength = read16(entry + 32);
-    if (at + 46 + nameLength + extraLength > zip.size())
+    if (zip.size() - at - 46 < uint64_t(nameLength) + extraLength)
       return bad("broken central directory");
     std::string name(entry + 46, nameLength);
     // zip64 extra field: the 64-bit values of the fields saturated above.
@@ -83,10 +83,10 @@ llvm::Expected<std::vector<std::pair<std::string, llvm::StringRef>>> readZipMemb
     if (method != 0)
       return makeError(path + ": member '" + name +
                        "' is compressed (numpy.savez_compressed); write the file with numpy.savez");
-    if (offset + 30 > zip.size() || read32(zip.data() + offset) != 0x04034b50)
+    if (offset > zip.size() || zip.size() - offset < 30 || read32(zip.data() + offset) != 0x04034b50)
       return bad("broken local header of '" + name + "'");
     uint64_t dataStart = offset + 30 + read16(zip.data() + offset + 26) + read16(zip.data() + offset + 28);
-    if (dataStart + size > zip.size())
+    if (dataStart > zip.size() || zip.size() - dataStart < size)
       return bad("member '" + name + "' runs past the end of the file");
     members.emplace_back(name, zip.substr(dataStart, size));
     at += 46 + nameLength + extraLength + commentLength;
@@ -109,11 +109,13 @@ llvm::Expected<NpyArray> qopt::parseNpy(llvm::StringRef bytes, llvm::StringRef n
   if (!array.elementSize)
     return makeError(name + ": unsupported dtype '" + header.descr + "'");
   array.shape.assign(header.shape, header.shape + header.rank);
-  size_t count = 1;
+  // Compared in elements: no product can wrap around (the header parser
+  // bounds it too).
+  uint64_t available = (bytes.size() - header.data_offset) / array.elementSize, count = 1;
   for (int64_t d : array.shape)
-    count *= size_t(d);
+    count = d == 0 ? 0 : count > available / uint64_t(d) ? available + 1 : count * uint64_t(d);
   array.data = bytes.data() + header.data_offset;
-  if (bytes.size() - header.data_offset < count * array.elementSize)
+  if (count > available)
     return makeError(name + ": the data is shorter than its shape");
   return array;
 }
@@ -158,10 +160,11 @@ llvm::Expected<std::unique_ptr<SampleSource>> SampleSource::open(llvm::StringRef
       return makeError(path + ": no array for model input '" + input.name + "'");
     NpyArray array = *it;
     // [S, shape...] or [S, shape[1:]...] when the input's batch is 1.
-    llvm::ArrayRef<int64_t> sample = llvm::ArrayRef<int64_t>(array.shape).drop_front();
-    llvm::ArrayRef<int64_t> expected = input.shape;
-    bool fits = !array.shape.empty() &&
-                (sample == expected || (!expected.empty() && expected[0] == 1 && sample == expected.drop_front()));
+    // (A scalar fits nothing; drop_front on it would be undefined.)
+    llvm::ArrayRef<int64_t> arrayShape = array.shape, expected = input.shape;
+    bool fits = !arrayShape.empty() &&
+                (arrayShape.drop_front() == expected ||
+                 (!expected.empty() && expected[0] == 1 && arrayShape.drop_front() == expected.drop_front()));
     auto describe = [](llvm::ArrayRef<int64_t> shape) {
       std::string text = "[";
       for (auto [i, d] : llvm::enumerate(shape))

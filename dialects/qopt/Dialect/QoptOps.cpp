@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <string>
@@ -194,6 +195,11 @@ static FailureOr<int64_t> verifyQuantizedWeight(Operation *op, NumberFormat form
                                                 int64_t numOutputs, int64_t reduction,
                                                 ShapedType packed, ShapedType scales, Value zeros,
                                                 PackedLayout layout = PackedLayout::row_major) {
+  // Bounded so that no size of the layouts below overflows 64 bits.
+  constexpr int64_t kMaxWeightDim = int64_t(1) << 32;
+  if (numOutputs > kMaxWeightDim || reduction > kMaxWeightDim)
+    return op->emitOpError() << "a weight of N = " << numOutputs << " rows and K = " << reduction
+                             << " columns: both must be at most 2^32";
   if (group > reduction)
     return op->emitOpError() << "group size " << group << " exceeds the reduction size K = "
                              << reduction;
@@ -276,12 +282,13 @@ LogicalResult QLinearOp::verify() {
   if (packed.getRank() != 2 || !packed.hasStaticShape())
     return emitOpError() << "packed weight must be a static 2-D tensor, not "
                          << formatShape(packed.getShape());
-  int64_t numOutputs = getNumOutputs();
   int64_t reduction = getReductionSize();
   if (ShapedType::isDynamic(reduction))
     return emitOpError("the input's last dimension (the reduction K) must be static");
-  if (getResult().getType().getRank() < 1 || ShapedType::isDynamic(numOutputs))
+  // (getNumOutputs() reads the result's last dimension: not of a scalar.)
+  if (getResult().getType().getRank() < 1 || ShapedType::isDynamic(getNumOutputs()))
     return emitOpError("the result's last dimension (the output features N) must be static");
+  int64_t numOutputs = getNumOutputs();
   if (getLayout() != PackedLayout::row_major && getLayout() != PackedLayout::panel16 &&
       (getCodebook() || getOutlierRowPtr()))
     return emitOpError("only the row_major and panel16 layouts take a codebook or outliers");
@@ -349,10 +356,17 @@ static LogicalResult verifyConv2D(Operation *op, ShapedType input, ShapedType re
                              << " groups of " << weightChannels << " weight channels";
   SmallVector<int64_t> expected = {input.getDimSize(0), numOutputs};
   for (int i = 0; i < 2; ++i) {
-    int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
-    int64_t span = input.getDimSize(2 + i) + pads[i] + pads[2 + i] - extent;
+    // Sizes, dilations and pads are attributes: any int64 (overflow checked).
+    std::optional<int64_t> extent = llvm::checkedMulAdd<int64_t>(kernel[i] - 1, dilations[i], 1);
+    std::optional<int64_t> padded = llvm::checkedAdd<int64_t>(input.getDimSize(2 + i), pads[i]);
+    if (padded)
+      padded = llvm::checkedAdd<int64_t>(*padded, pads[2 + i]);
+    if (!extent || !padded)
+      return op->emitOpError() << "the window or the padded input of spatial dimension " << i
+                               << " overflows 64-bit sizes";
+    int64_t span = *padded - *extent;
     if (span < 0)
-      return op->emitOpError() << "the " << extent << "-wide window is larger than the padded input";
+      return op->emitOpError() << "the " << *extent << "-wide window is larger than the padded input";
     expected.push_back(span / strides[i] + 1);
   }
   if (input.getElementType() != result.getElementType())
@@ -406,7 +420,13 @@ LogicalResult QConv2DOp::verify() {
   NumberFormat format = getFormat().getValue();
   if (getLayout() != PackedLayout::row_major)
     return emitOpError("convolution weights are packed row_major");
-  FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, getReductionSize(),
+  // getReductionSize(), overflow checked (kernel sizes are any positive int64).
+  std::optional<int64_t> reduction = llvm::checkedMul<int64_t>(input.getDimSize(1) / getGroups(), getKernel()[0]);
+  if (reduction)
+    reduction = llvm::checkedMul<int64_t>(*reduction, getKernel()[1]);
+  if (!reduction)
+    return emitOpError("the reduction size C / groups * KH * KW overflows 64 bits");
+  FailureOr<int64_t> numGroups = verifyQuantizedWeight(*this, format, getGroup(), numOutputs, *reduction,
                                                        packed, getScales().getType(), getZeros());
   if (failed(numGroups) || failed(verifyCodebook(*this, format, getCodebook(), numOutputs, *numGroups)) ||
       failed(verifyBias(*this, getBias(), numOutputs)))

@@ -509,3 +509,35 @@ func.func @f(%x: tensor<1x4x9x9xf32>, %codes: tensor<6x36xi8>, %s: tensor<6x1xf3
          : (tensor<1x4x9x9xf32>, tensor<6x36xi8>, tensor<6x1xf32>) -> tensor<1x6x7x7xf32>
   return %0 : tensor<1x6x7x7xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Sizes at the edges of int64 (found by qopt-fuzz-opt-parser): diagnostics,
+// no overflow or crash.
+//===----------------------------------------------------------------------===//
+
+func.func @qlinear_scalar_result(%x: tensor<4x64xf32>, %codes: tensor<32x32xi8>, %scales: tensor<32x2xf16>) -> tensor<f32> {
+  // expected-error @+1 {{the result's last dimension (the output features N) must be static}}
+  %0 = qopt.qlinear %x, %codes, %scales {format = #qopt.format<uint4>, group = 32 : i64}
+      : (tensor<4x64xf32>, tensor<32x32xi8>, tensor<32x2xf16>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @qlinear_huge_n(%x: tensor<4x64xf32>, %codes: tensor<32x32xi8>, %scales: tensor<32x2xf16>) -> tensor<4x9223372036854775807xf32> {
+  // expected-error @+1 {{a weight of N = 9223372036854775807 rows and K = 64 columns: both must be at most 2^32}}
+  %0 = qopt.qlinear %x, %codes, %scales {format = #qopt.format<uint4>, group = 32 : i64}
+      : (tensor<4x64xf32>, tensor<32x32xi8>, tensor<32x2xf16>) -> tensor<4x9223372036854775807xf32>
+  return %0 : tensor<4x9223372036854775807xf32>
+}
+
+// -----
+
+func.func @conv2d_dilation_overflow(%x: tensor<1x4x9x9xf32>, %w: tensor<3x4x3x3xf32>) -> tensor<1x3x5x7xf32> {
+  // expected-error @+1 {{the window or the padded input of spatial dimension 0 overflows 64-bit sizes}}
+  %0 = qopt.conv2d %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 9223372036854775807, 1>, pads = array<i64: 0, 0, 0, 0>}
+         : tensor<1x4x9x9xf32>, tensor<3x4x3x3xf32> -> tensor<1x3x5x7xf32>
+  return %0 : tensor<1x3x5x7xf32>
+}

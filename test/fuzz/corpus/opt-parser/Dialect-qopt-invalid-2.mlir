@@ -1,0 +1,1 @@
+func.func @f() attributes {a = #qopt.format<lut<12>>} { return }

@@ -1,0 +1,4 @@
+func.func @f(%x: tensor<4x64xf32>) {
+  %c, %s = qopt.quantize %x {scheme = #qopt.act<int8, per_token>} : tensor<4x64xf32> -> tensor<4x32xi8>, tensor<4x1xf32>
+  return
+}

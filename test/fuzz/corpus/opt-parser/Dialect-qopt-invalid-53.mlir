@@ -1,0 +1,4 @@
+func.func @f(%c: tensor<4x64xi8>, %s: tensor<4x2xf32>) -> tensor<4x64xf32> {
+  %0 = qopt.dequantize %c, %s {format = #qopt.format<mxint8>} : tensor<4x64xi8>, tensor<4x2xf32> -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}

@@ -1,0 +1,4 @@
+func.func @hadamard(%x: tensor<1x8x128xf32>) -> tensor<1x8x128xf32> {
+  %0 = qopt.hadamard %x {size = 64 : i64} : tensor<1x8x128xf32>
+  return %0 : tensor<1x8x128xf32>
+}

@@ -1,0 +1,4 @@
+func.func @observe(%x: tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  %0 = qopt.observe %x {id = 3 : i64, label = "layers.0.wq.input"} : tensor<1x8x64xf32>
+  return %0 : tensor<1x8x64xf32>
+}

@@ -1,0 +1,9 @@
+func.func @layer_norm(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %g = arith.constant dense<1.0> : tensor<8xf32>
+  %b = arith.constant dense<0.5> : tensor<8xf32>
+  %wq = arith.constant dense<0.125> : tensor<8x8xf32>
+  %y = qopt.linear %x, %wq : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %n = qopt.norm layer %y, %g, %b : tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>
+  %z = qopt.linear %n, %wq : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  return %z : tensor<4x8xf32>
+}
