@@ -6,11 +6,12 @@ object per (model, contender, threads), then a table on stderr.
 
     .venv/bin/python bench/generate.py [--qopt build/bin/qopt] [--work /tmp/qopt-generate]
         [--models stories260K,llama110m] [--threads 1,2] [--contenders qopt-fp32,...]
-        [--prompt-len 32] [--new-tokens 64] [--repeat 3] [--json FILE]
+        [--prompt-len 32] [--new-tokens 64] [--max-seq-len 128] [--repeat 3] [--json FILE]
 
 Models: stories260K (../shared/models; skipped when absent) and the synthetic
 110M Llama of bench/llama_models.py (dim 1024, 8 layers, 16 heads over 4 KV
-heads, vocabulary 8192), both with a 128-slot cache (--max-seq-len).
+heads, vocabulary 8192), both with a 128-slot cache (--max-seq-len; a longer
+cache and --new-tokens show what the KV-cache format costs as it fills).
 
 Contenders:
   ort-fp32          ONNX Runtime session of the float model, present fed back as past
@@ -92,7 +93,7 @@ def linear_weights(checkpoint):
 
 def prepare_model(name, checkpoint_path, work):
     """The KV-cache export of the checkpoint and its MatMulNBits form (with a genai_config.json)."""
-    directory = os.path.join(work, name)
+    directory = os.path.join(work, name if MAX_SEQ_LEN == 128 else f"{name}-{MAX_SEQ_LEN}")
     os.makedirs(directory, exist_ok=True)
     checkpoint = llama2c.read_checkpoint(checkpoint_path)
     float_path = os.path.join(directory, "model.onnx")
@@ -271,6 +272,7 @@ def print_table(rows):
 
 
 def main(argv=None):
+    global MAX_SEQ_LEN
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--worker":
         kind, path, prompt, new_tokens, threads, repeat, config = argv[1:]
@@ -282,6 +284,8 @@ def main(argv=None):
     parser.add_argument("--models", default="stories260K,llama110m")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--max-seq-len", type=int, default=128,
+                        help="cache slots of every contender (the synthetic model's positions too)")
     parser.add_argument("--prompt-len", type=int, default=32)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
@@ -289,6 +293,7 @@ def main(argv=None):
     parser.add_argument("--cc", default="clang-22")
     parser.add_argument("--bandwidth-mib", type=int, default=1024)
     args = parser.parse_args(argv)
+    MAX_SEQ_LEN = args.max_seq_len
     args.threads = [int(t) for t in args.threads.split(",")]
     args.contenders = args.contenders.split(",")
     unknown = {c for c in args.contenders if split_contender(c)[0] not in CONTENDERS or
