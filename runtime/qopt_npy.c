@@ -273,6 +273,11 @@ int qopt_npy_read(const char *path, const qopt_tensor_info *info, void *data, ch
     fail(error, error_size, "%s: the file is truncated", path);
     goto done;
   }
+  if (fgetc(file) != EOF) {
+    fail(error, error_size, "%s: the file has bytes after the %zu of its %s array", path, size,
+         header.descr);
+    goto done;
+  }
   status = 0;
 done:
   free(bytes);
