@@ -88,17 +88,17 @@ static std::optional<ArrayRef<char>> getTensorBytes(const onnx::TensorProto &ten
   switch (tensor.data_type()) {
   case T::FLOAT:
     ok = int64_t(tensor.float_data_size()) == numElements;
-    if (ok)
+    if (ok && size) // (memcpy of nothing from an empty field: no null pointers)
       std::memcpy(storage.data(), tensor.float_data().data(), size);
     break;
   case T::DOUBLE:
     ok = int64_t(tensor.double_data_size()) == numElements;
-    if (ok)
+    if (ok && size)
       std::memcpy(storage.data(), tensor.double_data().data(), size);
     break;
   case T::INT64:
     ok = int64_t(tensor.int64_data_size()) == numElements;
-    if (ok)
+    if (ok && size)
       std::memcpy(storage.data(), tensor.int64_data().data(), size);
     break;
   case T::UINT32:

@@ -25,4 +25,6 @@ for i, model in enumerate(old_opsets.CASES.values()):
     onnx.save(model, os.path.join(sys.argv[2], f"old_opset{i}.onnx"))
 onnx.save(vision_models.mobilenet_v3(opset=9, classes=10), os.path.join(sys.argv[2], "mobilenet9.onnx"))
 PY
+# Inputs that once found bugs.
+cp "$here/corpus/import/"*.onnx "$seeds/"
 exec "$here/run-fuzzer.sh" "$fuzzer" "$seeds" "$seconds" "$work"

@@ -204,6 +204,15 @@ Value resizeAxis(NodeImporter &node, Value input, int64_t axis, int64_t out,
 }
 
 /// Resizes `x` along `axes` to `sizes` with `scales` (both per dimension).
+/// An output size computed in double from a file's scales, or nullopt when
+/// it is not a finite size in [0, 2^40] (an int64 conversion of anything
+/// else is undefined).
+std::optional<int64_t> toOutputSize(double size) {
+  if (!(size >= 0.0 && size <= double(int64_t(1) << 40)))
+    return std::nullopt;
+  return int64_t(size);
+}
+
 LogicalResult resize(NodeImporter &node, Value x, const ResizeOptions &options,
                      ArrayRef<int64_t> axes, ArrayRef<int64_t> sizes, ArrayRef<double> scales,
                      ArrayRef<double> roiStart, ArrayRef<double> roiEnd) {
@@ -274,7 +283,10 @@ LogicalResult importLegacyResize(NodeImporter &node, bool scalesAttribute) {
   for (int64_t d = 0; d < rank; ++d) {
     if (!(scales[d] > 0))
       return node.emitError() << "scales must be positive";
-    sizes.push_back(int64_t(std::floor(double(type.getDimSize(d)) * scales[d])));
+    std::optional<int64_t> size = toOutputSize(std::floor(double(type.getDimSize(d)) * scales[d]));
+    if (!size)
+      return node.emitError() << "scale " << scales[d] << " of dimension " << d << " gives no valid output size";
+    sizes.push_back(*size);
   }
   SmallVector<double> roiStart(rank, 0.0), roiEnd(rank, 1.0);
   return resize(node, x, options, llvm::to_vector(llvm::seq<int64_t>(0, rank)), sizes, scales,
@@ -361,7 +373,10 @@ LogicalResult importResize(NodeImporter &node) {
         scales[axis] = double(sizes[axis]) / double(type.getDimSize(axis));
       } else {
         scales[axis] = common;
-        sizes[axis] = int64_t(std::round(common * double(type.getDimSize(axis))));
+        std::optional<int64_t> size = toOutputSize(std::round(common * double(type.getDimSize(axis))));
+        if (!size)
+          return node.emitError() << "sizes give no valid output size along axis " << axis;
+        sizes[axis] = *size;
       }
     }
   } else if (givenScales && givenScales.getNumElements() == int64_t(axes.size())) {
@@ -371,7 +386,10 @@ LogicalResult importResize(NodeImporter &node) {
     for (auto [i, axis] : llvm::enumerate(axes)) {
       scales[axis] = values[i];
       double extent = options.coordinates == "tf_crop_and_resize" ? roiEnd[axis] - roiStart[axis] : 1.0;
-      sizes[axis] = int64_t(std::floor(double(type.getDimSize(axis)) * extent * values[i]));
+      std::optional<int64_t> size = toOutputSize(std::floor(double(type.getDimSize(axis)) * extent * values[i]));
+      if (!size)
+        return node.emitError() << "scale " << values[i] << " of axis " << axis << " gives no valid output size";
+      sizes[axis] = *size;
     }
   } else {
     return node.emitError() << "needs constant scales or sizes";

@@ -19,6 +19,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
+#include <limits>
 #include <numeric>
 
 using namespace mlir;
@@ -26,10 +29,16 @@ using namespace qopt;
 
 namespace {
 
+/// The product of `dims`, saturated at INT64_MAX (shapes read from a file
+/// may overflow; no element count equals the saturated value).
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t n = 1;
-  for (int64_t d : dims)
-    n *= d;
+  for (int64_t d : dims) {
+    std::optional<int64_t> next = llvm::checkedMul(n, d);
+    if (!next)
+      return std::numeric_limits<int64_t>::max();
+    n = *next;
+  }
   return n;
 }
 
