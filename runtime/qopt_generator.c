@@ -46,8 +46,9 @@ struct qopt_generator {
    * quantized formats. */
   cache_plane *planes;
   /* Quantized keys: the float keys of each head's slot group in progress,
-   * [layers][kv_heads][kv_group][head_size]. */
-  float *pending_keys;
+   * [layers][kv_heads][kv_group][head_size], and their range per channel,
+   * [layers][kv_heads][head_size] each. */
+  float *pending_keys, *pending_low, *pending_high;
   int64_t layout; /* slots per head the planes are laid out for */
   int64_t length;
   int num_steps;
@@ -149,9 +150,11 @@ static int create_planes(qopt_generator *g, char *error, size_t size) {
           return fail(error, size, "out of memory for a cache of %lld slots", (long long)info->max_seq_len);
       }
   if (is_quantized(info)) {
-    g->pending_keys = (float *)calloc((size_t)info->num_layers * (size_t)info->kv_heads * (size_t)info->kv_group *
-                                          (size_t)info->head_size, sizeof(float));
-    if (!g->pending_keys)
+    const size_t channels = (size_t)info->num_layers * (size_t)info->kv_heads * (size_t)info->head_size;
+    g->pending_keys = (float *)calloc(channels * (size_t)info->kv_group, sizeof(float));
+    g->pending_low = (float *)calloc(channels, sizeof(float));
+    g->pending_high = (float *)calloc(channels, sizeof(float));
+    if (!g->pending_keys || !g->pending_low || !g->pending_high)
       return fail(error, size, "out of memory");
   }
   return 0;
@@ -162,6 +165,8 @@ static void free_planes(qopt_generator *g) {
     free(g->planes[i].data);
   free(g->planes);
   free(g->pending_keys);
+  free(g->pending_low);
+  free(g->pending_high);
 }
 
 /* ------------------------------------------------------ storing entries */
@@ -185,6 +190,17 @@ static uint16_t to_half(float value) {
   return (uint16_t)(sign | ((rounded - 0x38000000u) >> 13));
 }
 
+/* The scale of values in [low, high] coded into [0, levels]. */
+static float step_of(float low, float high, int levels) {
+  float step = (high - low) / (float)levels;
+  return step > 0.0f ? step : 1.0f; /* constant: every code 0 gives `low` exactly */
+}
+
+static uint8_t code_of(float value, float low, float step, int levels) {
+  long code = lrintf((value - low) * (1.0f / step));
+  return (uint8_t)(code < 0 ? 0 : code > levels ? levels : code);
+}
+
 /* Asymmetric codes of values[0..count) (stride apart) into [0, levels]:
  * writes the codes and returns scale and offset. */
 static void quantize_range(const float *values, int64_t count, int64_t stride, int levels, uint8_t *codes,
@@ -195,14 +211,9 @@ static void quantize_range(const float *values, int64_t count, int64_t stride, i
     low = v < low ? v : low;
     high = v > high ? v : high;
   }
-  float step = (high - low) / (float)levels;
-  if (!(step > 0.0f))
-    step = 1.0f; /* constant: every code 0 gives `low` exactly */
-  const float inverse = 1.0f / step;
-  for (int64_t i = 0; i < count; ++i) {
-    long code = lrintf((values[i * stride] - low) * inverse);
-    codes[i] = (uint8_t)(code < 0 ? 0 : code > levels ? levels : code);
-  }
+  const float step = step_of(low, high, levels);
+  for (int64_t i = 0; i < count; ++i)
+    codes[i] = code_of(values[i * stride], low, step, levels);
   *scale = step;
   *offset = low;
 }
@@ -218,27 +229,8 @@ static void put_code(const qopt_decoder_info *info, uint8_t *row, int64_t channe
   row[byte] = (uint8_t)((row[byte] & ~(0xf << shift)) | (code << shift));
 }
 
-/* Keys: the slot group `group` of head `head` from its first `count`
- * pending float keys, per channel. */
-static void quantize_key_group(qopt_generator *g, int layer, int64_t head, int64_t group, int64_t count) {
-  const qopt_decoder_info *info = g->info;
-  const int64_t d = info->head_size, width = info->kv_group;
-  const int levels = info->kv_format == QOPT_KV_INT8 ? 255 : 15;
-  const float *pending = g->pending_keys + ((size_t)layer * (size_t)info->kv_heads + (size_t)head) * (size_t)(width * d);
-  cache_plane *codes = plane_of(g, layer, 0, PLANE_CODES);
-  float *scales = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_SCALE), head, group);
-  float *offsets = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_OFFSET), head, group);
-  uint8_t column[MAX_GROUP];
-  for (int64_t c = 0; c < d; ++c) {
-    quantize_range(pending + c, count, d, levels, column, &scales[c], &offsets[c]);
-    for (int64_t i = 0; i < count; ++i)
-      put_code(info, (uint8_t *)plane_row(g, codes, head, group * width + i), c, column[i]);
-  }
-}
-
 /* Stores the float entry `row` ([head_size]) of head `head` at `slot`. */
-static void store_entry(qopt_generator *g, int layer, int role, int64_t head, int64_t slot, const float *row,
-                        int last) {
+static void store_entry(qopt_generator *g, int layer, int role, int64_t head, int64_t slot, const float *row) {
   const qopt_decoder_info *info = g->info;
   const int64_t d = info->head_size;
   cache_plane *codes = plane_of(g, layer, role, PLANE_CODES);
@@ -266,13 +258,30 @@ static void store_entry(qopt_generator *g, int layer, int role, int64_t head, in
     }
     return;
   }
-  /* keys: per channel over the slot group, requantized as the group fills */
-  const int64_t width = info->kv_group, index = slot % width;
-  float *pending = g->pending_keys +
-                   (((size_t)layer * (size_t)info->kv_heads + (size_t)head) * (size_t)width + (size_t)index) * (size_t)d;
-  memcpy(pending, row, (size_t)d * sizeof(float));
-  if (index == width - 1 || last)
-    quantize_key_group(g, layer, head, slot / width, index + 1);
+  /* Keys: per channel over the slot group, as if quantized over the slots
+   * it has so far. A key within its channel's range so far takes a code of
+   * the group's scale; one outside it widens the range and the channel's
+   * column of the group is quantized again. */
+  const int64_t width = info->kv_group, index = slot % width, group = slot / width;
+  const size_t channels = ((size_t)layer * (size_t)info->kv_heads + (size_t)head) * (size_t)d;
+  float *pending = g->pending_keys + channels * (size_t)width;
+  float *low = g->pending_low + channels, *high = g->pending_high + channels;
+  float *scales = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_SCALE), head, group);
+  float *offsets = (float *)plane_row(g, plane_of(g, layer, 0, PLANE_OFFSET), head, group);
+  memcpy(pending + (size_t)index * (size_t)d, row, (size_t)d * sizeof(float));
+  uint8_t column[MAX_GROUP];
+  for (int64_t c = 0; c < d; ++c) {
+    const float x = row[c];
+    if (index > 0 && x >= low[c] && x <= high[c]) {
+      put_code(info, (uint8_t *)target, c, code_of(x, low[c], scales[c], levels));
+      continue;
+    }
+    low[c] = index == 0 || x < low[c] ? x : low[c];
+    high[c] = index == 0 || x > high[c] ? x : high[c];
+    quantize_range(pending + c, index + 1, d, levels, column, &scales[c], &offsets[c]);
+    for (int64_t i = 0; i <= index; ++i)
+      put_code(info, (uint8_t *)plane_row(g, codes, head, group * width + i), c, column[i]);
+  }
 }
 
 static int check_tensor(const qopt_tensor_info *tensor, int32_t type, int rank, const int64_t *shape,
@@ -448,8 +457,7 @@ static void run_step(qopt_generator *g, step_function *step, const int64_t *toke
       const float *present = (const float *)step->buffers[step->model->num_inputs + info->present[2 * layer + role]];
       for (int64_t h = 0; h < info->kv_heads; ++h)
         for (int64_t i = 0; i < count; ++i)
-          store_entry(g, layer, role, h, p + i, present + ((size_t)h * (size_t)(t + s) + (size_t)(t + i)) * row,
-                      i == count - 1);
+          store_entry(g, layer, role, h, p + i, present + ((size_t)h * (size_t)(t + s) + (size_t)(t + i)) * row);
     }
   const float *logits = (const float *)step->buffers[step->model->num_inputs + info->logits];
   memcpy(g->logits, logits + (size_t)(count - 1) * (size_t)info->vocab, (size_t)info->vocab * sizeof(float));
