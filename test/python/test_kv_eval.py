@@ -59,6 +59,10 @@ def test_qopt_eval_kv_cache_errors(decoder, tmp_path):
                              qopt.EvalError)
     with pytest.raises(qopt.EvalError, match="unknown format 'int3'"):
         qopt.driver.run_qopt(["eval", path, "--kv-cache", "int3", "--data", short], qopt.EvalError)
+    empty = tmp_path / "empty.npy"
+    np.save(empty, np.zeros((0, 40), np.int64))
+    with pytest.raises(qopt.EvalError, match="no token sequences"):
+        qopt.driver.run_qopt(["eval", path, "--kv-cache", "int8", "--data", empty], qopt.EvalError)
     floats = tmp_path / "floats.npy"
     np.save(floats, np.ones((1, 40), np.float32))
     with pytest.raises(qopt.EvalError, match="int64 or int32 array"):

@@ -173,6 +173,8 @@ Expected<std::vector<std::vector<int64_t>>> readSequences(StringRef path) {
     return createStringError(inconvertibleErrorCode(),
                              path + ": token sequences must be an int64 or int32 array [count, length]");
   const int64_t count = array->shape.size() == 2 ? array->shape[0] : 1, length = array->shape.back();
+  if (count < 1 || length < 1)
+    return createStringError(inconvertibleErrorCode(), path + ": no token sequences (the array is empty)");
   std::vector<std::vector<int64_t>> sequences(static_cast<size_t>(count), std::vector<int64_t>(static_cast<size_t>(length)));
   for (int64_t s = 0; s < count; ++s)
     for (int64_t t = 0; t < length; ++t) {
