@@ -551,7 +551,11 @@ LogicalResult importTile(NodeImporter &node) {
   SmallVector<int64_t> shape;
   SmallVector<AffineExpr> exprs;
   for (int64_t d = 0; d < type.getRank(); ++d) {
-    shape.push_back(type.getDimSize(d) * (*repeats)[d]);
+    std::optional<int64_t> size = (*repeats)[d] >= 0 ? llvm::checkedMul(type.getDimSize(d), (*repeats)[d])
+                                                     : std::nullopt;
+    if (!size)
+      return node.emitError() << "repeats " << (*repeats)[d] << " of dimension " << d << " give no valid size";
+    shape.push_back(*size);
     exprs.push_back(b.getAffineDimExpr(d) % type.getDimSize(d));
   }
   const int64_t rank = type.getRank();
