@@ -55,10 +55,11 @@ echo "== detector fidelity: max abs error / output scale"
 "$python" -m qopt.check_against_ort "$detector" "$build/examples/dbnet" --shape x=1x3x64x96
 echo "== detector latency, 1 thread"
 "$python" "$root/bench/float_latency.py" "$detector" "$build/examples/dbnet" --shape x=1x3x64x96 --runs 50
-echo "== generation: the KV-cache export (past/present) compiled with --generate, against the numpy reference"
+echo "== generation: the KV-cache export (past/present) compiled with --generate (float32 cache, so that greedy ids equal ONNX Runtime float's), against the numpy reference"
 decoder="$build/examples/stories260K_kv.onnx"
 "$python" -m qopt.llama2c to-onnx "$checkpoint" -o "$decoder" --kv-cache --seq-len 128
-"$build/bin/qopt" compile "$decoder" --generate --max-seq-len 128 --prefill-len 16 -o "$build/examples/stories260K_generate"
+"$build/bin/qopt" compile "$decoder" --generate --max-seq-len 128 --prefill-len 16 --kv-cache f32 \
+  -o "$build/examples/stories260K_generate"
 "$python" -m qopt.generator_check "$build/examples/stories260K_generate" "$checkpoint"
 echo "== generation speed, 1 thread, 64 greedy tokens after BOS: qopt, then ONNX Runtime with past/present"
 OMP_NUM_THREADS=1 "$build/examples/stories260K_generate" --prompt 1 --max-new-tokens 64 --repeat 5 --threads 1
