@@ -55,7 +55,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, HERE)
 
-from qopt import llama2c  # noqa: E402
+from qopt import kv_eval, llama2c  # noqa: E402
 import llama_models  # noqa: E402
 from qlinear_kernels import read_bandwidth  # noqa: E402
 
@@ -63,7 +63,6 @@ CONTENDERS = ["ort-fp32", "ort-nbits4", "genai-nbits4", "qopt-fp32", "qopt-w4a16
 BYTES_PER_WEIGHT = {"ort-fp32": 4.0, "qopt-fp32": 4.0, "ort-nbits4": 0.625, "genai-nbits4": 0.625,
                     "qopt-w4a16-g32": 0.625, "qopt-w4a8": 0.625, "qopt-w8a8": 1.0}
 MAX_SEQ_LEN = 128
-KV_FORMATS = ["f32", "f16", "int8", "int4", "int4-r3"]
 
 
 def log(message):
@@ -205,7 +204,8 @@ def qopt_generator(contender, float_path, args):
     exe = os.path.join(os.path.dirname(float_path), f"generate-{recipe}-{kv_format}")
     if not os.path.exists(exe):
         start = time.perf_counter()
-        kv_options = ["--kv-cache", kv_format.split("-")[0]] + (["--kv-hadamard"] if kv_format.endswith("-r3") else [])
+        kv_name, hadamard = kv_eval.parse_format(kv_format)
+        kv_options = ["--kv-cache", kv_name] + (["--kv-hadamard"] if hadamard else [])
         subprocess.run([args.qopt, "compile", float_path, "--generate", "--max-seq-len", str(MAX_SEQ_LEN),
                         "--prefill-len", str(args.prompt_len), "--mcpu", "native", "--recipe", recipe, *kv_options,
                         "-o", exe], check=True, capture_output=True, text=True)
@@ -296,8 +296,17 @@ def main(argv=None):
     MAX_SEQ_LEN = args.max_seq_len
     args.threads = [int(t) for t in args.threads.split(",")]
     args.contenders = args.contenders.split(",")
-    unknown = {c for c in args.contenders if split_contender(c)[0] not in CONTENDERS or
-               (split_contender(c)[1] or "f32") not in KV_FORMATS or (":" in c and not c.startswith("qopt-"))}
+    def known(contender):
+        name, kv_format = split_contender(contender)
+        if name not in CONTENDERS or (kv_format and not name.startswith("qopt-")):
+            return False
+        try:
+            kv_eval.parse_format(kv_format or "f32")
+            return True
+        except ValueError:
+            return False
+
+    unknown = {c for c in args.contenders if not known(c)}
     if unknown:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
     if "genai-nbits4" in args.contenders:

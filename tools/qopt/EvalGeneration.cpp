@@ -71,7 +71,7 @@ struct CacheFormat {
 
 std::optional<CacheFormat> parseCacheFormat(StringRef text) {
   auto [name, suffix] = text.split('-');
-  if (!is_contained({"f32", "f16", "int8", "int4"}, name) || !(suffix.empty() || suffix == "r3"))
+  if (!getKvFormatCode(name) || !(suffix.empty() || suffix == "r3"))
     return std::nullopt;
   return CacheFormat{text.str(), name.str(), suffix == "r3"};
 }

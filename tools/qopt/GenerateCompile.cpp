@@ -57,8 +57,10 @@ cl::opt<bool> kvHadamardOption("kv-hadamard",
                                   "(QuaRot's R3) before the keys are cached"),
                          cl::init(false), cl::sub(getCompileCommand()), cl::cat(getDriverCategory()));
 
+} // namespace
+
 /// qopt_decoder_info.kv_format (runtime/qopt_generator.h).
-std::optional<int32_t> getKvFormatCode(StringRef format) {
+std::optional<int32_t> qopt::getKvFormatCode(StringRef format) {
   return StringSwitch<std::optional<int32_t>>(format)
       .Case("f32", 0)
       .Case("f16", 1)
@@ -66,6 +68,8 @@ std::optional<int32_t> getKvFormatCode(StringRef format) {
       .Case("int4", 3)
       .Default(std::nullopt);
 }
+
+namespace {
 
 
 /// What every step function must agree on, read from each.

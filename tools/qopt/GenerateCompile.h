@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace llvm {
@@ -54,6 +55,10 @@ struct GenerateOptions {
 
   bool isQuantizedKvCache() const { return kvCache == "int8" || kvCache == "int4"; }
 };
+
+/// qopt_decoder_info.kv_format of a --kv-cache format (f32, f16, int8,
+/// int4), or nullopt for another name.
+std::optional<int32_t> getKvFormatCode(llvm::StringRef format);
 
 /// The compile command's --max-seq-len, --prefill-len and --kv-* options.
 GenerateOptions getGenerateOptions();
